@@ -1,0 +1,17 @@
+using System.CommandLine;
+
+namespace TrustStack.Cli;
+
+/// <summary>The <c>truststack</c> command tree.</summary>
+internal static class CliApp
+{
+    /// <summary>Builds the root command with every sub-command.</summary>
+    public static RootCommand Build()
+    {
+        var root = new RootCommand("TrustStack: TPM virtualization and attestation.");
+        return root;
+    }
+
+    /// <summary>Parses and runs <paramref name="args"/>; returns the exit code.</summary>
+    public static Task<int> RunAsync(string[] args) => Build().Parse(args).InvokeAsync();
+}

@@ -1,0 +1,3 @@
+using TrustStack.Cli;
+
+return await CliApp.RunAsync(args).ConfigureAwait(false);
