@@ -228,8 +228,7 @@ public sealed record TpmtPublic(TpmAlgId Type, TpmAlgId NameAlg, TpmaObject Obje
     {
         var digest = TpmHash.Hash(NameAlg, ToBytes());
         var name = new byte[2 + digest.Length];
-        name[0] = (byte)((ushort)NameAlg >> 8);
-        name[1] = (byte)NameAlg;
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(name, (ushort)NameAlg);
         digest.CopyTo(name, 2);
         return name;
     }

@@ -1,0 +1,264 @@
+using System.Security.Cryptography;
+
+namespace TrustStack.Tpm.Hardware;
+
+/// <summary>A TPM 2.0 response: its handle (if any) and its parameter area.</summary>
+/// <param name="Handles">Response handles.</param>
+/// <param name="Parameters">The response parameters, to unmarshal with a <see cref="TpmReader"/>.</param>
+public sealed record TpmResponse(uint[] Handles, byte[] Parameters)
+{
+    /// <summary>A reader over <see cref="Parameters"/>.</summary>
+    public TpmReader Reader() => new(Parameters);
+}
+
+/// <summary>
+/// The typed TPM 2.0 client: marshals commands, sends them over an <see cref="ITpmTransport"/>,
+/// checks response HMACs, and unmarshals responses. A response code other than success
+/// raises one <see cref="TpmException"/> carrying it. Not thread-safe: one command at a time.
+/// </summary>
+public sealed partial class Tpm2 : IDisposable
+{
+    private readonly bool _ownsTransport;
+    private readonly Dictionary<uint, byte[]> _names = [];
+
+    /// <summary>Creates a client over <paramref name="transport"/>.</summary>
+    /// <param name="transport">The TPM.</param>
+    /// <param name="random">Source of caller nonces; the OS CSPRNG by default.</param>
+    /// <param name="ownsTransport">Dispose the transport with the client.</param>
+    public Tpm2(ITpmTransport transport, IRandomSource? random = null, bool ownsTransport = false)
+    {
+        Transport = transport ?? throw new ArgumentNullException(nameof(transport));
+        Random = random ?? SystemRandomSource.Instance;
+        _ownsTransport = ownsTransport;
+    }
+
+    /// <summary>The transport commands go over.</summary>
+    public ITpmTransport Transport { get; }
+
+    internal IRandomSource Random { get; }
+
+    /// <summary>Sends one command. Most callers use the typed methods; this is the escape hatch.</summary>
+    /// <param name="code">The command code.</param>
+    /// <param name="handles">The handle area.</param>
+    /// <param name="authorizations">One authorization per handle that needs one, in handle order (empty for none).</param>
+    /// <param name="parameters">Writes the parameter area.</param>
+    /// <param name="responseHandleCount">How many handles the response carries.</param>
+    /// <exception cref="TpmException">The TPM answered with an error.</exception>
+    /// <exception cref="CryptographicException">A response HMAC did not verify.</exception>
+    public TpmResponse Execute(TpmCc code, ReadOnlySpan<uint> handles, IReadOnlyList<TpmAuthorization> authorizations, Action<TpmWriter>? parameters, int responseHandleCount = 0)
+    {
+        ArgumentNullException.ThrowIfNull(authorizations);
+        var paramWriter = new TpmWriter();
+        parameters?.Invoke(paramWriter);
+        var paramBytes = paramWriter.ToArray();
+        var hasSessions = authorizations.Count > 0;
+
+        var w = new TpmWriter(64 + paramBytes.Length);
+        w.WriteU16((ushort)(hasSessions ? TpmSt.Sessions : TpmSt.NoSessions));
+        var sizeMark = w.BeginSize32();
+        w.WriteU32((uint)code);
+        foreach (var h in handles)
+        {
+            w.WriteU32(h);
+        }
+
+        byte[]? cpHash = null;
+        TpmAlgId cpAlg = 0;
+        if (hasSessions)
+        {
+            var authMark = w.BeginSize32();
+            for (var i = 0; i < authorizations.Count; i++)
+            {
+                switch (authorizations[i])
+                {
+                    case PasswordAuthorization p:
+                        w.WriteU32(TpmRh.Password);
+                        w.WriteTpm2b([]);
+                        w.WriteU8((byte)TpmaSession.ContinueSession);
+                        w.WriteTpm2b(p.AuthValue);
+                        break;
+                    case SessionAuthorization s:
+                        var session = s.UsedSession;
+                        ObjectDisposedException.ThrowIf(session.IsClosed, session);
+                        session.NonceCaller = Random.GetBytes(TpmHash.DigestSize(session.AuthHash));
+                        w.WriteU32(session.Handle);
+                        w.WriteTpm2b(session.NonceCaller);
+                        w.WriteU8((byte)s.Attributes);
+                        if (session.Type == TpmSe.Policy && session.NeedsPassword)
+                        {
+                            w.WriteTpm2b(s.AuthValue);
+                        }
+                        else if (session.Type == TpmSe.Policy && !session.NeedsAuthValue)
+                        {
+                            w.WriteTpm2b([]);
+                        }
+                        else
+                        {
+                            if (cpHash is null || cpAlg != session.AuthHash)
+                            {
+                                cpHash = CpHash(session.AuthHash, code, handles, paramBytes);
+                                cpAlg = session.AuthHash;
+                            }
+
+                            var key = SessionHmacKey(session, s.AuthValue, i < handles.Length ? handles[i] : 0);
+                            w.WriteTpm2b(TpmHash.Hmac(session.AuthHash, key, cpHash, session.NonceCaller, session.NonceTpm, [(byte)s.Attributes]));
+                            CryptographicOperations.ZeroMemory(key);
+                        }
+
+                        break;
+                    default:
+                        throw new ArgumentException("Unknown authorization kind.", nameof(authorizations));
+                }
+            }
+
+            w.EndSize32(authMark);
+        }
+
+        w.WriteBytes(paramBytes);
+        w.EndSize32(sizeMark, includeField: true);
+
+        var response = Transport.Execute(w.WrittenSpan);
+        return ParseResponse(code, response, authorizations, responseHandleCount, handles);
+    }
+
+    /// <summary>Records the Name of an object or NV handle (used for cpHash of HMAC sessions).</summary>
+    public void SetName(uint handle, byte[] name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        _names[handle] = name;
+    }
+
+    /// <summary>Forgets a handle's Name (after it is flushed or evicted).</summary>
+    public void ForgetName(uint handle) => _names.Remove(handle);
+
+    /// <summary>The Name of a handle: recorded, else read from the TPM for objects, else the handle itself.</summary>
+    public byte[] GetName(uint handle)
+    {
+        if (_names.TryGetValue(handle, out var name))
+        {
+            return name;
+        }
+
+        switch (TpmRh.TypeOf(handle))
+        {
+            case TpmHt.Transient or TpmHt.Persistent:
+                var rp = Execute(TpmCc.ReadPublic, [handle], [], null);
+                var r = rp.Reader();
+                _ = TpmtPublic.UnmarshalSized(ref r);
+                name = r.ReadTpm2b();
+                _names[handle] = name;
+                return name;
+            case TpmHt.NvIndex:
+                var nv = Execute(TpmCc.NvReadPublic, [handle], [], null);
+                var nr = nv.Reader();
+                _ = TpmsNvPublic.UnmarshalSized(ref nr);
+                name = nr.ReadTpm2b();
+                _names[handle] = name;
+                return name;
+            default:
+                return PermanentEntity.BigEndian(handle);
+        }
+    }
+
+    /// <summary>Disposes the transport when the client owns it.</summary>
+    public void Dispose()
+    {
+        if (_ownsTransport)
+        {
+            Transport.Dispose();
+        }
+    }
+
+    private byte[] CpHash(TpmAlgId alg, TpmCc code, ReadOnlySpan<uint> handles, byte[] parameters)
+    {
+        var w = new TpmWriter(64 + parameters.Length);
+        w.WriteU32((uint)code);
+        foreach (var h in handles)
+        {
+            w.WriteBytes(GetName(h));
+        }
+
+        w.WriteBytes(parameters);
+        return TpmHash.Hash(alg, w.WrittenSpan);
+    }
+
+    private byte[] SessionHmacKey(TpmSession session, byte[] authValue, uint authorizedHandle)
+    {
+        var boundHere = session.BoundEntityName is not null && authorizedHandle != 0 && session.BoundEntityName.AsSpan().SequenceEqual(GetName(authorizedHandle));
+        var includeAuth = session.Type == TpmSe.Policy ? session.NeedsAuthValue : !boundHere;
+        return SoftwareTpm.Concat(session.SessionKey, includeAuth ? TpmObject.TrimAuth(authValue) : []);
+    }
+
+    private TpmResponse ParseResponse(TpmCc code, byte[] response, IReadOnlyList<TpmAuthorization> authorizations, int responseHandleCount, ReadOnlySpan<uint> handles)
+    {
+        var r = new TpmReader(response);
+        var tag = (TpmSt)r.ReadU16();
+        var size = r.ReadU32();
+        var rc = (TpmRc)r.ReadU32();
+        if (size != response.Length)
+        {
+            throw new TpmException(TpmRc.Size, $"{code}: responseSize {size} but {response.Length} octets received");
+        }
+
+        if (rc != TpmRc.Success)
+        {
+            throw new TpmException(rc, $"{code} failed: {TpmResponseCode.Describe(rc)}");
+        }
+
+        var outHandles = new uint[responseHandleCount];
+        for (var i = 0; i < responseHandleCount; i++)
+        {
+            outHandles[i] = r.ReadU32();
+        }
+
+        if (tag != TpmSt.Sessions)
+        {
+            return new TpmResponse(outHandles, r.RemainingSpan.ToArray());
+        }
+
+        var paramSize = r.ReadU32();
+        var parameters = r.ReadBytes((int)paramSize).ToArray();
+        byte[]? rpHash = null;
+        TpmAlgId rpAlg = 0;
+        for (var i = 0; i < authorizations.Count; i++)
+        {
+            var nonce = r.ReadTpm2b(64);
+            var attributes = (TpmaSession)r.ReadU8();
+            var hmac = r.ReadTpm2b(128);
+            if (authorizations[i] is not SessionAuthorization s)
+            {
+                continue;
+            }
+
+            var session = s.UsedSession;
+            session.NonceTpm = nonce;
+            if (!(session.Type == TpmSe.Policy && session.NeedsPassword))
+            {
+                if (rpHash is null || rpAlg != session.AuthHash)
+                {
+                    var rp = new TpmWriter(8 + parameters.Length);
+                    rp.WriteU32(0);
+                    rp.WriteU32((uint)code);
+                    rp.WriteBytes(parameters);
+                    rpHash = TpmHash.Hash(session.AuthHash, rp.WrittenSpan);
+                    rpAlg = session.AuthHash;
+                }
+
+                var key = SessionHmacKey(session, s.AuthValue, i < handles.Length ? handles[i] : 0);
+                var expected = TpmHash.Hmac(session.AuthHash, key, rpHash, session.NonceTpm, session.NonceCaller, [(byte)attributes]);
+                CryptographicOperations.ZeroMemory(key);
+                if (!CryptographicOperations.FixedTimeEquals(expected, hmac))
+                {
+                    throw new CryptographicException($"{code}: the response HMAC of session 0x{session.Handle:x8} does not verify.");
+                }
+            }
+
+            if ((attributes & TpmaSession.ContinueSession) == 0)
+            {
+                session.IsClosed = true;
+            }
+        }
+
+        return new TpmResponse(outHandles, parameters);
+    }
+}

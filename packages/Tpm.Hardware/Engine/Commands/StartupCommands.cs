@@ -1,0 +1,116 @@
+namespace TrustStack.Tpm.Hardware;
+
+/// <summary>TPM2_Startup, TPM2_Shutdown, TPM2_SelfTest, TPM2_GetTestResult (TPM 2.0 Part 3 §9–10).</summary>
+internal sealed class StartupCommands : ICommandGroup
+{
+    public void Register(CommandTable table)
+    {
+        table.Add(TpmCc.Startup, [], 0, Startup, CommandFlags.BeforeStartup | CommandFlags.WritesNv | CommandFlags.NoSessions);
+        table.Add(TpmCc.Shutdown, [], 0, Shutdown, CommandFlags.WritesNv);
+        table.Add(TpmCc.SelfTest, [], 0, SelfTest);
+        table.Add(TpmCc.GetTestResult, [], 0, GetTestResult);
+    }
+
+    private static void Startup(CommandContext c)
+    {
+        var r = c.ReadParameters();
+        var type = (TpmSu)r.ReadU16();
+        r.EnsureConsumed();
+        var s = c.State;
+        if (s.Started)
+        {
+            throw new TpmException(TpmRc.Initialize, "TPM2_Startup after startup");
+        }
+
+        if (type is not (TpmSu.Clear or TpmSu.State))
+        {
+            throw CommandContext.ParameterError(TpmRc.Value, 1, $"startupType 0x{(ushort)type:x4}");
+        }
+
+        if (type == TpmSu.State && s.OrderlyShutdown != TpmSu.State)
+        {
+            throw CommandContext.ParameterError(TpmRc.Value, 1, "TPM_SU_STATE without a prior TPM2_Shutdown(TPM_SU_STATE)");
+        }
+
+        var tpm = c.Tpm;
+        if (type == TpmSu.State)
+        {
+            // TPM Resume: PCRs come back from the saved state.
+            s.RestartCount++;
+            if (!s.SavedPcrsValid)
+            {
+                s.ResetPcrsForStartup();
+            }
+        }
+        else if (s.OrderlyShutdown == TpmSu.State)
+        {
+            // TPM Restart: PCRs reset, reset count unchanged.
+            s.RestartCount++;
+            s.ResetPcrsForStartup();
+        }
+        else
+        {
+            // TPM Reset: new null hierarchy and context key; old saved contexts no longer load.
+            if (s.OrderlyShutdown is null && (s.ResetCount > 0 || s.RestartCount > 0))
+            {
+                s.ClockSafe = false;
+            }
+
+            s.ResetCount++;
+            s.RestartCount = 0;
+            s.ResetPcrsForStartup();
+            s.NullSeed?.Dispose();
+            s.NullProof?.Dispose();
+            s.ContextKey?.Dispose();
+            s.NullSeed = tpm.NewSecret(64, "null seed");
+            s.NullProof = tpm.NewSecret(64, "nullProof");
+            s.ContextKey = tpm.NewSecret(64, "context key");
+            s.ContextSequence = 0;
+            s.NullHierarchy.AuthValue = [];
+            s.Platform.AuthValue = [];
+            s.Platform.AuthPolicy = [];
+            s.Platform.Enabled = true;
+            s.Owner.Enabled = true;
+            s.Endorsement.Enabled = true;
+        }
+
+        s.NullSeed ??= tpm.NewSecret(64, "null seed");
+        s.NullProof ??= tpm.NewSecret(64, "nullProof");
+        s.ContextKey ??= tpm.NewSecret(64, "context key");
+        s.SavedPcrsValid = false;
+        s.OrderlyShutdown = null;
+        s.Started = true;
+    }
+
+    private static void Shutdown(CommandContext c)
+    {
+        var r = c.ReadParameters();
+        var type = (TpmSu)r.ReadU16();
+        r.EnsureConsumed();
+        if (type is not (TpmSu.Clear or TpmSu.State))
+        {
+            throw CommandContext.ParameterError(TpmRc.Value, 1, $"shutdownType 0x{(ushort)type:x4}");
+        }
+
+        c.State.OrderlyShutdown = type;
+        c.State.ClockSafe = true;
+    }
+
+    private static void SelfTest(CommandContext c)
+    {
+        var r = c.ReadParameters();
+        var full = r.ReadU8();
+        r.EnsureConsumed();
+        if (full > 1)
+        {
+            throw CommandContext.ParameterError(TpmRc.Value, 1, "fullTest must be YES or NO");
+        }
+    }
+
+    private static void GetTestResult(CommandContext c)
+    {
+        c.ReadParameters().EnsureConsumed();
+        c.Output.WriteTpm2b([]);
+        c.Output.WriteU32((uint)TpmRc.Success);
+    }
+}

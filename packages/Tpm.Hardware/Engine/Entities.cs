@@ -1,0 +1,274 @@
+using System.Security.Cryptography;
+
+namespace TrustStack.Tpm.Hardware;
+
+/// <summary>Something a handle can authorize: a hierarchy, object, NV index or PCR (TPM 2.0 Part 1 §19).</summary>
+internal interface IAuthEntity
+{
+    /// <summary>The entity's Name (handle for permanent entities and PCRs).</summary>
+    byte[] Name { get; }
+
+    /// <summary>The authValue (no trailing zeros, Part 1 §19.6.5).</summary>
+    byte[] AuthValue { get; }
+
+    /// <summary>The authPolicy digest (empty for none).</summary>
+    byte[] AuthPolicy { get; }
+
+    /// <summary>Policy hash algorithm of <see cref="AuthPolicy"/>.</summary>
+    TpmAlgId PolicyAlg { get; }
+
+    /// <summary>Subject to dictionary-attack protection.</summary>
+    bool IsDaProtected { get; }
+}
+
+/// <summary>A hierarchy or other permanent entity (TPM_RH_OWNER, ENDORSEMENT, PLATFORM, LOCKOUT, NULL).</summary>
+internal sealed class PermanentEntity : IAuthEntity
+{
+    public PermanentEntity(uint handle)
+    {
+        Handle = handle;
+        Name = BigEndian(handle);
+    }
+
+    public uint Handle { get; }
+
+    public byte[] Name { get; }
+
+    public byte[] AuthValue { get; set; } = [];
+
+    public byte[] AuthPolicy { get; set; } = [];
+
+    public TpmAlgId PolicyAlg { get; set; } = TpmAlgId.Null;
+
+    public bool IsDaProtected => Handle == TpmRh.Lockout;
+
+    public bool Enabled { get; set; } = true;
+
+    public static byte[] BigEndian(uint handle)
+    {
+        var bytes = new byte[4];
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(bytes, handle);
+        return bytes;
+    }
+}
+
+/// <summary>A PCR as an authorization entity: empty auth, no policy (PCR auth/policy groups are not implemented).</summary>
+internal sealed class PcrEntity(uint index) : IAuthEntity
+{
+    public uint Index { get; } = index;
+
+    public byte[] Name { get; } = PermanentEntity.BigEndian(index);
+
+    public byte[] AuthValue => [];
+
+    public byte[] AuthPolicy => [];
+
+    public TpmAlgId PolicyAlg => TpmAlgId.Null;
+
+    public bool IsDaProtected => false;
+}
+
+/// <summary>A loaded (transient) or persistent object.</summary>
+internal sealed class TpmObject : IAuthEntity, IDisposable
+{
+    private TpmPrivateKey? _key;
+
+    public TpmObject(TpmtPublic publicArea, ITpmSecret sensitive, byte[] authValue, uint hierarchy, byte[] qualifiedName, bool isPrimary)
+    {
+        Public = publicArea;
+        Sensitive = sensitive;
+        AuthValue = TrimAuth(authValue);
+        Hierarchy = hierarchy;
+        Name = publicArea.GetName();
+        QualifiedName = qualifiedName;
+        IsPrimary = isPrimary;
+    }
+
+    /// <summary>The handle the object is loaded at (transient or persistent).</summary>
+    public uint Handle { get; set; }
+
+    public TpmtPublic Public { get; }
+
+    /// <summary>Marshalled TPMT_SENSITIVE in the engine's secret store.</summary>
+    public ITpmSecret Sensitive { get; }
+
+    public uint Hierarchy { get; }
+
+    public bool IsPrimary { get; }
+
+    public byte[] Name { get; }
+
+    public byte[] QualifiedName { get; }
+
+    public byte[] AuthValue { get; }
+
+    public byte[] AuthPolicy => Public.AuthPolicy;
+
+    public TpmAlgId PolicyAlg => Public.NameAlg;
+
+    public bool IsDaProtected => (Public.ObjectAttributes & TpmaObject.NoDA) == 0;
+
+    public TpmaObject Attributes => Public.ObjectAttributes;
+
+    /// <summary>Storage parent: restricted decryption key.</summary>
+    public bool IsStorageParent => (Attributes & (TpmaObject.Restricted | TpmaObject.Decrypt)) == (TpmaObject.Restricted | TpmaObject.Decrypt) && (Attributes & TpmaObject.Sign) == 0;
+
+    /// <summary>Materializes the private key for asymmetric objects; cached only when the store allows it.</summary>
+    public TpmPrivateKey GetPrivateKey(bool allowCaching, out bool callerDisposes)
+    {
+        if (_key is not null)
+        {
+            callerDisposes = false;
+            return _key;
+        }
+
+        using var sensitive = SecretMarshal.LoadSensitive(Sensitive);
+        var key = new TpmPrivateKey(Public, sensitive);
+        if (allowCaching)
+        {
+            _key = key;
+            callerDisposes = false;
+        }
+        else
+        {
+            callerDisposes = true;
+        }
+
+        return key;
+    }
+
+    /// <summary>Reads the sensitive area (dispose it to zero the copy).</summary>
+    public TpmtSensitive ReadSensitive() => SecretMarshal.LoadSensitive(Sensitive);
+
+    public void Dispose()
+    {
+        _key?.Dispose();
+        _key = null;
+        Sensitive.Dispose();
+    }
+
+    /// <summary>Part 1 §19.6.5: trailing zero octets of an authValue are not significant.</summary>
+    public static byte[] TrimAuth(ReadOnlySpan<byte> auth)
+    {
+        var n = auth.Length;
+        while (n > 0 && auth[n - 1] == 0)
+        {
+            n--;
+        }
+
+        return auth[..n].ToArray();
+    }
+
+    public override string ToString() => $"object 0x{Handle:x8} {Public.Type}";
+}
+
+/// <summary>An NV index: its public area and data.</summary>
+internal sealed class NvIndex : IAuthEntity
+{
+    public NvIndex(TpmsNvPublic publicArea, byte[] authValue, byte[] data)
+    {
+        Public = publicArea;
+        AuthValue = TpmObject.TrimAuth(authValue);
+        Data = data;
+    }
+
+    public TpmsNvPublic Public { get; set; }
+
+    public byte[] Data { get; set; }
+
+    public byte[] Name => Public.GetName();
+
+    public byte[] AuthValue { get; set; }
+
+    public byte[] AuthPolicy => Public.AuthPolicy;
+
+    public TpmAlgId PolicyAlg => Public.NameAlg;
+
+    public bool IsDaProtected => (Public.Attributes & TpmaNv.NoDA) == 0;
+
+    public bool IsPlatformCreated => (Public.Attributes & TpmaNv.PlatformCreate) != 0;
+
+    public void SetAttribute(TpmaNv attribute, bool on) =>
+        Public = Public with { Attributes = on ? Public.Attributes | attribute : Public.Attributes & ~attribute };
+}
+
+/// <summary>An authorization session: HMAC, policy or trial (TPM 2.0 Part 1 §19.6).</summary>
+internal sealed class AuthSession : IDisposable
+{
+    public AuthSession(uint handle, TpmSe type, TpmAlgId authHash, TpmtSymDef symmetric, byte[] nonceTpm, byte[] sessionKey, byte[]? boundEntityName)
+    {
+        Handle = handle;
+        Type = type;
+        AuthHash = authHash;
+        Symmetric = symmetric;
+        NonceTpm = nonceTpm;
+        SessionKey = sessionKey;
+        BoundEntityName = boundEntityName;
+        PolicyDigest = new byte[TpmHash.DigestSize(authHash)];
+    }
+
+    public uint Handle { get; }
+
+    public TpmSe Type { get; }
+
+    public TpmAlgId AuthHash { get; }
+
+    public TpmtSymDef Symmetric { get; }
+
+    public byte[] NonceTpm { get; set; }
+
+    public byte[] NonceCaller { get; set; } = [];
+
+    public byte[] SessionKey { get; }
+
+    /// <summary>Name of the bind entity; a bound session's authValue is already in the key (Part 1 §19.6.11).</summary>
+    public byte[]? BoundEntityName { get; }
+
+    public byte[] PolicyDigest { get; set; }
+
+    /// <summary>PolicyCommandCode restriction (0 for none).</summary>
+    public TpmCc CommandCode { get; set; }
+
+    /// <summary>PolicyAuthValue was asserted: the HMAC must include the entity authValue.</summary>
+    public bool IsAuthValueNeeded { get; set; }
+
+    /// <summary>PolicyPassword was asserted: the HMAC field carries the plain authValue.</summary>
+    public bool IsPasswordNeeded { get; set; }
+
+    /// <summary>PCR update counter recorded by PolicyPCR; -1 when PolicyPCR has not run.</summary>
+    public long PcrCounter { get; set; } = -1;
+
+    /// <summary>PolicyCpHash/PolicyNameHash value (empty for none).</summary>
+    public byte[] CpHash { get; set; } = [];
+
+    /// <summary>Set when the session was context-saved (the handle stays reserved).</summary>
+    public bool IsSaved { get; set; }
+
+    public bool IsPolicy => Type is TpmSe.Policy or TpmSe.Trial;
+
+    public bool IsTrial => Type == TpmSe.Trial;
+
+    /// <summary>PolicyRestart: back to the initial state.</summary>
+    public void ResetPolicy()
+    {
+        PolicyDigest = new byte[TpmHash.DigestSize(AuthHash)];
+        CommandCode = 0;
+        IsAuthValueNeeded = false;
+        IsPasswordNeeded = false;
+        PcrCounter = -1;
+        CpHash = [];
+    }
+
+    /// <summary>policyDigest_new = H(policyDigest_old ‖ parts...).</summary>
+    public void ExtendPolicy(params ReadOnlySpan<byte[]> parts)
+    {
+        var all = new byte[parts.Length + 1][];
+        all[0] = PolicyDigest;
+        parts.CopyTo(all.AsSpan(1));
+        PolicyDigest = TpmHash.Hash(AuthHash, all);
+    }
+
+    public void Dispose() => CryptographicOperations.ZeroMemory(SessionKey);
+
+    public override string ToString() => $"session 0x{Handle:x8} {Type}";
+}

@@ -1,0 +1,272 @@
+using System.Security.Cryptography;
+
+namespace TrustStack.Tpm.Hardware;
+
+/// <summary>Authorization sessions: password, HMAC and policy (TPM 2.0 Part 1 §19).</summary>
+public sealed partial class SoftwareTpm
+{
+    private List<SessionUse> Authorize(TpmCc code, CommandDescriptor descriptor, uint[] handles, IAuthEntity?[] entities, List<(uint Handle, byte[] Nonce, TpmaSession Attributes, byte[] Hmac)> areas, byte[] parameters)
+    {
+        var uses = new List<SessionUse>(areas.Count);
+        byte[]? cpHashCache = null;
+        TpmAlgId cpHashAlg = 0;
+        byte[] CpHash(TpmAlgId alg)
+        {
+            if (cpHashCache is null || cpHashAlg != alg)
+            {
+                var w = new TpmWriter(64 + parameters.Length);
+                w.WriteU32((uint)code);
+                for (var i = 0; i < handles.Length; i++)
+                {
+                    w.WriteBytes(NameOf(handles[i], entities[i]));
+                }
+
+                w.WriteBytes(parameters);
+                cpHashCache = TpmHash.Hash(alg, w.WrittenSpan);
+                cpHashAlg = alg;
+            }
+
+            return cpHashCache;
+        }
+
+        var authSlots = new List<int>();
+        for (var i = 0; i < descriptor.Handles.Length; i++)
+        {
+            if (descriptor.Handles[i].Role != AuthRole.None)
+            {
+                authSlots.Add(i);
+            }
+        }
+
+        for (var s = 0; s < areas.Count; s++)
+        {
+            var n = s + 1;
+            var (handle, nonce, attributes, hmac) = areas[s];
+            var slot = s < authSlots.Count ? authSlots[s] : -1;
+            AuthSession? session = null;
+
+            if (handle == TpmRh.Password)
+            {
+                if (slot < 0)
+                {
+                    throw new TpmException(TpmResponseCode.Session(TpmRc.Value, n), "a password session can only authorize a handle");
+                }
+
+                if (nonce.Length != 0)
+                {
+                    throw new TpmException(TpmResponseCode.Session(TpmRc.Nonce, n), "password session with a nonce");
+                }
+
+                if ((attributes & ~TpmaSession.ContinueSession) != 0)
+                {
+                    throw new TpmException(TpmResponseCode.Session(TpmRc.Attributes, n), "password session attributes other than continueSession");
+                }
+            }
+            else
+            {
+                if (!State.Sessions.TryGetValue(handle, out session) || session.IsSaved)
+                {
+                    throw new TpmException((TpmRc)((uint)TpmRc.ReferenceS0 + (uint)s), $"session 0x{handle:x8} is not loaded");
+                }
+
+                if (uses.Any(u => u.Handle == handle))
+                {
+                    throw new TpmException(TpmResponseCode.Session(TpmRc.Handle, n), "session used twice");
+                }
+
+                if (slot < 0 && session.IsPolicy)
+                {
+                    throw new TpmException(TpmResponseCode.Session(TpmRc.Handle, n), "a policy session can only authorize a handle");
+                }
+            }
+
+            var use = new SessionUse(handle, session, attributes, nonce, hmac, slot);
+            if (slot >= 0)
+            {
+                CheckAuthorization(code, descriptor.Handles[slot].Role, entities[slot], use, n, CpHash);
+            }
+
+            uses.Add(use);
+        }
+
+        return uses;
+    }
+
+    private void CheckAuthorization(TpmCc code, AuthRole role, IAuthEntity? entity, SessionUse use, int n, Func<TpmAlgId, byte[]> cpHash)
+    {
+        if (entity is null)
+        {
+            throw new TpmException(TpmResponseCode.Session(TpmRc.Handle, n), "nothing to authorize");
+        }
+
+        var session = use.Session;
+        var policyRequired = role == AuthRole.Dup
+            || (entity is TpmObject obj && ((role == AuthRole.User && (obj.Attributes & TpmaObject.UserWithAuth) == 0)
+                                           || (role == AuthRole.Admin && (obj.Attributes & TpmaObject.AdminWithPolicy) != 0)));
+
+        if (session is null || !session.IsPolicy)
+        {
+            if (policyRequired)
+            {
+                throw new TpmException(TpmRc.AuthUnavailable, $"{code} needs a policy session for this {role} authorization");
+            }
+
+            if (session is null)
+            {
+                // Password: the HMAC field carries the authValue in the clear.
+                if (!FixedEqualsTrimmed(use.Hmac, entity.AuthValue))
+                {
+                    throw AuthFailure(entity, n, "password does not match");
+                }
+
+                return;
+            }
+
+            // HMAC session: the key is sessionKey ‖ authValue unless the session is bound to this entity.
+            var includeAuth = session.BoundEntityName is null || !session.BoundEntityName.AsSpan().SequenceEqual(entity.Name);
+            use.ResponseAuth = includeAuth ? entity.AuthValue : [];
+            var expected = CommandHmac(session, use, cpHash(session.AuthHash));
+            if (!CryptographicOperations.FixedTimeEquals(expected, use.Hmac))
+            {
+                throw AuthFailure(entity, n, "HMAC does not match");
+            }
+
+            return;
+        }
+
+        if (session.IsTrial)
+        {
+            throw new TpmException(TpmRc.AuthType, "a trial session cannot authorize");
+        }
+
+        if (entity.AuthPolicy.Length == 0 || !CryptographicOperations.FixedTimeEquals(session.PolicyDigest, entity.AuthPolicy))
+        {
+            throw new TpmException(TpmResponseCode.Session(TpmRc.PolicyFail, n), "policy digest does not match the authPolicy");
+        }
+
+        if (session.CommandCode != 0 && session.CommandCode != code)
+        {
+            throw new TpmException(TpmResponseCode.Session(TpmRc.PolicyCc, n), $"policy is for {session.CommandCode}, not {code}");
+        }
+
+        if (role == AuthRole.Admin && session.CommandCode == 0)
+        {
+            throw new TpmException(TpmResponseCode.Session(TpmRc.PolicyFail, n), "ADMIN role needs PolicyCommandCode");
+        }
+
+        if (session.PcrCounter >= 0 && session.PcrCounter != State.PcrUpdateCounter)
+        {
+            throw new TpmException(TpmRc.PcrChanged, "PCRs changed since PolicyPCR");
+        }
+
+        if (session.CpHash.Length != 0 && !CryptographicOperations.FixedTimeEquals(session.CpHash, cpHash(session.AuthHash)))
+        {
+            throw new TpmException(TpmResponseCode.Session(TpmRc.PolicyFail, n), "cpHash does not match PolicyCpHash");
+        }
+
+        if (session.IsPasswordNeeded)
+        {
+            if (!FixedEqualsTrimmed(use.Hmac, entity.AuthValue))
+            {
+                throw AuthFailure(entity, n, "password (PolicyPassword) does not match");
+            }
+        }
+        else if (session.IsAuthValueNeeded)
+        {
+            use.ResponseAuth = entity.AuthValue;
+            var expected = CommandHmac(session, use, cpHash(session.AuthHash));
+            if (!CryptographicOperations.FixedTimeEquals(expected, use.Hmac))
+            {
+                throw AuthFailure(entity, n, "HMAC (PolicyAuthValue) does not match");
+            }
+        }
+    }
+
+    private static TpmException AuthFailure(IAuthEntity entity, int n, string detail) =>
+        new(TpmResponseCode.Session(entity.IsDaProtected ? TpmRc.AuthFail : TpmRc.BadAuth, n), detail);
+
+    private static bool FixedEqualsTrimmed(byte[] given, byte[] authValue)
+    {
+        var trimmed = TpmObject.TrimAuth(given);
+        return trimmed.Length == authValue.Length && CryptographicOperations.FixedTimeEquals(trimmed, authValue);
+    }
+
+    /// <summary>HMAC(sessionKey ‖ authValue, cpHash ‖ nonceCaller ‖ nonceTPM ‖ sessionAttributes) (Part 1 §19.6.5).</summary>
+    private static byte[] CommandHmac(AuthSession session, SessionUse use, byte[] cpHash)
+    {
+        var key = Concat(session.SessionKey, use.ResponseAuth);
+        try
+        {
+            return TpmHash.Hmac(session.AuthHash, key, cpHash, use.NonceCaller, session.NonceTpm, [(byte)use.Attributes]);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(key);
+        }
+    }
+
+    private void WriteResponseSessions(TpmWriter w, CommandContext context)
+    {
+        byte[]? rpHashCache = null;
+        TpmAlgId rpAlg = 0;
+        foreach (var use in context.Sessions)
+        {
+            if (use.IsPassword)
+            {
+                w.WriteTpm2b([]);
+                w.WriteU8((byte)TpmaSession.ContinueSession);
+                w.WriteTpm2b([]);
+                continue;
+            }
+
+            var session = use.Session!;
+            session.NonceCaller = use.NonceCaller;
+            session.NonceTpm = NewNonce(TpmHash.DigestSize(session.AuthHash));
+            var attributes = use.Attributes & (TpmaSession.ContinueSession | TpmaSession.Audit | TpmaSession.Decrypt | TpmaSession.Encrypt);
+            w.WriteTpm2b(session.NonceTpm);
+            w.WriteU8((byte)attributes);
+
+            if (session.IsPolicy && session.IsPasswordNeeded)
+            {
+                w.WriteTpm2b([]);
+            }
+            else
+            {
+                if (rpHashCache is null || rpAlg != session.AuthHash)
+                {
+                    var rp = new TpmWriter(8 + context.Output.Length);
+                    rp.WriteU32((uint)TpmRc.Success);
+                    rp.WriteU32((uint)context.Code);
+                    rp.WriteBytes(context.Output.WrittenSpan);
+                    rpHashCache = TpmHash.Hash(session.AuthHash, rp.WrittenSpan);
+                    rpAlg = session.AuthHash;
+                }
+
+                var auth = use.AuthorizedHandleIndex >= 0 && context.NewAuthValue is not null && use.ResponseAuth.Length + context.NewAuthValue.Length > 0
+                    ? context.NewAuthValue
+                    : use.ResponseAuth;
+                var key = Concat(session.SessionKey, auth);
+                w.WriteTpm2b(TpmHash.Hmac(session.AuthHash, key, rpHashCache, session.NonceTpm, session.NonceCaller, [(byte)attributes]));
+                CryptographicOperations.ZeroMemory(key);
+            }
+
+            if ((use.Attributes & TpmaSession.ContinueSession) == 0)
+            {
+                State.Sessions.Remove(session.Handle);
+                session.Dispose();
+            }
+            else if (session.IsPolicy && use.AuthorizedHandleIndex >= 0)
+            {
+                session.ResetPolicy();
+            }
+        }
+    }
+
+    internal static byte[] Concat(ReadOnlySpan<byte> a, ReadOnlySpan<byte> b)
+    {
+        var result = new byte[a.Length + b.Length];
+        a.CopyTo(result);
+        b.CopyTo(result.AsSpan(a.Length));
+        return result;
+    }
+}

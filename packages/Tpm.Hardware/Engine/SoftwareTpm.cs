@@ -1,0 +1,236 @@
+using System.Security.Cryptography;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace TrustStack.Tpm.Hardware;
+
+/// <summary>
+/// The software TPM 2.0 engine: executes marshalled command buffers exactly as a TPM does
+/// and returns marshalled responses, so in-process callers, TCP servers and vTPM front ends
+/// share one implementation. Commands are serialized; a malformed command gets the response
+/// code a TPM returns and changes no state.
+/// </summary>
+public sealed partial class SoftwareTpm : ITpmTransport
+{
+    private const int HeaderSize = 10;
+    private const int MaxCommandSize = 4096;
+
+    private readonly Lock _lock = new();
+    private readonly CommandTable _commands = new();
+    private readonly SoftwareTpmOptions _options;
+    private readonly ILogger _logger;
+    private readonly StatePersistence? _persistence;
+    private long _powerOnTimestamp;
+    private bool _disposed;
+
+    /// <summary>Creates an engine: loads its state folder if one is configured and exists, else manufactures a new TPM.</summary>
+    /// <param name="options">Engine options.</param>
+    /// <param name="random">Randomness; defaults to a DRBG seeded by <see cref="SoftwareTpmOptions.Seed"/>, else the OS CSPRNG.</param>
+    /// <param name="timeProvider">Clock; defaults to a frozen clock in deterministic mode, else the system clock.</param>
+    /// <param name="secretStore">Where seeds and private areas live; defaults to <see cref="ManagedSecretStore"/>.</param>
+    /// <param name="logger">Logger for lifecycle events.</param>
+    /// <exception cref="TpmStateException">The state folder holds a corrupt or unreadable state file.</exception>
+    public SoftwareTpm(SoftwareTpmOptions? options = null, IRandomSource? random = null, TimeProvider? timeProvider = null, ITpmSecretStore? secretStore = null, ILogger<SoftwareTpm>? logger = null)
+    {
+        _options = options ?? new SoftwareTpmOptions();
+        _options.Validate();
+        Random = random ?? (_options.Seed is { } seed ? DeterministicRandomSource.FromSeed(seed) : SystemRandomSource.Instance);
+        Time = timeProvider ?? (_options.Seed is not null ? new FixedTimeProvider() : TimeProvider.System);
+        Secrets = secretStore ?? ManagedSecretStore.Instance;
+        _logger = (ILogger?)logger ?? NullLogger.Instance;
+        State = new EngineState(_options.PcrBanks);
+        RegisterCommands();
+
+        if (_options.StateDirectory is { } dir)
+        {
+            _persistence = new StatePersistence(dir);
+            if (!_persistence.TryLoad(this))
+            {
+                Manufacture();
+                _persistence.Save(this);
+                _logger.LogInformation("Manufactured a new TPM in {StateDirectory}", dir);
+            }
+            else
+            {
+                _logger.LogInformation("Loaded TPM state from {StateDirectory}", dir);
+            }
+        }
+        else
+        {
+            Manufacture();
+        }
+
+        PowerOn();
+    }
+
+    /// <summary>The engine's options.</summary>
+    public SoftwareTpmOptions Options => _options;
+
+    /// <summary>True after TPM2_Startup and until power-off.</summary>
+    public bool IsStarted
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return State.Started;
+            }
+        }
+    }
+
+    /// <summary>Command codes this engine implements, ascending.</summary>
+    public IReadOnlyList<TpmCc> ImplementedCommands => [.. _commands.Codes];
+
+    internal EngineState State { get; private set; }
+
+    internal IRandomSource Random { get; }
+
+    internal TimeProvider Time { get; }
+
+    internal ITpmSecretStore Secrets { get; }
+
+    /// <summary>Deterministic mode: RFC 6979 signatures and seeded randomness.</summary>
+    internal bool IsDeterministic => _options.Seed is not null;
+
+    /// <summary>Current locality (set by a server's control channel).</summary>
+    public byte Locality { get; set; }
+
+    /// <summary>TPMS_CLOCK_INFO.clock: milliseconds powered, persisted across power cycles.</summary>
+    internal ulong ClockMilliseconds => State.ClockBase + (ulong)Time.GetElapsedTime(_powerOnTimestamp).TotalMilliseconds;
+
+    /// <inheritdoc />
+    public byte[] Execute(ReadOnlySpan<byte> command)
+    {
+        lock (_lock)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            return ExecuteLocked(command);
+        }
+    }
+
+    /// <summary>Power-on: volatile state is lost; with <see cref="SoftwareTpmOptions.AutoStartup"/> the TPM starts with TPM2_Startup(CLEAR).</summary>
+    public void PowerOn()
+    {
+        lock (_lock)
+        {
+            State.Started = false;
+            State.FlushVolatile();
+            _powerOnTimestamp = Time.GetTimestamp();
+            if (_options.AutoStartup)
+            {
+                ExecuteLocked(StartupCommand(TpmSu.Clear));
+            }
+        }
+    }
+
+    /// <summary>Power-off without TPM2_Shutdown (a disorderly shutdown): volatile state is lost, the clock is saved.</summary>
+    public void PowerOff()
+    {
+        lock (_lock)
+        {
+            if (State.Started)
+            {
+                State.ClockBase = ClockMilliseconds;
+                State.Started = false;
+                SaveState();
+            }
+
+            State.FlushVolatile();
+        }
+    }
+
+    /// <summary>Writes the state folder now (no-op without one).</summary>
+    public void Save()
+    {
+        lock (_lock)
+        {
+            SaveState();
+        }
+    }
+
+    /// <summary>Saves state and releases every secret.</summary>
+    public void Dispose()
+    {
+        lock (_lock)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            if (State.Started)
+            {
+                State.ClockBase = ClockMilliseconds;
+            }
+
+            SaveState();
+            State.Dispose();
+            _disposed = true;
+        }
+    }
+
+    internal void SaveState() => _persistence?.Save(this);
+
+    internal void ReplaceState(EngineState loaded)
+    {
+        State.Dispose();
+        State = loaded;
+    }
+
+    /// <summary>Creates the seeds and proofs of a new TPM (what a manufacturer does).</summary>
+    internal void Manufacture()
+    {
+        State.Eps = NewSecret(64, "EPS");
+        State.Sps = NewSecret(64, "SPS");
+        State.Pps = NewSecret(64, "PPS");
+        State.ShProof = NewSecret(64, "shProof");
+        State.EhProof = NewSecret(64, "ehProof");
+        State.PhProof = NewSecret(64, "phProof");
+    }
+
+    internal ITpmSecret NewSecret(int size, string purpose)
+    {
+        Span<byte> buffer = stackalloc byte[size];
+        Random.Fill(buffer);
+        var secret = Secrets.Store(buffer, purpose);
+        CryptographicOperations.ZeroMemory(buffer);
+        return secret;
+    }
+
+    internal byte[] NewNonce(int size) => Random.GetBytes(size);
+
+    private static byte[] StartupCommand(TpmSu type)
+    {
+        var w = new TpmWriter(12);
+        w.WriteU16((ushort)TpmSt.NoSessions);
+        w.WriteU32(12);
+        w.WriteU32((uint)TpmCc.Startup);
+        w.WriteU16((ushort)type);
+        return w.ToArray();
+    }
+
+    private void RegisterCommands()
+    {
+        ICommandGroup[] groups =
+        [
+            new StartupCommands(),
+            new RandomCommands(),
+            new PcrCommands(),
+            new CapabilityCommands(),
+            new ObjectCommands(),
+            new ContextCommands(),
+            new HierarchyCommands(),
+            new SessionCommands(),
+            new PolicyCommands(),
+            new SigningCommands(),
+            new AttestationCommands(),
+            new CredentialCommands(),
+            new NvCommands(),
+        ];
+        foreach (var group in groups)
+        {
+            group.Register(_commands);
+        }
+
+    }
+}
