@@ -21,6 +21,7 @@ public sealed partial class SoftwareTpm : ITpmTransport
     private readonly ILogger _logger;
     private readonly StatePersistence? _persistence;
     private long _powerOnTimestamp;
+    private bool _poweredOn;
     private bool _disposed;
 
     /// <summary>Creates an engine: loads its state folder if one is configured and exists, else manufactures a new TPM.</summary>
@@ -78,6 +79,18 @@ public sealed partial class SoftwareTpm : ITpmTransport
         }
     }
 
+    /// <summary>True between <see cref="PowerOn"/> and <see cref="PowerOff"/>; a powered-off TPM answers every command with TPM_RC_FAILURE.</summary>
+    public bool IsPoweredOn
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _poweredOn;
+            }
+        }
+    }
+
     /// <summary>Command codes this engine implements, ascending.</summary>
     public IReadOnlyList<TpmCc> ImplementedCommands => [.. _commands.Codes];
 
@@ -104,7 +117,7 @@ public sealed partial class SoftwareTpm : ITpmTransport
         lock (_lock)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            return ExecuteLocked(command);
+            return _poweredOn ? ExecuteLocked(command) : ErrorResponse(TpmRc.Failure);
         }
     }
 
@@ -116,6 +129,7 @@ public sealed partial class SoftwareTpm : ITpmTransport
             State.Started = false;
             State.FlushVolatile();
             _powerOnTimestamp = Time.GetTimestamp();
+            _poweredOn = true;
             if (_options.AutoStartup)
             {
                 ExecuteLocked(StartupCommand(TpmSu.Clear));
@@ -136,6 +150,7 @@ public sealed partial class SoftwareTpm : ITpmTransport
             }
 
             State.FlushVolatile();
+            _poweredOn = false;
         }
     }
 

@@ -1,0 +1,154 @@
+using System.Buffers.Binary;
+using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
+
+namespace TrustStack.Tpm.Hardware;
+
+/// <summary>
+/// Serves an engine over swtpm's socket protocol, so tpm2-tools
+/// (<c>TPM2TOOLS_TCTI=swtpm:host=127.0.0.1,port=P</c>) and anything else that speaks to swtpm
+/// can drive it: raw TPM commands on port P (one or many per connection), control commands on
+/// P+1 (see <see cref="SwtpmControl"/>).
+/// </summary>
+public sealed class SwtpmSocketServer : TpmTcpServer
+{
+    // swtpm's ptm_cap bits for what this server implements.
+    private const ulong Capabilities = 1 /* INIT */ | (1 << 1) /* SHUTDOWN */ | (1 << 2) /* GET_TPMESTABLISHED */
+        | (1 << 3) /* SET_LOCALITY */ | (1 << 5) /* CANCEL_TPM_CMD */ | (1 << 6) /* STORE_VOLATILE */
+        | (1 << 7) /* RESET_TPMESTABLISHED */ | (1 << 10) /* STOP */ | (1 << 11) /* GET_CONFIG */ | (1 << 13) /* SET_BUFFERSIZE */;
+
+    private const uint TpmSuccess = 0;
+    private const uint TpmBadParameter = 3;
+    private const uint TpmBadOrdinal = 10;
+    private const uint TpmBadLocality = 0x3d;
+
+    private volatile bool _established;
+
+    /// <summary>Creates the server; call <see cref="TpmTcpServer.Start"/>.</summary>
+    public SwtpmSocketServer(SoftwareTpm tpm, int port = 0, ILogger<SwtpmSocketServer>? logger = null)
+        : base(tpm, port, logger)
+    {
+    }
+
+    private protected override async Task ServeCommandConnectionAsync(NetworkStream stream, Socket socket, CancellationToken cancellationToken)
+    {
+        var header = new byte[10];
+        while (await TpmStreams.ReadExactOrEndAsync(stream, header, cancellationToken).ConfigureAwait(false))
+        {
+            var size = BinaryPrimitives.ReadUInt32BigEndian(header.AsSpan(2));
+            if (size is < 10 or > TpmStreams.MaxBufferSize)
+            {
+                // The stream cannot be re-synchronized: answer as a TPM does and drop the connection.
+                await stream.WriteAsync(Tpm.Execute(header), cancellationToken).ConfigureAwait(false);
+                return;
+            }
+
+            var command = new byte[size];
+            header.CopyTo(command, 0);
+            if (!await TpmStreams.ReadExactOrEndAsync(stream, command.AsMemory(10), cancellationToken).ConfigureAwait(false))
+            {
+                return;
+            }
+
+            var response = Tpm.Execute(command);
+            await stream.WriteAsync(response, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private protected override async Task ServeControlConnectionAsync(NetworkStream stream, Socket socket, CancellationToken cancellationToken)
+    {
+        var u32 = new byte[4];
+        while (await TpmStreams.ReadExactOrEndAsync(stream, u32, cancellationToken).ConfigureAwait(false))
+        {
+            var command = BinaryPrimitives.ReadUInt32BigEndian(u32);
+            byte[] reply;
+            switch (command)
+            {
+                case SwtpmControl.GetCapability:
+                    reply = new byte[8];
+                    BinaryPrimitives.WriteUInt64BigEndian(reply, Capabilities);
+                    break;
+                case SwtpmControl.Init:
+                    await ReadPayloadAsync(stream, 4, cancellationToken).ConfigureAwait(false);
+                    Tpm.PowerOff();
+                    Tpm.PowerOn();
+                    reply = TpmStreams.U32(TpmSuccess);
+                    break;
+                case SwtpmControl.Shutdown:
+                    Tpm.PowerOff();
+                    reply = TpmStreams.U32(TpmSuccess);
+                    break;
+                case SwtpmControl.GetTpmEstablished:
+                    reply = [0, 0, 0, 0, _established ? (byte)1 : (byte)0];
+                    break;
+                case SwtpmControl.SetLocality:
+                    var locality = (await ReadPayloadAsync(stream, 1, cancellationToken).ConfigureAwait(false))[0];
+                    if (locality > 4)
+                    {
+                        reply = TpmStreams.U32(TpmBadLocality);
+                    }
+                    else
+                    {
+                        Tpm.Locality = locality;
+                        reply = TpmStreams.U32(TpmSuccess);
+                    }
+
+                    break;
+                case SwtpmControl.ResetTpmEstablished:
+                    var resetLocality = (await ReadPayloadAsync(stream, 1, cancellationToken).ConfigureAwait(false))[0];
+                    if (resetLocality is 3 or 4)
+                    {
+                        _established = false;
+                        reply = TpmStreams.U32(TpmSuccess);
+                    }
+                    else
+                    {
+                        reply = TpmStreams.U32(TpmBadLocality);
+                    }
+
+                    break;
+                case SwtpmControl.CancelTpmCommand:
+                    reply = TpmStreams.U32(TpmSuccess);
+                    break;
+                case SwtpmControl.StoreVolatile:
+                    Tpm.Save();
+                    reply = TpmStreams.U32(TpmSuccess);
+                    break;
+                case SwtpmControl.GetConfig:
+                    reply = new byte[8];
+                    break;
+                case SwtpmControl.SetBufferSize:
+                    var requested = BinaryPrimitives.ReadUInt32BigEndian(await ReadPayloadAsync(stream, 4, cancellationToken).ConfigureAwait(false));
+                    reply = new byte[16];
+                    BinaryPrimitives.WriteUInt32BigEndian(reply.AsSpan(0), requested is 0 or TpmStreams.MaxBufferSize ? TpmSuccess : TpmBadParameter);
+                    BinaryPrimitives.WriteUInt32BigEndian(reply.AsSpan(4), TpmStreams.MaxBufferSize);
+                    BinaryPrimitives.WriteUInt32BigEndian(reply.AsSpan(8), TpmStreams.MaxBufferSize);
+                    BinaryPrimitives.WriteUInt32BigEndian(reply.AsSpan(12), TpmStreams.MaxBufferSize);
+                    break;
+                case SwtpmControl.Stop:
+                    Tpm.PowerOff();
+                    await stream.WriteAsync(TpmStreams.U32(TpmSuccess), cancellationToken).ConfigureAwait(false);
+                    Logger.LogInformation("CMD_STOP received; stopping");
+                    Stop();
+                    return;
+                default:
+                    reply = TpmStreams.U32(TpmBadOrdinal);
+                    await stream.WriteAsync(reply, cancellationToken).ConfigureAwait(false);
+                    return;
+            }
+
+            await stream.WriteAsync(reply, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private static async Task<byte[]> ReadPayloadAsync(NetworkStream stream, int length, CancellationToken cancellationToken)
+    {
+        var payload = new byte[length];
+        if (!await TpmStreams.ReadExactOrEndAsync(stream, payload, cancellationToken).ConfigureAwait(false))
+        {
+            throw new EndOfStreamException("control payload missing");
+        }
+
+        return payload;
+    }
+}
