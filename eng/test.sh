@@ -82,12 +82,11 @@ fi
 
 # ---------------------------------------------------------------------------------------------
 step "pack (eng/pack.sh)"
-if bash eng/pack.sh --no-build; then
-  export TRUSTSTACK_PACKED=1   # the packaging test consumes this feed instead of packing again
-else
+if ! bash eng/pack.sh --no-build; then
   echo "PACK FAILED" >&2
   problems+=("pack")
 fi
+export TRUSTSTACK_PACKED=1   # pack ran: the packaging test consumes this feed and never packs again
 
 # ---------------------------------------------------------------------------------------------
 # Test projects, one after another; the packaging test (slowest, needs the feed) runs last.
