@@ -36,6 +36,10 @@ public sealed class TpmException : Exception
 /// <summary>Helpers to build and read TPM_RC values (TPM 2.0 Part 2 §6.6.2).</summary>
 public static class TpmResponseCode
 {
+    // Response-code names as the specification spells them (TPM_RC_COMMAND_SIZE); the enum also has
+    // layout markers (VER1, FMT1, WARN, H, P, S, 1..F) that share values with real codes and are skipped.
+    private static readonly Dictionary<uint, string> s_names = BuildNames();
+
     /// <summary>Adds "parameter <paramref name="n"/>" (1-based) to a format-one code.</summary>
     public static TpmRc Parameter(TpmRc code, int n) => (TpmRc)((uint)code | (uint)TpmRc.P | ((uint)n << 8));
 
@@ -56,7 +60,7 @@ public static class TpmResponseCode
     {
         var raw = (uint)code;
         var baseCode = Base(code);
-        var name = Enum.IsDefined(baseCode) ? $"TPM_RC_{baseCode}" : $"0x{(uint)baseCode:x3}";
+        var name = s_names.TryGetValue((uint)baseCode, out var known) ? $"TPM_RC_{known}" : $"0x{(uint)baseCode:x3}";
         if (!IsFormatOne(code))
         {
             return $"{name} (0x{raw:x3})";
@@ -67,5 +71,23 @@ public static class TpmResponseCode
             : (raw & 0x800) != 0 ? $"session {n & 0x7}"
             : n == 0 ? "no handle/parameter" : $"handle {n}";
         return $"{name} ({where}, 0x{raw:x3})";
+    }
+
+    private static Dictionary<uint, string> BuildNames()
+    {
+        var markers = new HashSet<string>(StringComparer.Ordinal) { "Ver1", "Fmt1", "Warn", "H", "P", "S", "MaxFm0", "MaxFmt1", "NotUsed", "Success" };
+        var names = new Dictionary<uint, string> { [0] = "SUCCESS" };
+        foreach (var name in Enum.GetNames<TpmRc>())
+        {
+            if (markers.Contains(name) || name.Length == 1 || (name.Length == 2 && name[0] == 'V'))
+            {
+                continue;
+            }
+
+            var snake = System.Text.RegularExpressions.Regex.Replace(name, "(?<=[a-z0-9])(?=[A-Z])", "_").ToUpperInvariant();
+            names.TryAdd((uint)Enum.Parse<TpmRc>(name), snake);
+        }
+
+        return names;
     }
 }

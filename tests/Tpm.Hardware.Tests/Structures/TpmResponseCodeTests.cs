@@ -40,9 +40,13 @@ public sealed class TpmResponseCodeTests
     }
 
     [Theory]
-    [InlineData(0x2C4u, "TPM_RC_Value (parameter 2, 0x2c4)")]
-    [InlineData(0x18Bu, "TPM_RC_Handle (handle 1, 0x18b)")]
-    [InlineData(0x98Eu, "TPM_RC_AuthFail (session 1, 0x98e)")]
+    [InlineData(0x2C4u, "TPM_RC_VALUE (parameter 2, 0x2c4)")]
+    [InlineData(0x18Bu, "TPM_RC_HANDLE (handle 1, 0x18b)")]
+    [InlineData(0x98Eu, "TPM_RC_AUTH_FAIL (session 1, 0x98e)")]
+    [InlineData(0x100u, "TPM_RC_INITIALIZE (0x100)")]
+    [InlineData(0x142u, "TPM_RC_COMMAND_SIZE (0x142)")]
+    [InlineData(0x902u, "TPM_RC_OBJECT_MEMORY (0x902)")]
+    [InlineData(0x000u, "TPM_RC_SUCCESS (0x000)")]
     public void Describe_Code_NamesCodeAndWhere(uint code, string expected)
     {
         Assert.Equal(expected, TpmResponseCode.Describe((TpmRc)code));
