@@ -141,7 +141,7 @@ public static class QuoteVerifier
             checks.Add(new QuoteCheck(QuoteCheckKind.PcrDigest, QuoteCheckStatus.Skipped, why));
         }
 
-        return new QuoteVerificationResult(checks, attest);
+        return new QuoteVerificationResult(checks.ToArray(), attest);
     }
 
     private static QuoteCheck CheckSelection(PcrSelectionList quoted, PcrSelectionList? expected)

@@ -98,11 +98,12 @@ public static class TpmSignatureVerifier
     /// <summary>
     /// Reads a signature file as tpm2-tools writes it: TPMT_SIGNATURE (<c>-f tss</c>), or
     /// <c>-f plain</c> — a DER ECDSA-Sig-Value for an ECC key, the raw signature octets for an RSA
-    /// key. The form is detected: octets that unmarshal exactly as a TPMT_SIGNATURE
-    /// are one (a DER signature starts with 0x30, never a TPM_ALG_ID of a signature scheme; a raw RSA
-    /// signature that happens to unmarshal exactly is vanishingly unlikely); anything else is read as plain. A plain signature carries neither scheme nor
-    /// hash: the scheme is the key's signing scheme (ECDSA; for RSA the key's RSASSA/RSAPSS scheme,
-    /// RSASSA if the key has none) and the hash is <paramref name="hashIfPlain"/>.
+    /// key. The form is detected: octets that unmarshal exactly as a TPMT_SIGNATURE are one (a DER
+    /// signature starts with 0x30, never the TPM_ALG_ID of a signature scheme, and raw RSA octets
+    /// that happen to unmarshal exactly are vanishingly unlikely); anything else is read as plain.
+    /// A plain signature names neither scheme nor hash: the scheme is ECDSA for an ECC key and, for
+    /// an RSA key, the key's RSAPSS or RSASSA scheme (RSASSA when the key has none); the hash is
+    /// <paramref name="hashIfPlain"/>.
     /// </summary>
     /// <exception cref="FormatException">The octets are neither form for this key.</exception>
     /// <exception cref="ArgumentException">The key is not an RSA or ECC key.</exception>
