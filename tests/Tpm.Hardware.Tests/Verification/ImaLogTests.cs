@@ -91,6 +91,40 @@ public sealed class ImaLogTests
         Assert.Equal([10], pcrs.PcrsIn(TpmAlgId.Sha256));
     }
 
+    // Independent vectors: three four-entry ASCII lists with the PCR 10 values an external Go
+    // attestation client's tests expect (template hashes made by another implementation of the
+    // kernel rules; the "ima" lines are the classic ld-2.9.so list). Found through public code
+    // search; the values are checked here, not copied code.
+    [Theory]
+    [InlineData(
+        "10 dd6ec4b71368cfe1d49756ba7cdf0260ae65472c ima 08b63c264eb87c8403cf87c57b3c3112de384e52 boot_aggregate\n" +
+        "10 ef7a0aff83dd46603ebd13d1d789445365adb3b3 ima 0f8b3432535d5eab912ad3ba744507e35e3617c1 /init\n" +
+        "10 247dba6fc82b346803660382d1973c019243e59f ima 747acb096b906392a62734916e0bb39cef540931 ld-2.9.so\n" +
+        "10 341de30a46fa55976b26e55e0e19ad22b5712dcb ima 326045fc3d74d8c8b23ac8ec0a4d03fdacd9618a ld.so.cache\n",
+        TpmAlgId.Sha1,
+        "a5f9dc672a31a58c950d12a75fb15e7f2dc1633c")]
+    [InlineData(
+        "10 7df19938dd69f3d8e6c1d6b0b52978dca80facc0 ima-ng sha1:08b63c264eb87c8403cf87c57b3c3112de384e52 boot_aggregate\n" +
+        "10 efe9f432379df6f9990187cd338f6ccc97126281 ima-ng sha1:0f8b3432535d5eab912ad3ba744507e35e3617c1 /init\n" +
+        "10 56adff5cf88e8be8f2049c060d18855cc69bb19a ima-ng sha1:747acb096b906392a62734916e0bb39cef540931 ld-2.9.so\n" +
+        "10 e314618c2f92bb9307d4f21037e6aad919784438 ima-ng sha1:326045fc3d74d8c8b23ac8ec0a4d03fdacd9618a ld.so.cache\n",
+        TpmAlgId.Sha1,
+        "e434f7f779eea9869380bea9f5f4ed75b079c82a")]
+    [InlineData(
+        "10 a5fee565ab35b4ea0c6cf9e2147d2a09debd1432 ima-ng sha256:8a19a149fc98679a18d0144569414452377128ba120156925ebaa4fffd55b69f boot_aggregate\n" +
+        "10 19a6b9f6a597c95318540cc69ec1e2046c02359f ima-ng sha256:0f8b3432535d5eab912ad3ba744507e35e3617c10f8b3432535d5eab912ad3ba /init\n" +
+        "10 55e549d23f371aca88fd0082d65fdee18316c984 ima-ng sha256:747acb096b906392a62734916e0bb39cef540931747acb096b906392a6273491 ld-2.9.so\n" +
+        "10 6abe9359127dea2a47c055e0eba7485cdcf26f01 ima-ng sha256:326045fc3d74d8c8b23ac8ec0a4d03fdacd9618a326045fc3d74d8c8b23ac8ec ld.so.cache\n",
+        TpmAlgId.Sha256,
+        "9d7f5614ab14f6dbc6ee694084b05a3c37ede74993eb64f8a74471bbf94368e1")]
+    public void Replay_ExternalVectorLists_GiveTheirPcr10(string ascii, TpmAlgId bank, string expectedPcr10)
+    {
+        var list = ImaLog.ParseAscii(Encoding.ASCII.GetBytes(ascii));
+
+        Assert.All(list.Events, e => Assert.True(e.TemplateHashMatches, e.FileName));
+        Assert.Equal(expectedPcr10, Convert.ToHexStringLower(list.Replay(bank)[bank, 10]));
+    }
+
     [Fact]
     public void Replay_Violation_ExtendsAllOnes()
     {
