@@ -226,6 +226,7 @@ public sealed partial class SoftwareTpm : ITpmTransport
             new AttestationCommands(),
             new CredentialCommands(),
             new NvCommands(),
+            new HashCommands(),
         ];
         foreach (var group in groups)
         {
