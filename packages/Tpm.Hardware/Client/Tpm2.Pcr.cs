@@ -19,6 +19,7 @@ public sealed partial class Tpm2
     /// <param name="digests">One digest per bank.</param>
     /// <param name="auth">PCR authorization; the empty password by default.</param>
     /// <exception cref="TpmException">For example TPM_RC_LOCALITY, TPM_RC_HASH, TPM_RC_SIZE.</exception>
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("ApiDesign", "RS0027:API with optional parameter(s) should have the most parameters amongst its public overloads", Justification = "The overloads differ in parameter types (a digest list or one bank's digest), not in optional parameters.")]
     public void PcrExtend(uint pcr, IEnumerable<TpmtHa> digests, TpmAuthorization? auth = null)
     {
         ArgumentNullException.ThrowIfNull(digests);
