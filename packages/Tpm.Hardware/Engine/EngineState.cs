@@ -86,6 +86,9 @@ internal sealed class EngineState : IDisposable
 
     public bool Started { get; set; }
 
+    /// <summary>The last TPM2_Startup followed an orderly TPM2_Shutdown (TPMA_STARTUP_CLEAR.orderly).</summary>
+    public bool PreviousShutdownOrderly { get; set; }
+
     /// <summary>Null-hierarchy seed, new at every TPM Reset.</summary>
     public ITpmSecret? NullSeed { get; set; }
 

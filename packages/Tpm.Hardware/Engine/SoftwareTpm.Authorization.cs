@@ -100,6 +100,12 @@ public sealed partial class SoftwareTpm
         }
 
         var session = use.Session;
+        if (entity is NvIndex nvIndex)
+        {
+            // An index's authValue/authPolicy is usable only as its TPMA_NV allows (reference IsAuthValueAvailable).
+            NvCommands.CheckAuthAvailable(code, role, nvIndex, session?.IsPolicy == true);
+        }
+
         var policyRequired = role == AuthRole.Dup
             || (entity is TpmObject obj && ((role == AuthRole.User && (obj.Attributes & TpmaObject.UserWithAuth) == 0)
                                            || (role == AuthRole.Admin && (obj.Attributes & TpmaObject.AdminWithPolicy) != 0)));

@@ -241,6 +241,7 @@ public sealed partial class SoftwareTpm : ITpmTransport
             new AttestationCommands(),
             new CredentialCommands(),
             new NvCommands(),
+            new HashCommands(),
         ];
         foreach (var group in groups)
         {

@@ -77,6 +77,8 @@ internal sealed class StartupCommands : ICommandGroup
         s.NullSeed ??= tpm.NewSecret(64, "null seed");
         s.NullProof ??= tpm.NewSecret(64, "nullProof");
         s.ContextKey ??= tpm.NewSecret(64, "context key");
+        NvCommands.OnStartup(s, resume: type == TpmSu.State, reset: type == TpmSu.Clear && s.OrderlyShutdown != TpmSu.State);
+        s.PreviousShutdownOrderly = s.OrderlyShutdown is not null;
         s.SavedPcrsValid = false;
         s.OrderlyShutdown = null;
         s.Started = true;
