@@ -61,6 +61,20 @@ public sealed class SessionCommandsTests
         Assert.True(tpm.State.Sessions[trial.Handle].IsTrial);
     }
 
+    [Fact]
+    public void StartAuthSession_RawBytes_ResponseCarriesHandleThenNonce()
+    {
+        using var tpm = NewTpm();
+        var command = Convert.FromHexString(
+            "8001" + "0000002B" + "00000176" // tag, commandSize 43, TPM_CC_StartAuthSession
+            + "40000007" + "40000007" // tpmKey, bind: TPM_RH_NULL
+            + "0010" + "000102030405060708090A0B0C0D0E0F" // nonceCaller
+            + "0000" + "01" + "0010" + "000B"); // encryptedSalt, TPM_SE_POLICY, TPM_ALG_NULL, TPM_ALG_SHA256
+        var response = tpm.Execute(command);
+        Assert.Equal("8001" + "00000020" + "00000000" + "03000000" + "0010", Convert.ToHexString(response.AsSpan(0, 16)));
+        Assert.Equal(tpm.State.Sessions[0x0300_0000].NonceTpm, response[16..]);
+    }
+
     [Theory]
     [InlineData(16)]
     [InlineData(20)]
