@@ -841,6 +841,39 @@ public sealed class ObjectCommandsTests
     }
 
     [Fact]
+    public void Unseal_PolicySealedWithSatisfiedPolicySession_ReturnsTheDataUntilPcrsChange()
+    {
+        using var tpm = NewTpm();
+        var client = new Tpm2(tpm);
+        var srk = Srk(client);
+
+        // PolicyPCR(sha256:0) from the empty digest: H(0^32 ‖ TPM_CC_PolicyPCR ‖ TPML_PCR_SELECTION ‖ H(PCR 0)).
+        var selection = PcrSelectionList.Create(TpmAlgId.Sha256, 0);
+        var w = new TpmWriter();
+        selection.Marshal(w);
+        var policy = SHA256.HashData([.. new byte[32], 0x00, 0x00, 0x01, 0x7F, .. w.ToArray(), .. SHA256.HashData(new byte[32])]);
+        var created = client.Create(srk.Handle, TpmTemplates.SealedData(policy), new TpmsSensitiveCreate([], Secret));
+        var handle = client.Load(srk.Handle, created.Private, created.Public).Handle;
+
+        // The engine state a PolicyPCR command leaves in an unsalted, unbound policy session.
+        const uint sessionHandle = TpmRh.PolicySessionFirst;
+        var nonceTpm = new byte[32];
+        tpm.State.Sessions[sessionHandle] = new AuthSession(sessionHandle, TpmSe.Policy, TpmAlgId.Sha256, TpmtSymDef.Null, nonceTpm, [], null)
+        {
+            PolicyDigest = policy,
+            PcrCounter = tpm.State.PcrUpdateCounter,
+        };
+        using var session = new TpmSession(sessionHandle, TpmSe.Policy, TpmAlgId.Sha256, nonceTpm, [], null);
+
+        Assert.Equal(Secret, client.Unseal(handle, TpmAuthorization.Session(session)));
+
+        tpm.State.Sessions[sessionHandle].PolicyDigest = policy;
+        tpm.State.Sessions[sessionHandle].PcrCounter = tpm.State.PcrUpdateCounter;
+        tpm.State.PcrUpdateCounter++;
+        Assert.Equal(TpmRc.PcrChanged, ErrorOf(() => client.Unseal(handle, TpmAuthorization.Session(session))));
+    }
+
+    [Fact]
     public void Unseal_SigningKey_ReturnsTypeHandle1()
     {
         using var tpm = NewTpm();
