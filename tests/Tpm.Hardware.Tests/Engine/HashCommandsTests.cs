@@ -38,7 +38,7 @@ public sealed class HashCommandsTests : IDisposable
         Assert.Equal(TpmSt.Hashcheck, ticket.Tag);
         Assert.Equal(TpmRh.Owner, ticket.Hierarchy);
         Assert.Equal(32, ticket.Digest.Length);
-        Assert.True(HashCommands.IsValidHashCheckTicket(_tpm.State, ticket, digest));
+        Assert.True(Tickets.IsValidHashCheck(_tpm.State, ticket, digest));
     }
 
     [Fact]
@@ -47,7 +47,7 @@ public sealed class HashCommandsTests : IDisposable
         var digest = TpmHash.Hash(TpmAlgId.Sha256, "m"u8);
         var proof = _tpm.State.EhProof!.Reveal();
         var expected = TpmHash.Hmac(TpmAlgId.Sha256, proof, [0x80, 0x24], digest);
-        Assert.Equal(expected, HashCommands.HashCheckTicketDigest(_tpm.State, TpmRh.Endorsement, digest));
+        Assert.Equal(expected, Tickets.HashCheckDigest(_tpm.State, TpmRh.Endorsement, digest));
         Assert.Equal(expected, Hash("m"u8.ToArray(), TpmAlgId.Sha256, TpmRh.Endorsement).Ticket.Digest);
     }
 
@@ -55,9 +55,9 @@ public sealed class HashCommandsTests : IDisposable
     public void IsValidHashCheckTicket_OtherDigestOrHierarchy_IsFalse()
     {
         var (digest, ticket) = Hash("message"u8.ToArray(), TpmAlgId.Sha256, TpmRh.Owner);
-        Assert.False(HashCommands.IsValidHashCheckTicket(_tpm.State, ticket, TpmHash.Hash(TpmAlgId.Sha256, "other"u8)));
-        Assert.False(HashCommands.IsValidHashCheckTicket(_tpm.State, ticket with { Hierarchy = TpmRh.Endorsement }, digest));
-        Assert.False(HashCommands.IsValidHashCheckTicket(_tpm.State, TpmtTicket.NullHashCheck, digest));
+        Assert.False(Tickets.IsValidHashCheck(_tpm.State, ticket, TpmHash.Hash(TpmAlgId.Sha256, "other"u8)));
+        Assert.False(Tickets.IsValidHashCheck(_tpm.State, ticket with { Hierarchy = TpmRh.Endorsement }, digest));
+        Assert.False(Tickets.IsValidHashCheck(_tpm.State, TpmtTicket.NullHashCheck, digest));
     }
 
     [Fact]

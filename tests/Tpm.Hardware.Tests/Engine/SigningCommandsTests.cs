@@ -194,7 +194,7 @@ public sealed class SigningCommandsTests
         using var tpm = NewTpm();
         var client = new Tpm2(tpm);
         var ak = client.CreatePrimary(TpmRh.Owner, TpmTemplates.AkEccP256());
-        var ticket = new TpmtTicket(TpmSt.Hashcheck, TpmRh.Endorsement, SigningCommands.HashCheckTicketDigest(tpm.State, TpmRh.Owner, Digest));
+        var ticket = new TpmtTicket(TpmSt.Hashcheck, TpmRh.Endorsement, Tickets.HashCheckDigest(tpm.State, TpmRh.Owner, Digest));
 
         Assert.Equal(P(TpmRc.Ticket, 3), ErrorOf(() => client.Sign(ak.Handle, Digest, validation: ticket)));
     }

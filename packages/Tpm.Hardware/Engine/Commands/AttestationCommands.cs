@@ -7,78 +7,11 @@ namespace TrustStack.Tpm.Hardware;
 internal sealed class AttestationCommands : ICommandGroup
 {
     /// <summary>PCR_SELECT_MIN: a selection bitmap covers at least the 24 platform PCRs.</summary>
-    public const int MinSelectSize = 3;
-
     public void Register(CommandTable table)
     {
         const CommandFlags encrypted = CommandFlags.DecryptFirst | CommandFlags.EncryptFirst;
         table.Add(TpmCc.Quote, [new(HandleKinds.Object, AuthRole.User)], 0, Quote, encrypted);
         table.Add(TpmCc.Certify, [new(HandleKinds.Object, AuthRole.Admin), new(HandleKinds.Object, AuthRole.User)], 0, Certify, encrypted);
-    }
-
-    /// <summary>Reads a TPML_PCR_SELECTION command parameter (TPMI_ALG_HASH banks, 3–4 octet bitmaps).</summary>
-    internal static PcrSelectionList ReadPcrSelection(ref TpmReader r)
-    {
-        var list = PcrSelectionList.Unmarshal(ref r);
-        foreach (var selection in list.Selections)
-        {
-            if (!TpmHash.IsSupported(selection.Hash))
-            {
-                throw r.Fail(TpmRc.Hash, $"PCR bank {selection.Hash} is not a hash algorithm");
-            }
-
-            if (selection.Select.Length < MinSelectSize)
-            {
-                throw r.Fail(TpmRc.Value, $"sizeofSelect {selection.Select.Length} is below {MinSelectSize}");
-            }
-        }
-
-        return list;
-    }
-
-    /// <summary>FilterPcr: clears the bits of banks that are not allocated and of PCRs that do not exist.</summary>
-    internal static PcrSelectionList FilterPcrSelection(EngineState state, PcrSelectionList list)
-    {
-        var filtered = new PcrSelection[list.Selections.Count];
-        for (var i = 0; i < filtered.Length; i++)
-        {
-            var selection = list.Selections[i];
-            var select = (byte[])selection.Select.Clone();
-            var allocated = state.Pcrs.ContainsKey(selection.Hash);
-            for (var octet = 0; octet < select.Length; octet++)
-            {
-                if (!allocated)
-                {
-                    select[octet] = 0;
-                }
-                else
-                {
-                    for (var bit = 0; bit < 8; bit++)
-                    {
-                        if ((octet * 8) + bit >= EngineState.PcrCount)
-                        {
-                            select[octet] &= unchecked((byte)~(1 << bit));
-                        }
-                    }
-                }
-            }
-
-            filtered[i] = new PcrSelection(selection.Hash, select);
-        }
-
-        return new PcrSelectionList(filtered);
-    }
-
-    /// <summary>H_hash(selected PCR values, banks in list order, PCRs ascending) of a filtered selection.</summary>
-    internal static byte[] PcrDigest(EngineState state, TpmAlgId hash, PcrSelectionList filtered)
-    {
-        using var h = IncrementalHash.CreateHash(TpmHash.Name(hash));
-        foreach (var (bank, pcr) in filtered.Enumerate())
-        {
-            h.AppendData(state.Pcrs[bank][pcr]);
-        }
-
-        return h.GetHashAndReset();
     }
 
     /// <summary>
@@ -153,12 +86,12 @@ internal sealed class AttestationCommands : ICommandGroup
         r.Parameter = 2;
         var requested = SigningCommands.ReadSignatureScheme(ref r);
         r.Parameter = 3;
-        var selection = ReadPcrSelection(ref r);
+        var selection = PcrCommands.ReadSelection(ref r);
         r.EnsureConsumed();
 
         var scheme = CheckSigner(signer, requested, 1);
-        var filtered = FilterPcrSelection(c.State, selection);
-        var pcrDigest = PcrDigest(c.State, scheme.HashAlg, filtered);
+        var filtered = PcrCommands.Filter(c.State, selection);
+        var pcrDigest = PcrCommands.ComputeDigest(c.State, filtered, scheme.HashAlg);
         SignAttestation(c, signer, scheme, qualifyingData, new QuoteInfo(filtered, pcrDigest));
     }
 

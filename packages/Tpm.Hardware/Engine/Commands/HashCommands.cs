@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Security.Cryptography;
 
 namespace TrustStack.Tpm.Hardware;
 
@@ -15,49 +14,11 @@ internal sealed class HashCommands : ICommandGroup
     /// <summary>The hash algorithms this engine implements (TPMI_ALG_HASH), ascending by TPM_ALG_ID: HASH_COUNT of the reference implementation.</summary>
     public static IReadOnlyList<TpmAlgId> ImplementedHashes { get; } = [TpmAlgId.Sha1, TpmAlgId.Sha256, TpmAlgId.Sha384, TpmAlgId.Sha512];
 
-    /// <summary>Hash of tickets and saved contexts (CONTEXT_INTEGRITY_HASH_ALG).</summary>
-    public const TpmAlgId ProofHash = TpmAlgId.Sha256;
-
     public void Register(CommandTable table) =>
         table.Add(TpmCc.Hash, [], 0, Hash, CommandFlags.DecryptFirst | CommandFlags.EncryptFirst);
 
     /// <summary>TPMI_ALG_HASH without +: an implemented hash, never TPM_ALG_NULL.</summary>
     public static bool IsImplementedHash(TpmAlgId alg) => TpmHash.IsSupported(alg);
-
-    /// <summary>
-    /// TPMT_TK_HASHCHECK.digest = HMAC_SHA-256(proof(hierarchy), TPM_ST_HASHCHECK ‖ digest)
-    /// (Part 2 §10.7.3). TPM2_Sign and TPM2_SequenceComplete callers validate with <see cref="IsValidHashCheckTicket"/>.
-    /// </summary>
-    internal static byte[] HashCheckTicketDigest(EngineState s, uint hierarchy, byte[] digest)
-    {
-        ArgumentNullException.ThrowIfNull(s);
-        ArgumentNullException.ThrowIfNull(digest);
-        var proof = s.ProofOf(hierarchy).Reveal();
-        try
-        {
-            var tag = new byte[2];
-            BinaryPrimitives.WriteUInt16BigEndian(tag, (ushort)TpmSt.Hashcheck);
-            return TpmHash.Hmac(ProofHash, proof, tag, digest);
-        }
-        finally
-        {
-            CryptographicOperations.ZeroMemory(proof);
-        }
-    }
-
-    /// <summary>True if <paramref name="ticket"/> is a non-null TPM_ST_HASHCHECK ticket this TPM issued for <paramref name="digest"/>.</summary>
-    internal static bool IsValidHashCheckTicket(EngineState s, TpmtTicket ticket, byte[] digest)
-    {
-        ArgumentNullException.ThrowIfNull(ticket);
-        if (ticket.Tag != TpmSt.Hashcheck || ticket.Hierarchy == TpmRh.Null || ticket.Digest.Length == 0
-            || ticket.Hierarchy is not (TpmRh.Owner or TpmRh.Endorsement or TpmRh.Platform))
-        {
-            return false;
-        }
-
-        var expected = HashCheckTicketDigest(s, ticket.Hierarchy, digest);
-        return CryptographicOperations.FixedTimeEquals(expected, ticket.Digest);
-    }
 
     private static void Hash(CommandContext c)
     {
@@ -91,7 +52,7 @@ internal sealed class HashCommands : ICommandGroup
         else
         {
             c.Output.WriteU32(hierarchy);
-            c.Output.WriteTpm2b(HashCheckTicketDigest(c.State, hierarchy, digest));
+            c.Output.WriteTpm2b(Tickets.HashCheckDigest(c.State, hierarchy, digest));
         }
     }
 }

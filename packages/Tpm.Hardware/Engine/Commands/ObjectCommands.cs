@@ -522,7 +522,7 @@ internal sealed class ObjectCommands : ICommandGroup
             r.Parameter = 3;
             var outside = r.ReadTpm2b(MaxDataSize);
             r.Parameter = 4;
-            var pcrs = AttestationCommands.ReadPcrSelection(ref r);
+            var pcrs = PcrCommands.ReadSelection(ref r);
             r.EnsureConsumed();
             return new CreationInput(sensitive, template, outside, pcrs);
         }
@@ -557,15 +557,15 @@ internal sealed class ObjectCommands : ICommandGroup
     {
         public static Creation Compute(CommandContext c, uint parentHandle, TpmObject? parent, TpmAlgId nameAlg, CreationInput input, byte[] name, uint hierarchy)
         {
-            var filtered = AttestationCommands.FilterPcrSelection(c.State, input.CreationPcr);
-            var pcrDigest = AttestationCommands.PcrDigest(c.State, nameAlg, filtered);
+            var filtered = PcrCommands.Filter(c.State, input.CreationPcr);
+            var pcrDigest = PcrCommands.ComputeDigest(c.State, filtered, nameAlg);
 
             // A primary object's parent Name and qualified name are the hierarchy handle.
             var parentName = parent?.Name ?? PermanentEntity.BigEndian(parentHandle);
             var parentQualifiedName = parent?.QualifiedName ?? parentName;
             var data = new TpmsCreationData(filtered, pcrDigest, LocalityAttribute(c.Locality), parent?.Public.NameAlg ?? TpmAlgId.Null, parentName, parentQualifiedName, input.OutsideInfo).ToBytes();
             var hash = TpmHash.Hash(nameAlg, data);
-            var ticket = new TpmtTicket(TpmSt.Creation, hierarchy, SigningCommands.TicketHmac(c.State, hierarchy, TpmSt.Creation, name, hash));
+            var ticket = new TpmtTicket(TpmSt.Creation, hierarchy, Tickets.Hmac(c.State, hierarchy, TpmSt.Creation, name, hash));
             return new Creation(data, hash, ticket);
         }
 

@@ -108,7 +108,7 @@ internal sealed class PcrCommands : ICommandGroup
 
     /// <summary>
     /// Reads a TPML_PCR_SELECTION as a TPM unmarshals it: at most one entry per implemented hash
-    /// (TPM_RC_SIZE), each an implemented hash (TPM_RC_HASH) with a 3-octet bitmap (TPM_RC_VALUE),
+    /// (TPM_RC_SIZE), each an implemented hash (TPM_RC_HASH) with a 3- or 4-octet bitmap (TPM_RC_VALUE),
     /// errors numbered with the reader's parameter.
     /// </summary>
     public static PcrSelectionList ReadSelection(ref TpmReader r)
@@ -129,9 +129,9 @@ internal sealed class PcrCommands : ICommandGroup
             }
 
             var size = r.ReadU8();
-            if (size != SelectSize)
+            if (size is < SelectSize or > PcrSelection.MaxSelectSize)
             {
-                throw r.Fail(TpmRc.Value, $"sizeofSelect {size}; this TPM takes {SelectSize}");
+                throw r.Fail(TpmRc.Value, $"sizeofSelect {size}; this TPM takes {SelectSize}..{PcrSelection.MaxSelectSize}");
             }
 
             list[i] = new PcrSelection(hash, r.ReadBytes(size).ToArray());
@@ -140,14 +140,26 @@ internal sealed class PcrCommands : ICommandGroup
         return new PcrSelectionList(list);
     }
 
-    /// <summary>The selection with every PCR of an unallocated bank cleared (reference FilterPcr); entries keep their place.</summary>
+    /// <summary>
+    /// The selection with the bits of PCRs this TPM does not have cleared: every PCR of an
+    /// unallocated bank, and indices 24 and up (reference FilterPcr); entries keep their place.
+    /// </summary>
     public static PcrSelectionList Filter(EngineState s, PcrSelectionList selection)
     {
         var list = new PcrSelection[selection.Selections.Count];
         for (var i = 0; i < list.Length; i++)
         {
             var entry = selection.Selections[i];
-            list[i] = s.Pcrs.ContainsKey(entry.Hash) ? new PcrSelection(entry.Hash, [.. entry.Select]) : new PcrSelection(entry.Hash, new byte[entry.Select.Length]);
+            var select = new byte[entry.Select.Length];
+            if (s.Pcrs.ContainsKey(entry.Hash))
+            {
+                for (var b = 0; b < select.Length && b * 8 < EngineState.PcrCount; b++)
+                {
+                    select[b] = entry.Select[b];
+                }
+            }
+
+            list[i] = new PcrSelection(entry.Hash, select);
         }
 
         return new PcrSelectionList(list);
@@ -267,16 +279,17 @@ internal sealed class PcrCommands : ICommandGroup
         o.WriteU32((uint)selection.Selections.Count);
         Span<int> readBank = stackalloc int[MaxReadDigests];
         Span<int> readPcr = stackalloc int[MaxReadDigests];
-        Span<byte> select = stackalloc byte[SelectSize];
+        Span<byte> selectBuffer = stackalloc byte[PcrSelection.MaxSelectSize];
         var read = 0;
         for (var i = 0; i < selection.Selections.Count; i++)
         {
             var entry = selection.Selections[i];
             s.Pcrs.TryGetValue(entry.Hash, out var bank);
+            var select = selectBuffer[..entry.Select.Length];
             select.Clear();
             for (var pcr = 0; pcr < EngineState.PcrCount; pcr++)
             {
-                if (bank is null || read == MaxReadDigests || (entry.Select[pcr / 8] & (1 << (pcr % 8))) == 0)
+                if (bank is null || read == MaxReadDigests || pcr / 8 >= entry.Select.Length || (entry.Select[pcr / 8] & (1 << (pcr % 8))) == 0)
                 {
                     continue;
                 }
@@ -288,7 +301,7 @@ internal sealed class PcrCommands : ICommandGroup
             }
 
             o.WriteAlg(entry.Hash);
-            o.WriteU8(SelectSize);
+            o.WriteU8((byte)select.Length);
             o.WriteBytes(select);
         }
 

@@ -40,10 +40,10 @@ internal sealed class PolicyCommands : ICommandGroup
         var r = c.ReadParameters();
         var pcrDigest = r.ReadTpm2b(64);
         r.Parameter = 2;
-        var pcrs = Filter(c.State, ReadPcrSelection(ref r));
+        var pcrs = PcrCommands.Filter(c.State, PcrCommands.ReadSelection(ref r));
         r.EnsureConsumed();
 
-        var current = CurrentPcrDigest(c.State, session.AuthHash, pcrs);
+        var current = PcrCommands.ComputeDigest(c.State, pcrs, session.AuthHash);
         var digest = current;
         if (!session.IsTrial)
         {
@@ -197,62 +197,6 @@ internal sealed class PolicyCommands : ICommandGroup
     }
 
     /// <summary>TPML_PCR_SELECTION as TPM2_PolicyPCR reads it: hashes the TPM implements, 3..4 select octets.</summary>
-    private static PcrSelectionList ReadPcrSelection(ref TpmReader r)
-    {
-        var list = PcrSelectionList.Unmarshal(ref r);
-        foreach (var s in list.Selections)
-        {
-            if (!TpmHash.IsSupported(s.Hash))
-            {
-                throw r.Fail(TpmRc.Hash, $"PCR bank {s.Hash}");
-            }
-
-            if (s.Select.Length < PcrSelection.DefaultSelectSize)
-            {
-                throw r.Fail(TpmRc.Value, $"sizeofSelect {s.Select.Length} is below {PcrSelection.DefaultSelectSize}");
-            }
-        }
-
-        return list;
-    }
-
-    /// <summary>
-    /// Clears the bits of PCRs this TPM does not have (unallocated bank, index 24 and up), as the
-    /// reference implementation's FilterPcr does before the selection enters the policy digest.
-    /// </summary>
-    private static PcrSelectionList Filter(EngineState state, PcrSelectionList pcrs)
-    {
-        var result = new PcrSelection[pcrs.Selections.Count];
-        for (var i = 0; i < result.Length; i++)
-        {
-            var s = pcrs.Selections[i];
-            var select = new byte[s.Select.Length];
-            if (state.Banks.Contains(s.Hash))
-            {
-                for (var b = 0; b < select.Length && b * 8 < EngineState.PcrCount; b++)
-                {
-                    select[b] = s.Select[b];
-                }
-            }
-
-            result[i] = new PcrSelection(s.Hash, select);
-        }
-
-        return new PcrSelectionList(result);
-    }
-
-    /// <summary>H(PCR values of the selection, banks in list order, PCRs ascending) with the session hash.</summary>
-    private static byte[] CurrentPcrDigest(EngineState state, TpmAlgId hash, PcrSelectionList pcrs)
-    {
-        using var h = IncrementalHash.CreateHash(TpmHash.Name(hash));
-        foreach (var (bank, pcr) in pcrs.Enumerate())
-        {
-            h.AppendData(state.Pcrs[bank][pcr]);
-        }
-
-        return h.GetHashAndReset();
-    }
-
     internal static byte[] CommandCodeBytes(TpmCc code)
     {
         var bytes = new byte[4];

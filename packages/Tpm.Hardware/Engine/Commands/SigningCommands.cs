@@ -15,36 +15,6 @@ internal sealed class SigningCommands : ICommandGroup
         table.Add(TpmCc.VerifySignature, [new(HandleKinds.Object)], 0, VerifySignature, CommandFlags.DecryptFirst);
     }
 
-    /// <summary>
-    /// A ticket HMAC: HMAC_SHA256(proof of <paramref name="hierarchy"/>, UINT16 tag ‖ parts...)
-    /// (Part 2 §10.7; the engine's context integrity hash is SHA-256).
-    /// </summary>
-    internal static byte[] TicketHmac(EngineState state, uint hierarchy, TpmSt tag, params ReadOnlySpan<byte[]> parts)
-    {
-        var proof = state.ProofOf(hierarchy).Reveal();
-        try
-        {
-            using var hmac = IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, proof);
-            Span<byte> tagBytes = stackalloc byte[2];
-            BinaryPrimitives.WriteUInt16BigEndian(tagBytes, (ushort)tag);
-            hmac.AppendData(tagBytes);
-            foreach (var part in parts)
-            {
-                hmac.AppendData(part);
-            }
-
-            return hmac.GetHashAndReset();
-        }
-        finally
-        {
-            CryptographicOperations.ZeroMemory(proof);
-        }
-    }
-
-    /// <summary>TPMT_TK_HASHCHECK digest: HMAC_SHA256(proof, TPM_ST_HASHCHECK ‖ digest), as TPM2_Hash produces it.</summary>
-    internal static byte[] HashCheckTicketDigest(EngineState state, uint hierarchy, ReadOnlySpan<byte> digest) =>
-        TicketHmac(state, hierarchy, TpmSt.Hashcheck, digest.ToArray());
-
     /// <summary>IsSigningObject: sign SET and not a symmetric cipher.</summary>
     internal static bool IsSigningObject(TpmObject o) => (o.Attributes & TpmaObject.Sign) != 0 && o.Public.Type != TpmAlgId.Symcipher;
 
@@ -172,7 +142,7 @@ internal sealed class SigningCommands : ICommandGroup
         // the data did not start with TPM_GENERATED_VALUE), Part 1 §25.2.
         if (ticketDigest.Length != 0 || (key.Attributes & TpmaObject.Restricted) != 0)
         {
-            var expected = HashCheckTicketDigest(c.State, hierarchy, digest);
+            var expected = Tickets.HashCheckDigest(c.State, hierarchy, digest);
             if (ticketDigest.Length != expected.Length || !CryptographicOperations.FixedTimeEquals(ticketDigest, expected))
             {
                 throw CommandContext.ParameterError(TpmRc.Ticket, 3, "the hash-check ticket does not validate the digest");
@@ -217,7 +187,7 @@ internal sealed class SigningCommands : ICommandGroup
         var hierarchy = key.Hierarchy;
         var ticket = hierarchy == TpmRh.Null
             ? new TpmtTicket(TpmSt.Verified, TpmRh.Null, [])
-            : new TpmtTicket(TpmSt.Verified, hierarchy, TicketHmac(c.State, hierarchy, TpmSt.Verified, digest, key.Name));
+            : new TpmtTicket(TpmSt.Verified, hierarchy, Tickets.Hmac(c.State, hierarchy, TpmSt.Verified, digest, key.Name));
         ticket.Marshal(c.Output);
     }
 
