@@ -88,10 +88,6 @@ public sealed partial class Tpm2 : IDisposable
                         {
                             w.WriteTpm2b(s.AuthValue);
                         }
-                        else if (session.Type == TpmSe.Policy && !session.NeedsAuthValue)
-                        {
-                            w.WriteTpm2b([]);
-                        }
                         else
                         {
                             if (cpHash is null || cpAlg != session.AuthHash)
@@ -256,6 +252,12 @@ public sealed partial class Tpm2 : IDisposable
             if ((attributes & TpmaSession.ContinueSession) == 0)
             {
                 session.IsClosed = true;
+            }
+            else if (session.Type == TpmSe.Policy)
+            {
+                // The TPM restarts a policy session's policy once it has authorized a command.
+                session.NeedsAuthValue = false;
+                session.NeedsPassword = false;
             }
         }
 

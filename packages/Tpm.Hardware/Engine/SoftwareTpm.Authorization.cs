@@ -125,8 +125,7 @@ public sealed partial class SoftwareTpm
             // HMAC session: the key is sessionKey ‖ authValue unless the session is bound to this entity.
             var includeAuth = session.BoundEntityName is null || !session.BoundEntityName.AsSpan().SequenceEqual(entity.Name);
             use.ResponseAuth = includeAuth ? entity.AuthValue : [];
-            var expected = CommandHmac(session, use, cpHash(session.AuthHash));
-            if (!CryptographicOperations.FixedTimeEquals(expected, use.Hmac))
+            if (!HmacMatches(session, use, cpHash))
             {
                 throw AuthFailure(entity, n, "HMAC does not match");
             }
@@ -136,10 +135,17 @@ public sealed partial class SoftwareTpm
 
         if (session.IsTrial)
         {
-            throw new TpmException(TpmRc.AuthType, "a trial session cannot authorize");
+            // Reference implementation (SessionProcess.c): a trial session in the session area is TPM_RC_ATTRIBUTES.
+            throw new TpmException(TpmResponseCode.Session(TpmRc.Attributes, n), "a trial session cannot authorize");
         }
 
-        if (entity.AuthPolicy.Length == 0 || !CryptographicOperations.FixedTimeEquals(session.PolicyDigest, entity.AuthPolicy))
+        if (code == TpmCc.PolicySecret && !session.IsPasswordNeeded && !session.IsAuthValueNeeded)
+        {
+            // Part 3 §23.4: a policy session authorizing PolicySecret must prove the authValue.
+            throw new TpmException(TpmResponseCode.Session(TpmRc.Mode, n), "PolicySecret authorized by a policy without PolicyAuthValue/PolicyPassword");
+        }
+
+        if (entity.AuthPolicy.Length == 0 || entity.PolicyAlg != session.AuthHash || !CryptographicOperations.FixedTimeEquals(session.PolicyDigest, entity.AuthPolicy))
         {
             throw new TpmException(TpmResponseCode.Session(TpmRc.PolicyFail, n), "policy digest does not match the authPolicy");
         }
@@ -171,15 +177,28 @@ public sealed partial class SoftwareTpm
                 throw AuthFailure(entity, n, "password (PolicyPassword) does not match");
             }
         }
-        else if (session.IsAuthValueNeeded)
+        else
         {
-            use.ResponseAuth = entity.AuthValue;
-            var expected = CommandHmac(session, use, cpHash(session.AuthHash));
-            if (!CryptographicOperations.FixedTimeEquals(expected, use.Hmac))
+            // The HMAC of a policy session is checked too; it includes the authValue only after PolicyAuthValue.
+            use.ResponseAuth = session.IsAuthValueNeeded ? entity.AuthValue : [];
+            if (!HmacMatches(session, use, cpHash))
             {
-                throw AuthFailure(entity, n, "HMAC (PolicyAuthValue) does not match");
+                throw session.IsAuthValueNeeded
+                    ? AuthFailure(entity, n, "HMAC (PolicyAuthValue) does not match")
+                    : new TpmException(TpmResponseCode.Session(TpmRc.BadAuth, n), "policy session HMAC does not match");
             }
         }
+    }
+
+    /// <summary>Part 1 §19.6.5; as the reference implementation, an empty HMAC is accepted when the HMAC key is empty.</summary>
+    private static bool HmacMatches(AuthSession session, SessionUse use, Func<TpmAlgId, byte[]> cpHash)
+    {
+        if (session.SessionKey.Length + use.ResponseAuth.Length == 0 && use.Hmac.Length == 0)
+        {
+            return true;
+        }
+
+        return CryptographicOperations.FixedTimeEquals(CommandHmac(session, use, cpHash(session.AuthHash)), use.Hmac);
     }
 
     private static TpmException AuthFailure(IAuthEntity entity, int n, string detail) =>
@@ -221,13 +240,17 @@ public sealed partial class SoftwareTpm
 
             var session = use.Session!;
             session.NonceCaller = use.NonceCaller;
-            session.NonceTpm = NewNonce(TpmHash.DigestSize(session.AuthHash));
+            session.NonceTpm = NewNonce(session.NonceTpm.Length);
             var attributes = use.Attributes & (TpmaSession.ContinueSession | TpmaSession.Audit | TpmaSession.Decrypt | TpmaSession.Encrypt);
             w.WriteTpm2b(session.NonceTpm);
             w.WriteU8((byte)attributes);
 
-            if (session.IsPolicy && session.IsPasswordNeeded)
+            var responseAuth = use.AuthorizedHandleIndex >= 0 && context.NewAuthValue is not null && use.ResponseAuth.Length + context.NewAuthValue.Length > 0
+                ? context.NewAuthValue
+                : use.ResponseAuth;
+            if ((session.IsPolicy && session.IsPasswordNeeded) || (session.SessionKey.Length + responseAuth.Length == 0 && use.Hmac.Length == 0))
             {
+                // No HMAC for PolicyPassword, nor when the key is empty and the caller sent none (reference implementation).
                 w.WriteTpm2b([]);
             }
             else
@@ -242,10 +265,7 @@ public sealed partial class SoftwareTpm
                     rpAlg = session.AuthHash;
                 }
 
-                var auth = use.AuthorizedHandleIndex >= 0 && context.NewAuthValue is not null && use.ResponseAuth.Length + context.NewAuthValue.Length > 0
-                    ? context.NewAuthValue
-                    : use.ResponseAuth;
-                var key = Concat(session.SessionKey, auth);
+                var key = Concat(session.SessionKey, responseAuth);
                 w.WriteTpm2b(TpmHash.Hmac(session.AuthHash, key, rpHashCache, session.NonceTpm, session.NonceCaller, [(byte)attributes]));
                 CryptographicOperations.ZeroMemory(key);
             }

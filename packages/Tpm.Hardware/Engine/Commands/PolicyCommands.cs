@@ -1,9 +1,262 @@
+using System.Buffers.Binary;
+using System.Security.Cryptography;
+
 namespace TrustStack.Tpm.Hardware;
 
-/// <summary>TPM2_Policy* (Part 3 §23).</summary>
+/// <summary>
+/// Enhanced-authorization policy commands (TPM 2.0 Part 3 §23): PolicyPCR, PolicySecret,
+/// PolicyAuthValue, PolicyPassword, PolicyCommandCode, PolicyGetDigest, PolicyRestart.
+/// Each extends the session's policyDigest exactly as the specification computes it; trial
+/// sessions compute the digest and skip the checks.
+/// </summary>
 internal sealed class PolicyCommands : ICommandGroup
 {
+    private static readonly HandleSpec PolicySession = new(HandleKinds.PolicySession);
+
     public void Register(CommandTable table)
     {
+        table.Add(TpmCc.PolicyPCR, [PolicySession], 0, PolicyPcr);
+        table.Add(TpmCc.PolicySecret, [new HandleSpec(HandleKinds.Entity, AuthRole.User), PolicySession], 0, PolicySecret, CommandFlags.DecryptFirst);
+        table.Add(TpmCc.PolicyAuthValue, [PolicySession], 0, PolicyAuthValue);
+        table.Add(TpmCc.PolicyPassword, [PolicySession], 0, PolicyPassword);
+        table.Add(TpmCc.PolicyCommandCode, [PolicySession], 0, PolicyCommandCode);
+        table.Add(TpmCc.PolicyGetDigest, [PolicySession], 0, PolicyGetDigest, CommandFlags.EncryptFirst);
+        table.Add(TpmCc.PolicyRestart, [PolicySession], 0, PolicyRestart);
+    }
+
+    /// <summary>The policy session at handle slot <paramref name="index"/>; a context-saved session is not loaded.</summary>
+    private static AuthSession Session(CommandContext c, int index)
+    {
+        var handle = c.Handles[index];
+        return c.State.Sessions.TryGetValue(handle, out var session) && !session.IsSaved && session.IsPolicy
+            ? session
+            : throw new TpmException((TpmRc)((uint)TpmRc.ReferenceH0 + (uint)index), $"policy session 0x{handle:x8} is not loaded");
+    }
+
+    /// <summary>TPM2_PolicyPCR (Part 3 §23.7): H(old ‖ TPM_CC_PolicyPCR ‖ pcrs ‖ digestTPM).</summary>
+    private static void PolicyPcr(CommandContext c)
+    {
+        var session = Session(c, 0);
+        var r = c.ReadParameters();
+        var pcrDigest = r.ReadTpm2b(64);
+        r.Parameter = 2;
+        var pcrs = Filter(c.State, ReadPcrSelection(ref r));
+        r.EnsureConsumed();
+
+        var current = CurrentPcrDigest(c.State, session.AuthHash, pcrs);
+        var digest = current;
+        if (!session.IsTrial)
+        {
+            if (session.PcrCounter >= 0 && session.PcrCounter != c.State.PcrUpdateCounter)
+            {
+                throw new TpmException(TpmRc.PcrChanged, "PCRs changed since an earlier PolicyPCR in this session");
+            }
+
+            if (pcrDigest.Length != 0 && !CryptographicOperations.FixedTimeEquals(pcrDigest, current))
+            {
+                throw CommandContext.ParameterError(TpmRc.Value, 1, "pcrDigest does not match the current PCR values");
+            }
+        }
+        else if (pcrDigest.Length != 0)
+        {
+            // A trial session takes the caller's digest as given.
+            digest = pcrDigest;
+        }
+
+        var w = new TpmWriter();
+        pcrs.Marshal(w);
+        session.ExtendPolicy(CommandCodeBytes(TpmCc.PolicyPCR), w.ToArray(), digest);
+        if (!session.IsTrial)
+        {
+            session.PcrCounter = c.State.PcrUpdateCounter;
+        }
+    }
+
+    /// <summary>
+    /// TPM2_PolicySecret (Part 3 §23.4): the caller proves knowledge of authHandle's authValue
+    /// (USER role); H(H(old ‖ TPM_CC_PolicySecret ‖ authObject.Name) ‖ policyRef).
+    /// </summary>
+    private static void PolicySecret(CommandContext c)
+    {
+        var session = Session(c, 1);
+        var r = c.ReadParameters();
+        var nonceTpm = r.ReadTpm2b(64);
+        r.Parameter = 2;
+        var cpHashA = r.ReadTpm2b(64);
+        r.Parameter = 3;
+        var policyRef = r.ReadTpm2b(64);
+        r.Parameter = 4;
+        var expiration = unchecked((int)r.ReadU32());
+        r.EnsureConsumed();
+
+        if (!session.IsTrial)
+        {
+            if (nonceTpm.Length != 0 && !CryptographicOperations.FixedTimeEquals(nonceTpm, session.NonceTpm))
+            {
+                throw CommandContext.ParameterError(TpmRc.Nonce, 1, "nonceTPM is not the session's current nonce");
+            }
+
+            if (expiration != 0)
+            {
+                // Time-limited authorizations and their tickets need session timeouts, which the
+                // engine does not keep yet.
+                throw CommandContext.ParameterError(TpmRc.Value, 4, "only expiration 0 is supported");
+            }
+
+            CheckCpHash(session, cpHashA, 2);
+        }
+
+        var name = SoftwareTpm.NameOf(c.Handles[0], c.Entities[0]);
+        session.ExtendPolicy(CommandCodeBytes(TpmCc.PolicySecret), name);
+        session.ExtendPolicy(policyRef);
+        if (cpHashA.Length != 0)
+        {
+            session.CpHash = cpHashA;
+        }
+
+        // No ticket for expiration 0: an empty timeout and a null TPMT_TK_AUTH.
+        c.Output.WriteTpm2b([]);
+        new TpmtTicket(TpmSt.AuthSecret, TpmRh.Null, []).Marshal(c.Output);
+    }
+
+    /// <summary>TPM2_PolicyAuthValue (Part 3 §23.17): H(old ‖ TPM_CC_PolicyAuthValue); the HMAC will include the authValue.</summary>
+    private static void PolicyAuthValue(CommandContext c)
+    {
+        var session = Session(c, 0);
+        c.ReadParameters().EnsureConsumed();
+        session.ExtendPolicy(CommandCodeBytes(TpmCc.PolicyAuthValue));
+        session.IsAuthValueNeeded = true;
+        session.IsPasswordNeeded = false;
+    }
+
+    /// <summary>TPM2_PolicyPassword (Part 3 §23.18): the same digest as PolicyAuthValue; the authValue goes in the clear.</summary>
+    private static void PolicyPassword(CommandContext c)
+    {
+        var session = Session(c, 0);
+        c.ReadParameters().EnsureConsumed();
+        session.ExtendPolicy(CommandCodeBytes(TpmCc.PolicyAuthValue));
+        session.IsPasswordNeeded = true;
+        session.IsAuthValueNeeded = false;
+    }
+
+    /// <summary>TPM2_PolicyCommandCode (Part 3 §23.11): H(old ‖ TPM_CC_PolicyCommandCode ‖ code).</summary>
+    private static void PolicyCommandCode(CommandContext c)
+    {
+        var session = Session(c, 0);
+        var r = c.ReadParameters();
+        var code = (TpmCc)r.ReadU32();
+        r.EnsureConsumed();
+
+        if (session.CommandCode != 0 && session.CommandCode != code)
+        {
+            throw CommandContext.ParameterError(TpmRc.Value, 1, $"the policy is already restricted to {session.CommandCode}");
+        }
+
+        if (!c.Tpm.ImplementedCommands.Contains(code))
+        {
+            throw CommandContext.ParameterError(TpmRc.PolicyCc, 1, $"command 0x{(uint)code:x8} is not implemented");
+        }
+
+        session.ExtendPolicy(CommandCodeBytes(TpmCc.PolicyCommandCode), CommandCodeBytes(code));
+        session.CommandCode = code;
+    }
+
+    /// <summary>TPM2_PolicyGetDigest (Part 3 §23.19).</summary>
+    private static void PolicyGetDigest(CommandContext c)
+    {
+        var session = Session(c, 0);
+        c.ReadParameters().EnsureConsumed();
+        c.Output.WriteTpm2b(session.PolicyDigest);
+    }
+
+    /// <summary>TPM2_PolicyRestart (Part 3 §23.21): back to the initial policy state; the nonce does not change.</summary>
+    private static void PolicyRestart(CommandContext c)
+    {
+        var session = Session(c, 0);
+        c.ReadParameters().EnsureConsumed();
+        session.ResetPolicy();
+    }
+
+    /// <summary>PolicyParameterChecks for cpHashA (Part 3 §23.2): digest size, and equal to an earlier one.</summary>
+    private static void CheckCpHash(AuthSession session, byte[] cpHashA, int parameter)
+    {
+        if (cpHashA.Length == 0)
+        {
+            return;
+        }
+
+        if (cpHashA.Length != session.PolicyDigest.Length)
+        {
+            throw CommandContext.ParameterError(TpmRc.Size, parameter, $"cpHashA of {cpHashA.Length} octets for {session.AuthHash}");
+        }
+
+        if (session.CpHash.Length != 0 && !CryptographicOperations.FixedTimeEquals(session.CpHash, cpHashA))
+        {
+            throw new TpmException(TpmRc.Cphash, "cpHashA differs from the cpHash already set in the session");
+        }
+    }
+
+    /// <summary>TPML_PCR_SELECTION as TPM2_PolicyPCR reads it: hashes the TPM implements, 3..4 select octets.</summary>
+    private static PcrSelectionList ReadPcrSelection(ref TpmReader r)
+    {
+        var list = PcrSelectionList.Unmarshal(ref r);
+        foreach (var s in list.Selections)
+        {
+            if (!TpmHash.IsSupported(s.Hash))
+            {
+                throw r.Fail(TpmRc.Hash, $"PCR bank {s.Hash}");
+            }
+
+            if (s.Select.Length < PcrSelection.DefaultSelectSize)
+            {
+                throw r.Fail(TpmRc.Value, $"sizeofSelect {s.Select.Length} is below {PcrSelection.DefaultSelectSize}");
+            }
+        }
+
+        return list;
+    }
+
+    /// <summary>
+    /// Clears the bits of PCRs this TPM does not have (unallocated bank, index 24 and up), as the
+    /// reference implementation's FilterPcr does before the selection enters the policy digest.
+    /// </summary>
+    internal static PcrSelectionList Filter(EngineState state, PcrSelectionList pcrs)
+    {
+        var result = new PcrSelection[pcrs.Selections.Count];
+        for (var i = 0; i < result.Length; i++)
+        {
+            var s = pcrs.Selections[i];
+            var select = new byte[s.Select.Length];
+            if (state.Banks.Contains(s.Hash))
+            {
+                for (var b = 0; b < select.Length && b * 8 < EngineState.PcrCount; b++)
+                {
+                    select[b] = s.Select[b];
+                }
+            }
+
+            result[i] = new PcrSelection(s.Hash, select);
+        }
+
+        return new PcrSelectionList(result);
+    }
+
+    /// <summary>H(PCR values of the selection, banks in list order, PCRs ascending) with the session hash.</summary>
+    private static byte[] CurrentPcrDigest(EngineState state, TpmAlgId hash, PcrSelectionList pcrs)
+    {
+        using var h = IncrementalHash.CreateHash(TpmHash.Name(hash));
+        foreach (var (bank, pcr) in pcrs.Enumerate())
+        {
+            h.AppendData(state.Pcrs[bank][pcr]);
+        }
+
+        return h.GetHashAndReset();
+    }
+
+    internal static byte[] CommandCodeBytes(TpmCc code)
+    {
+        var bytes = new byte[4];
+        BinaryPrimitives.WriteUInt32BigEndian(bytes, (uint)code);
+        return bytes;
     }
 }

@@ -1,0 +1,152 @@
+namespace TrustStack.Tpm.Hardware;
+
+/// <summary>The response of TPM2_PolicySecret: a timeout and a ticket (both empty/null for expiration 0).</summary>
+/// <param name="Timeout">The implementation-specific timeout (empty when no ticket was made).</param>
+/// <param name="PolicyTicket">TPMT_TK_AUTH; a null ticket (TPM_RH_NULL, empty digest) when none was made.</param>
+public sealed record PolicySecretResult(byte[] Timeout, TpmtTicket PolicyTicket);
+
+/// <summary>Authorization sessions and policy commands (TPM 2.0 Part 3 §11 and §23).</summary>
+public sealed partial class Tpm2
+{
+    /// <summary>
+    /// TPM2_StartAuthSession: starts an HMAC, policy or trial session. The nonceCaller comes from
+    /// the client's random source (digest-size octets); the session key is computed on this side
+    /// as the TPM computes it (TPM 2.0 Part 1 §19.6.8).
+    /// </summary>
+    /// <param name="type">HMAC, policy or trial.</param>
+    /// <param name="authHash">The session hash algorithm.</param>
+    /// <param name="tpmKey">Key that decrypts a salt; only <see cref="TpmRh.Null"/> (unsalted) is supported for now.</param>
+    /// <param name="bind">Entity the session is bound to, or <see cref="TpmRh.Null"/>.</param>
+    /// <param name="bindAuth">The authValue of <paramref name="bind"/> (enters the session key).</param>
+    /// <param name="symmetric">Parameter-encryption algorithm; <see cref="TpmtSymDef.Null"/> by default.</param>
+    /// <returns>The session; dispose it to zero its key.</returns>
+    /// <exception cref="NotSupportedException"><paramref name="tpmKey"/> is not <see cref="TpmRh.Null"/> (salted sessions are not implemented yet).</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="authHash"/> is not a supported hash.</exception>
+    /// <exception cref="TpmException">The TPM refused, for example TPM_RC_SESSION_MEMORY.</exception>
+    public TpmSession StartAuthSession(TpmSe type, TpmAlgId authHash = TpmAlgId.Sha256, uint tpmKey = TpmRh.Null, uint bind = TpmRh.Null, ReadOnlySpan<byte> bindAuth = default, TpmtSymDef? symmetric = null)
+    {
+        if (tpmKey != TpmRh.Null)
+        {
+            throw new NotSupportedException("Salted sessions are not implemented yet.");
+        }
+
+        var nonceCaller = Random.GetBytes(TpmHash.DigestSize(authHash));
+        var sym = symmetric ?? TpmtSymDef.Null;
+        var response = Execute(
+            TpmCc.StartAuthSession,
+            [tpmKey, bind],
+            [],
+            w =>
+            {
+                w.WriteTpm2b(nonceCaller);
+                w.WriteTpm2b([]);
+                w.WriteU8((byte)type);
+                sym.Marshal(w);
+                w.WriteAlg(authHash);
+            },
+            responseHandleCount: 1);
+        var r = response.Reader();
+        var nonceTpm = r.ReadTpm2b(64);
+        var sessionKey = bind == TpmRh.Null
+            ? []
+            : SessionCommands.ComputeSessionKey(authHash, TpmObject.TrimAuth(bindAuth), [], nonceTpm, nonceCaller);
+        var boundName = type == TpmSe.Hmac && bind != TpmRh.Null ? GetName(bind) : null;
+        return new TpmSession(response.Handles[0], type, authHash, nonceTpm, sessionKey, boundName) { NonceCaller = nonceCaller };
+    }
+
+    /// <summary>TPM2_PolicyPCR: the policy holds only while the selected PCRs have their current values.</summary>
+    /// <param name="session">A policy or trial session.</param>
+    /// <param name="pcrs">The PCRs.</param>
+    /// <param name="pcrDigest">Expected digest of the PCR values; empty or null to take the current values.</param>
+    /// <exception cref="TpmException">For example TPM_RC_VALUE (parameter 1) when <paramref name="pcrDigest"/> is not current.</exception>
+    public void PolicyPcr(TpmSession session, PcrSelectionList pcrs, byte[]? pcrDigest = null)
+    {
+        ArgumentNullException.ThrowIfNull(pcrs);
+        PolicyCommand(session, TpmCc.PolicyPCR, w =>
+        {
+            w.WriteTpm2b(pcrDigest ?? []);
+            pcrs.Marshal(w);
+        });
+    }
+
+    /// <summary>TPM2_PolicySecret: proves knowledge of <paramref name="authHandle"/>'s authValue (USER role).</summary>
+    /// <param name="session">A policy or trial session.</param>
+    /// <param name="authHandle">The entity whose authorization is required (a hierarchy, object, NV index...).</param>
+    /// <param name="authorization">Authorization of <paramref name="authHandle"/>: a password or an HMAC session.</param>
+    /// <param name="nonceTpm">The session's nonceTPM to bind the authorization to it, or null.</param>
+    /// <param name="cpHashA">Digest of the command the policy will authorize, or null.</param>
+    /// <param name="policyRef">Reference the policy includes, or null.</param>
+    /// <param name="expiration">Expiration in seconds; only 0 is supported by the software TPM.</param>
+    /// <returns>The timeout and ticket.</returns>
+    /// <exception cref="TpmException">For example TPM_RC_BAD_AUTH when the authorization is wrong.</exception>
+    public PolicySecretResult PolicySecret(TpmSession session, uint authHandle, TpmAuthorization authorization, byte[]? nonceTpm = null, byte[]? cpHashA = null, byte[]? policyRef = null, int expiration = 0)
+    {
+        ArgumentNullException.ThrowIfNull(session);
+        ArgumentNullException.ThrowIfNull(authorization);
+        ObjectDisposedException.ThrowIf(session.IsClosed, session);
+        var response = Execute(TpmCc.PolicySecret, [authHandle, session.Handle], [authorization], w =>
+        {
+            w.WriteTpm2b(nonceTpm ?? []);
+            w.WriteTpm2b(cpHashA ?? []);
+            w.WriteTpm2b(policyRef ?? []);
+            w.WriteU32(unchecked((uint)expiration));
+        });
+        var r = response.Reader();
+        var timeout = r.ReadTpm2b();
+        return new PolicySecretResult(timeout, TpmtTicket.Unmarshal(ref r));
+    }
+
+    /// <summary>TPM2_PolicyAuthValue: the authorizing HMAC must include the entity's authValue.</summary>
+    /// <param name="session">A policy or trial session.</param>
+    /// <exception cref="TpmException">The TPM refused.</exception>
+    public void PolicyAuthValue(TpmSession session)
+    {
+        PolicyCommand(session, TpmCc.PolicyAuthValue, null);
+        session.NeedsAuthValue = true;
+        session.NeedsPassword = false;
+    }
+
+    /// <summary>TPM2_PolicyPassword: the entity's authValue goes in the clear in the session's HMAC field.</summary>
+    /// <param name="session">A policy or trial session.</param>
+    /// <exception cref="TpmException">The TPM refused.</exception>
+    public void PolicyPassword(TpmSession session)
+    {
+        PolicyCommand(session, TpmCc.PolicyPassword, null);
+        session.NeedsPassword = true;
+        session.NeedsAuthValue = false;
+    }
+
+    /// <summary>TPM2_PolicyCommandCode: the policy authorizes only <paramref name="code"/>.</summary>
+    /// <param name="session">A policy or trial session.</param>
+    /// <param name="code">The command.</param>
+    /// <exception cref="TpmException">TPM_RC_VALUE when another code was set, TPM_RC_POLICY_CC when the code is not implemented.</exception>
+    public void PolicyCommandCode(TpmSession session, TpmCc code) =>
+        PolicyCommand(session, TpmCc.PolicyCommandCode, w => w.WriteU32((uint)code));
+
+    /// <summary>TPM2_PolicyGetDigest: the session's current policyDigest.</summary>
+    /// <param name="session">A policy or trial session.</param>
+    /// <returns>The digest.</returns>
+    /// <exception cref="TpmException">The TPM refused.</exception>
+    public byte[] PolicyGetDigest(TpmSession session)
+    {
+        var r = PolicyCommand(session, TpmCc.PolicyGetDigest, null).Reader();
+        return r.ReadTpm2b(64);
+    }
+
+    /// <summary>TPM2_PolicyRestart: back to an empty policy (the nonce is unchanged).</summary>
+    /// <param name="session">A policy or trial session.</param>
+    /// <exception cref="TpmException">The TPM refused.</exception>
+    public void PolicyRestart(TpmSession session)
+    {
+        PolicyCommand(session, TpmCc.PolicyRestart, null);
+        session.NeedsAuthValue = false;
+        session.NeedsPassword = false;
+    }
+
+    private TpmResponse PolicyCommand(TpmSession session, TpmCc code, Action<TpmWriter>? parameters)
+    {
+        ArgumentNullException.ThrowIfNull(session);
+        ObjectDisposedException.ThrowIf(session.IsClosed, session);
+        return Execute(code, [session.Handle], [], parameters);
+    }
+}
