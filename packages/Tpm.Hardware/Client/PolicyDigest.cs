@@ -73,7 +73,7 @@ public static class PolicyDigest
     /// <param name="policyRef">The policyRef (usually empty).</param>
     /// <returns>The new digest.</returns>
     /// <exception cref="ArgumentException"><paramref name="policyDigest"/> has the wrong size.</exception>
-    public static byte[] PolicySecret(TpmAlgId hash, ReadOnlySpan<byte> policyDigest, ReadOnlySpan<byte> authObjectName, ReadOnlySpan<byte> policyRef = default)
+    public static byte[] PolicySecret(TpmAlgId hash, ReadOnlySpan<byte> policyDigest, ReadOnlySpan<byte> authObjectName, ReadOnlySpan<byte> policyRef)
     {
         CheckSize(hash, policyDigest, nameof(policyDigest));
         var w = new TpmWriter();
@@ -94,7 +94,7 @@ public static class PolicyDigest
     /// <param name="policyRef">The policyRef (usually empty).</param>
     /// <returns>The new digest.</returns>
     /// <exception cref="ArgumentException"><paramref name="policyDigest"/> has the wrong size.</exception>
-    public static byte[] PolicySecret(TpmAlgId hash, ReadOnlySpan<byte> policyDigest, uint authHandle, ReadOnlySpan<byte> policyRef = default)
+    public static byte[] PolicySecret(TpmAlgId hash, ReadOnlySpan<byte> policyDigest, uint authHandle, ReadOnlySpan<byte> policyRef)
     {
         Span<byte> name = stackalloc byte[4];
         BinaryPrimitives.WriteUInt32BigEndian(name, authHandle);
