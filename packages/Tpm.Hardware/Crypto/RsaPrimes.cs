@@ -413,7 +413,7 @@ internal static class RsaPrimes
             var bytes = new byte[limbs.Length * 8];
             for (var i = 0; i < bytes.Length; i++)
             {
-                bytes[i] = (byte)(limbs[i / 8] >> (8 * (i % 8)));
+                bytes[i] = unchecked((byte)(limbs[i / 8] >> (8 * (i % 8))));
             }
 
             return new BigInteger(bytes, isUnsigned: true, isBigEndian: false);
