@@ -65,7 +65,8 @@ internal static class KeyGenerator
         }
     }
 
-    private static void ValidateAlgorithms(TpmtPublic t)
+    /// <summary>The values an unmarshaller rejects: unimplemented hash, key size, curve, scheme or symmetric definition.</summary>
+    internal static void ValidateAlgorithms(TpmtPublic t)
     {
         if (t.NameAlg != TpmAlgId.Null && !TpmHash.IsSupported(t.NameAlg))
         {
@@ -227,7 +228,16 @@ internal static class KeyGenerator
                 break;
         }
 
-        // PublicAttributesValidation
+        PublicAttributesValidation(t, parent);
+    }
+
+    /// <summary>ms-tpm-20-ref PublicAttributesValidation: the checks TPM2_Load and TPM2_LoadExternal share with creation.</summary>
+    internal static void PublicAttributesValidation(TpmtPublic t, TpmtPublic? parent)
+    {
+        var a = t.ObjectAttributes;
+        var sign = a.HasFlag(TpmaObject.Sign);
+        var decrypt = a.HasFlag(TpmaObject.Decrypt);
+        var restricted = a.HasFlag(TpmaObject.Restricted);
         if (t.NameAlg == TpmAlgId.Null)
         {
             throw new TpmException(TpmRc.Hash, "nameAlg is TPM_ALG_NULL");
@@ -278,7 +288,8 @@ internal static class KeyGenerator
         SchemeChecks(t, parent);
     }
 
-    private static void SchemeChecks(TpmtPublic t, TpmtPublic? parent)
+    /// <summary>ms-tpm-20-ref SchemeChecks (also the only check of a public-only TPM2_LoadExternal).</summary>
+    internal static void SchemeChecks(TpmtPublic t, TpmtPublic? parent)
     {
         var a = t.ObjectAttributes;
         var sign = a.HasFlag(TpmaObject.Sign);

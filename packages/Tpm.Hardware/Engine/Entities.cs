@@ -110,8 +110,15 @@ internal sealed class TpmObject : IAuthEntity, IDisposable
 
     public TpmaObject Attributes => Public.ObjectAttributes;
 
-    /// <summary>Storage parent: restricted decryption key.</summary>
-    public bool IsStorageParent => (Attributes & (TpmaObject.Restricted | TpmaObject.Decrypt)) == (TpmaObject.Restricted | TpmaObject.Decrypt) && (Attributes & TpmaObject.Sign) == 0;
+    /// <summary>Loaded by TPM2_LoadExternal: its qualified name is its Name and it is never a parent.</summary>
+    public bool IsExternal { get; init; }
+
+    /// <summary>Loaded without a sensitive area (a public key for verification).</summary>
+    public bool IsPublicOnly => Sensitive.Length == 0;
+
+    /// <summary>Ordinary storage parent: a restricted decryption key (not KEYEDHASH) with a sensitive area, not external.</summary>
+    public bool IsStorageParent => (Attributes & (TpmaObject.Restricted | TpmaObject.Decrypt | TpmaObject.Sign)) == (TpmaObject.Restricted | TpmaObject.Decrypt)
+        && Public.Type != TpmAlgId.Keyedhash && !IsExternal && !IsPublicOnly;
 
     /// <summary>Materializes the private key for asymmetric objects; cached only when the store allows it.</summary>
     public TpmPrivateKey GetPrivateKey(bool allowCaching, out bool callerDisposes)
