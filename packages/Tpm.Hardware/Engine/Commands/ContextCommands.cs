@@ -194,29 +194,42 @@ internal sealed class ContextCommands : ICommandGroup
             throw CommandContext.ParameterError(TpmRc.Hierarchy, 1, $"hierarchy 0x{hierarchy:x8} is disabled");
         }
 
-        var isPrimary = pr.ReadU8() != 0;
+        var flags = pr.ReadU8();
         var publicArea = TpmtPublic.UnmarshalSized(ref pr);
         var sensitiveBytes = pr.ReadTpm2b();
-        TpmtSensitive sensitive;
+        TpmtSensitive? sensitive = null;
         try
         {
-            var sr = new TpmReader(sensitiveBytes);
-            sensitive = TpmtSensitive.Unmarshal(ref sr);
+            if (sensitiveBytes.Length != 0)
+            {
+                var sr = new TpmReader(sensitiveBytes);
+                sensitive = TpmtSensitive.Unmarshal(ref sr);
+            }
         }
         finally
         {
             CryptographicOperations.ZeroMemory(sensitiveBytes);
         }
 
-        using (sensitive)
+        try
         {
             var qualifiedName = pr.ReadTpm2b();
             pr.EnsureConsumed();
-            var handle = FreeTransientHandle(c);
-            var secret = SecretMarshal.StoreSensitive(c.Tpm.Secrets, sensitive, $"object 0x{handle:x8} sensitive");
-            var o = new TpmObject(publicArea, secret, sensitive.AuthValue, hierarchy, qualifiedName, isPrimary) { Handle = handle };
+            var handle = ObjectCommands.FreeTransientHandle(c);
+            var secret = sensitive is null
+                ? c.Tpm.Secrets.Store([], $"object 0x{handle:x8} (public only)")
+                : SecretMarshal.StoreSensitive(c.Tpm.Secrets, sensitive, $"object 0x{handle:x8} sensitive");
+            var o = new TpmObject(publicArea, secret, sensitive?.AuthValue ?? [], hierarchy, qualifiedName, (flags & 1) != 0)
+            {
+                Handle = handle,
+                IsExternal = (flags & 2) != 0,
+            };
             s.TransientObjects[handle] = o;
             c.ResponseHandles.Add(handle);
+        }
+        finally
+        {
+            sensitive?.Dispose();
         }
     }
 
@@ -290,10 +303,10 @@ internal sealed class ContextCommands : ICommandGroup
         var o = c.Object(1);
         var isPersistent = SoftwareTpm.KindOf(c.Handles[1]) == HandleKinds.Persistent;
 
-        // Null-hierarchy (temporary) and stClear objects cannot persist (Part 3 §28.5.1).
-        if (o.Hierarchy == TpmRh.Null || (o.Attributes & TpmaObject.StClear) != 0)
+        // Temporary (null-hierarchy or external), stClear and public-only objects cannot persist (Part 3 §28.5.1).
+        if (o.Hierarchy == TpmRh.Null || o.IsExternal || o.IsPublicOnly || (o.Attributes & TpmaObject.StClear) != 0)
         {
-            throw CommandContext.HandleError(TpmRc.Attributes, 2, "null-hierarchy and stClear objects cannot be made persistent");
+            throw CommandContext.HandleError(TpmRc.Attributes, 2, "null-hierarchy, external, public-only and stClear objects cannot be made persistent");
         }
 
         if (isPersistent && o.Handle != persistentHandle)
@@ -344,43 +357,25 @@ internal sealed class ContextCommands : ICommandGroup
             throw new TpmException(TpmRc.NvSpace, "no persistent object slot left");
         }
 
-        var sensitive = o.Sensitive.Reveal();
+        var sensitiveCopy = o.Sensitive.Reveal();
         ITpmSecret copy;
         try
         {
-            copy = c.Tpm.Secrets.Store(sensitive, $"persistent object 0x{persistentHandle:x8}");
+            copy = c.Tpm.Secrets.Store(sensitiveCopy, $"persistent object 0x{persistentHandle:x8}");
         }
         finally
         {
-            CryptographicOperations.ZeroMemory(sensitive);
+            CryptographicOperations.ZeroMemory(sensitiveCopy);
         }
 
         s.PersistentObjects[persistentHandle] = new TpmObject(o.Public, copy, o.AuthValue, o.Hierarchy, o.QualifiedName, o.IsPrimary) { Handle = persistentHandle };
-    }
-
-    /// <summary>The lowest free transient handle; TPM_RC_OBJECT_MEMORY when every slot is taken.</summary>
-    internal static uint FreeTransientHandle(CommandContext c)
-    {
-        var objects = c.State.TransientObjects;
-        if (objects.Count >= c.Tpm.Options.MaxTransientObjects)
-        {
-            throw new TpmException(TpmRc.ObjectMemory, $"all {c.Tpm.Options.MaxTransientObjects} transient object slots are in use");
-        }
-
-        var handle = TpmRh.TransientFirst;
-        while (objects.ContainsKey(handle))
-        {
-            handle++;
-        }
-
-        return handle;
     }
 
     private static byte[] SerializeObject(TpmObject o)
     {
         var w = new TpmWriter(1024);
         w.WriteU8(ObjectTag);
-        w.WriteU8(o.IsPrimary ? (byte)1 : (byte)0);
+        w.WriteU8((byte)((o.IsPrimary ? 1 : 0) | (o.IsExternal ? 2 : 0)));
         o.Public.MarshalSized(w);
         var sensitive = o.Sensitive.Reveal();
         w.WriteTpm2b(sensitive);
@@ -435,9 +430,14 @@ internal sealed class ContextCommands : ICommandGroup
     /// <summary>Checks and decrypts a context blob; returns the serialized object or session (zero it after use).</summary>
     private static byte[] Unprotect(EngineState s, ulong sequence, uint savedHandle, uint hierarchy, byte[] blob)
     {
+        if (blob.Length < 2 + IntegritySize + FingerprintSize + 1)
+        {
+            throw CommandContext.ParameterError(TpmRc.Size, 1, "the context blob is too short");
+        }
+
         var br = new TpmReader(blob) { Parameter = 1 };
-        var integrity = br.ReadTpm2b();
-        if (integrity.Length != IntegritySize || br.Remaining < FingerprintSize + 1)
+        var integrity = br.ReadTpm2b(CredentialCommands.MaxDigestSize);
+        if (integrity.Length != IntegritySize)
         {
             throw CommandContext.ParameterError(TpmRc.Size, 1, "the context blob has the wrong size");
         }

@@ -77,6 +77,10 @@ internal sealed class CredentialCommands : ICommandGroup
         var activateObject = c.Object(0);
         var key = c.Object(1);
         CheckCredentialKey(key, 2);
+        if (key.IsPublicOnly)
+        {
+            throw new TpmException(TpmRc.AuthUnavailable, "a public-only key cannot decrypt");
+        }
 
         var privateKey = key.GetPrivateKey(c.Tpm.Secrets.AllowsDerivedKeyCaching, out var callerDisposes);
         byte[] seed;
