@@ -1,3 +1,5 @@
+using System.Security.Cryptography;
+
 namespace TrustStack.Tpm.Hardware;
 
 /// <summary>The response of TPM2_PolicySecret: a timeout and a ticket (both empty/null for expiration 0).</summary>
@@ -11,45 +13,57 @@ public sealed partial class Tpm2
     /// <summary>
     /// TPM2_StartAuthSession: starts an HMAC, policy or trial session. The nonceCaller comes from
     /// the client's random source (digest-size octets); the session key is computed on this side
-    /// as the TPM computes it (TPM 2.0 Part 1 §19.6.8).
+    /// as the TPM computes it (TPM 2.0 Part 1 §19.6.8). A salted session reads the public area of
+    /// <paramref name="tpmKey"/> (TPM2_ReadPublic) and encrypts a fresh salt to it (label "SECRET").
     /// </summary>
     /// <param name="type">HMAC, policy or trial.</param>
     /// <param name="authHash">The session hash algorithm.</param>
-    /// <param name="tpmKey">Key that decrypts a salt; only <see cref="TpmRh.Null"/> (unsalted) is supported for now.</param>
+    /// <param name="tpmKey">A loaded RSA or ECC decryption key to salt the session with, or <see cref="TpmRh.Null"/> for none.</param>
     /// <param name="bind">Entity the session is bound to, or <see cref="TpmRh.Null"/>.</param>
     /// <param name="bindAuth">The authValue of <paramref name="bind"/> (enters the session key).</param>
     /// <param name="symmetric">Parameter-encryption algorithm; <see cref="TpmtSymDef.Null"/> by default.</param>
     /// <returns>The session; dispose it to zero its key.</returns>
-    /// <exception cref="NotSupportedException"><paramref name="tpmKey"/> is not <see cref="TpmRh.Null"/> (salted sessions are not implemented yet).</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="authHash"/> is not a supported hash.</exception>
-    /// <exception cref="TpmException">The TPM refused, for example TPM_RC_SESSION_MEMORY.</exception>
+    /// <exception cref="TpmException">The TPM refused, for example TPM_RC_SESSION_MEMORY; or <paramref name="tpmKey"/> cannot take a salt (TPM_RC_ATTRIBUTES, TPM_RC_TYPE).</exception>
     public TpmSession StartAuthSession(TpmSe type, TpmAlgId authHash = TpmAlgId.Sha256, uint tpmKey = TpmRh.Null, uint bind = TpmRh.Null, ReadOnlySpan<byte> bindAuth = default, TpmtSymDef? symmetric = null)
     {
-        if (tpmKey != TpmRh.Null)
-        {
-            throw new NotSupportedException("Salted sessions are not implemented yet.");
-        }
-
         var nonceCaller = Random.GetBytes(TpmHash.DigestSize(authHash));
         var sym = symmetric ?? TpmtSymDef.Null;
-        var response = Execute(
-            TpmCc.StartAuthSession,
-            [tpmKey, bind],
-            [],
-            w =>
-            {
-                w.WriteTpm2b(nonceCaller);
-                w.WriteTpm2b([]);
-                w.WriteU8((byte)type);
-                sym.Marshal(w);
-                w.WriteAlg(authHash);
-            },
-            responseHandleCount: 1);
-        var r = response.Reader();
-        var nonceTpm = r.ReadTpm2b(64);
-        var sessionKey = bind == TpmRh.Null
-            ? []
-            : SessionCommands.ComputeSessionKey(authHash, TpmObject.TrimAuth(bindAuth), [], nonceTpm, nonceCaller);
+        byte[] salt = [];
+        byte[] encryptedSalt = [];
+        if (tpmKey != TpmRh.Null)
+        {
+            (salt, encryptedSalt) = SecretSharing.Encrypt(ReadPublicArea(tpmKey), "SECRET", Random);
+        }
+
+        byte[] sessionKey;
+        byte[] nonceTpm;
+        TpmResponse response;
+        try
+        {
+            response = Execute(
+                TpmCc.StartAuthSession,
+                [tpmKey, bind],
+                [],
+                w =>
+                {
+                    w.WriteTpm2b(nonceCaller);
+                    w.WriteTpm2b(encryptedSalt);
+                    w.WriteU8((byte)type);
+                    sym.Marshal(w);
+                    w.WriteAlg(authHash);
+                },
+                responseHandleCount: 1);
+            nonceTpm = response.Reader().ReadTpm2b(64);
+            sessionKey = bind == TpmRh.Null && salt.Length == 0
+                ? []
+                : SessionCommands.ComputeSessionKey(authHash, TpmObject.TrimAuth(bindAuth), salt, nonceTpm, nonceCaller);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(salt);
+        }
+
         var boundName = type == TpmSe.Hmac && bind != TpmRh.Null ? GetName(bind) : null;
         return new TpmSession(response.Handles[0], type, authHash, nonceTpm, sessionKey, boundName) { NonceCaller = nonceCaller };
     }
@@ -141,6 +155,15 @@ public sealed partial class Tpm2
         PolicyCommand(session, TpmCc.PolicyRestart, null);
         session.NeedsAuthValue = false;
         session.NeedsPassword = false;
+    }
+
+    /// <summary>TPM2_ReadPublic's public area (and the Name, which the client records).</summary>
+    private TpmtPublic ReadPublicArea(uint handle)
+    {
+        var r = Execute(TpmCc.ReadPublic, [handle], [], null).Reader();
+        var publicArea = TpmtPublic.UnmarshalSized(ref r);
+        SetName(handle, r.ReadTpm2b());
+        return publicArea;
     }
 
     private TpmResponse PolicyCommand(TpmSession session, TpmCc code, Action<TpmWriter>? parameters)

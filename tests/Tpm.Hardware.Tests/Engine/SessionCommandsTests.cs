@@ -61,6 +61,20 @@ public sealed class SessionCommandsTests
         Assert.True(tpm.State.Sessions[trial.Handle].IsTrial);
     }
 
+    [Fact]
+    public void StartAuthSession_RawBytes_ResponseCarriesHandleThenNonce()
+    {
+        using var tpm = NewTpm();
+        var command = Convert.FromHexString(
+            "8001" + "0000002B" + "00000176" // tag, commandSize 43, TPM_CC_StartAuthSession
+            + "40000007" + "40000007" // tpmKey, bind: TPM_RH_NULL
+            + "0010" + "000102030405060708090A0B0C0D0E0F" // nonceCaller
+            + "0000" + "01" + "0010" + "000B"); // encryptedSalt, TPM_SE_POLICY, TPM_ALG_NULL, TPM_ALG_SHA256
+        var response = tpm.Execute(command);
+        Assert.Equal("8001" + "00000020" + "00000000" + "03000000" + "0010", Convert.ToHexString(response.AsSpan(0, 16)));
+        Assert.Equal(tpm.State.Sessions[0x0300_0000].NonceTpm, response[16..]);
+    }
+
     [Theory]
     [InlineData(16)]
     [InlineData(20)]
@@ -180,11 +194,121 @@ public sealed class SessionCommandsTests
         Assert.Equal(TpmResponseCode.Handle(TpmRc.Value, n), Rc(() => Start(new Tpm2(tpm), tpmKey: tpmKey, bind: bind)));
     }
 
-    [Fact]
-    public void StartAuthSession_SaltedWithoutCrypto_ThrowsNotSupportedOnTheClient()
+    private const uint KeyHandle = 0x8000_0000;
+
+    /// <summary>Loads a generated key at <see cref="KeyHandle"/> without TPM2_Load (which another command group owns).</summary>
+    private static TpmtPublic LoadKey(SoftwareTpm tpm, string name, Func<TpmtPublic> template)
+    {
+        var (publicArea, sensitive) = CryptoTestData.Key(name, template);
+        using (sensitive)
+        {
+            tpm.State.TransientObjects[KeyHandle] = new TpmObject(publicArea, SecretMarshal.StoreSensitive(tpm.Secrets, sensitive, "test key"), [], TpmRh.Owner, publicArea.GetName(), isPrimary: true) { Handle = KeyHandle };
+        }
+
+        return publicArea;
+    }
+
+    public static TheoryData<string> SaltKeys => new() { "ecc-p256", "rsa-2048" };
+
+    private static Func<TpmtPublic> Template(string name) => name == "ecc-p256" ? () => CryptoTestData.EccStorage() : () => CryptoTestData.RsaStorage();
+
+    [Theory]
+    [MemberData(nameof(SaltKeys))]
+    public void StartAuthSession_Salted_KeyIsKdfaOfTheSaltAndTheSessionAuthorizes(string keyName)
     {
         using var tpm = NewTpm();
-        Assert.Throws<NotSupportedException>(() => new Tpm2(tpm).StartAuthSession(TpmSe.Hmac, tpmKey: 0x8100_0001));
+        tpm.State.Endorsement.AuthValue = Secret;
+        var keyPublic = LoadKey(tpm, "sessions-salt-" + keyName, Template(keyName));
+        var (salt, encryptedSalt) = SecretSharing.Encrypt(keyPublic, "SECRET", SystemRandomSource.Instance);
+        var nonceCaller = RandomNumberGenerator.GetBytes(32);
+        var client = new Tpm2(tpm);
+        var response = Start(client, nonceCaller: nonceCaller, salt: encryptedSalt, tpmKey: KeyHandle);
+        var nonceTpm = response.Reader().ReadTpm2b();
+        var expected = SessionCommands.ComputeSessionKey(TpmAlgId.Sha256, [], salt, nonceTpm, nonceCaller);
+        var engine = tpm.State.Sessions[response.Handles[0]];
+        Assert.Equal(expected, engine.SessionKey);
+
+        // The client's view of the same session authorizes with an HMAC keyed by sessionKey ‖ authValue.
+        using var session = new TpmSession(response.Handles[0], TpmSe.Hmac, TpmAlgId.Sha256, nonceTpm, expected.ToArray(), null) { NonceCaller = nonceCaller };
+        using var trial = client.StartAuthSession(TpmSe.Trial);
+        PolicySecretWith(client, trial, TpmAuthorization.Session(session, Secret));
+        PolicySecretWith(client, trial, TpmAuthorization.Session(session, Secret));
+    }
+
+    [Fact]
+    public void StartAuthSession_SaltedAndBound_KeyCoversBindAuthThenSalt()
+    {
+        using var tpm = NewTpm();
+        tpm.State.Endorsement.AuthValue = Secret;
+        var keyPublic = LoadKey(tpm, "sessions-salt-ecc-p256", Template("ecc-p256"));
+        var (salt, encryptedSalt) = SecretSharing.Encrypt(keyPublic, "SECRET", SystemRandomSource.Instance);
+        var nonceCaller = new byte[20];
+        var response = Start(new Tpm2(tpm), nonceCaller: nonceCaller, salt: encryptedSalt, tpmKey: KeyHandle, bind: TpmRh.Endorsement, authHash: (ushort)TpmAlgId.Sha1);
+        var nonceTpm = response.Reader().ReadTpm2b();
+        Assert.Equal(SessionCommands.ComputeSessionKey(TpmAlgId.Sha1, Secret, salt, nonceTpm, nonceCaller), tpm.State.Sessions[response.Handles[0]].SessionKey);
+    }
+
+    [Fact]
+    public void StartAuthSession_SaltForAnotherLabel_ReturnsValueParameter2()
+    {
+        using var tpm = NewTpm();
+        var keyPublic = LoadKey(tpm, "sessions-salt-rsa-2048", Template("rsa-2048"));
+        var (_, encryptedSalt) = SecretSharing.Encrypt(keyPublic, "IDENTITY", SystemRandomSource.Instance);
+        Assert.Equal(TpmResponseCode.Parameter(TpmRc.Value, 2), Rc(() => Start(new Tpm2(tpm), salt: encryptedSalt, tpmKey: KeyHandle)));
+        Assert.Equal(TpmResponseCode.Parameter(TpmRc.Value, 2), Rc(() => Start(new Tpm2(tpm), salt: new byte[256], tpmKey: KeyHandle)));
+        Assert.Empty(tpm.State.Sessions);
+    }
+
+    [Fact]
+    public void StartAuthSession_MalformedEccSalt_ReturnsValueParameter2()
+    {
+        using var tpm = NewTpm();
+        LoadKey(tpm, "sessions-salt-ecc-p256", Template("ecc-p256"));
+        Assert.Equal(TpmResponseCode.Parameter(TpmRc.Value, 2), Rc(() => Start(new Tpm2(tpm), salt: [0, 1, 7], tpmKey: KeyHandle)));
+    }
+
+    [Fact]
+    public void StartAuthSession_TpmKeyWithoutSalt_ReturnsValueParameter2()
+    {
+        using var tpm = NewTpm();
+        LoadKey(tpm, "sessions-salt-ecc-p256", Template("ecc-p256"));
+        Assert.Equal(TpmResponseCode.Parameter(TpmRc.Value, 2), Rc(() => Start(new Tpm2(tpm), tpmKey: KeyHandle)));
+    }
+
+    [Fact]
+    public void StartAuthSession_SigningKeyAsTpmKey_ReturnsAttributesHandle1()
+    {
+        using var tpm = NewTpm();
+        LoadKey(tpm, "sessions-signing-ecc", () => CryptoTestData.EccSigning());
+        Assert.Equal(TpmResponseCode.Handle(TpmRc.Attributes, 1), Rc(() => Start(new Tpm2(tpm), salt: [1, 2], tpmKey: KeyHandle)));
+    }
+
+    [Fact]
+    public void StartAuthSession_SaltedOnSwtpm_ClientSaltDecryptsThereAndSessionsAuthorize()
+    {
+        using var swtpm = SwtpmTestInstance.Start();
+        swtpm.RunTool("tpm2_changeauth", "-c", "e", "hex:" + Convert.ToHexString(Secret));
+        swtpm.RunTool("tpm2_createprimary", "-C", "o", "-G", "ecc", "-c", "ecc.ctx");
+        swtpm.RunTool("tpm2_evictcontrol", "-C", "o", "-c", "ecc.ctx", "0x81000001");
+        swtpm.RunTool("tpm2_flushcontext", "-t");
+        swtpm.RunTool("tpm2_createprimary", "-C", "o", "-G", "rsa", "-c", "rsa.ctx");
+        swtpm.RunTool("tpm2_evictcontrol", "-C", "o", "-c", "rsa.ctx", "0x81000002");
+        swtpm.RunTool("tpm2_flushcontext", "-t");
+        using var transport = swtpm.CreateTransport();
+        var client = new Tpm2(transport);
+        using var trial = client.StartAuthSession(TpmSe.Trial);
+        foreach (var key in new[] { 0x8100_0001u, 0x8100_0002u })
+        {
+            using var salted = client.StartAuthSession(TpmSe.Hmac, tpmKey: key);
+            Assert.Equal(32, salted.SessionKey.Length);
+            PolicySecretWith(client, trial, TpmAuthorization.Session(salted, Secret));
+            PolicySecretWith(client, trial, TpmAuthorization.Session(salted, Secret, TpmaSession.None));
+
+            using var saltedBound = client.StartAuthSession(TpmSe.Hmac, TpmAlgId.Sha1, tpmKey: key, bind: TpmRh.Endorsement, bindAuth: Secret);
+            PolicySecretWith(client, trial, TpmAuthorization.Session(saltedBound));
+            Assert.Equal(TpmResponseCode.Session(TpmRc.BadAuth, 1), Rc(() => PolicySecretWith(client, trial, TpmAuthorization.Session(saltedBound, Secret), TpmRh.Owner)));
+            PolicySecretWith(client, trial, TpmAuthorization.Session(saltedBound, attributes: TpmaSession.None));
+        }
     }
 
     [Fact]

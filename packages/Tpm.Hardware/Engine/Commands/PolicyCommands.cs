@@ -220,7 +220,7 @@ internal sealed class PolicyCommands : ICommandGroup
     /// Clears the bits of PCRs this TPM does not have (unallocated bank, index 24 and up), as the
     /// reference implementation's FilterPcr does before the selection enters the policy digest.
     /// </summary>
-    internal static PcrSelectionList Filter(EngineState state, PcrSelectionList pcrs)
+    private static PcrSelectionList Filter(EngineState state, PcrSelectionList pcrs)
     {
         var result = new PcrSelection[pcrs.Selections.Count];
         for (var i = 0; i < result.Length; i++)

@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Security.Cryptography;
 
 namespace TrustStack.Tpm.Hardware;
@@ -51,6 +50,7 @@ internal sealed class SessionCommands : ICommandGroup
         }
 
         var tpmKey = c.Entities[0] as TpmObject;
+        byte[] salt = [];
         if (tpmKey is not null)
         {
             if (tpmKey.Public.Type is not (TpmAlgId.Rsa or TpmAlgId.Ecc))
@@ -68,11 +68,9 @@ internal sealed class SessionCommands : ICommandGroup
                 throw CommandContext.HandleError(TpmRc.Attributes, 1, "tpmKey is not a decryption key");
             }
 
-            // Salted sessions need SecretSharing (the crypto branch), which has not landed yet.
-            throw CommandContext.ParameterError(TpmRc.Value, 2, "salted sessions are not supported yet");
+            salt = DecryptSalt(c, tpmKey, encryptedSalt);
         }
-
-        if (encryptedSalt.Length != 0)
+        else if (encryptedSalt.Length != 0)
         {
             throw CommandContext.ParameterError(TpmRc.Value, 2, "encryptedSalt without a tpmKey");
         }
@@ -81,17 +79,27 @@ internal sealed class SessionCommands : ICommandGroup
         // implementation's context array), loaded-slot limit before active-handle limit.
         var sessions = c.State.Sessions;
         var options = c.Tpm.Options;
-        if (sessions.Values.Count(s => !s.IsSaved) >= options.MaxLoadedSessions)
+        byte[] sessionKey;
+        byte[] nonceTpm;
+        uint index;
+        var bind = c.Entities[1];
+        try
         {
-            throw new TpmException(TpmRc.SessionMemory, $"{options.MaxLoadedSessions} sessions are already loaded");
+            if (sessions.Values.Count(s => !s.IsSaved) >= options.MaxLoadedSessions)
+            {
+                throw new TpmException(TpmRc.SessionMemory, $"{options.MaxLoadedSessions} sessions are already loaded");
+            }
+
+            index = FreeIndex(sessions, options.MaxActiveSessions)
+                ?? throw new TpmException(TpmRc.SessionHandles, $"{options.MaxActiveSessions} sessions are already active");
+            nonceTpm = c.Tpm.NewNonce(nonceCaller.Length);
+            sessionKey = bind is null && salt.Length == 0 ? [] : ComputeSessionKey(authHash, bind?.AuthValue ?? [], salt, nonceTpm, nonceCaller);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(salt);
         }
 
-        var index = FreeIndex(sessions, options.MaxActiveSessions)
-            ?? throw new TpmException(TpmRc.SessionHandles, $"{options.MaxActiveSessions} sessions are already active");
-
-        var bind = c.Entities[1];
-        var nonceTpm = c.Tpm.NewNonce(nonceCaller.Length);
-        var sessionKey = bind is null ? [] : ComputeSessionKey(authHash, bind.AuthValue, [], nonceTpm, nonceCaller);
         var handle = (sessionType == TpmSe.Hmac ? TpmRh.HmacSessionFirst : TpmRh.PolicySessionFirst) + index;
 
         // Only HMAC sessions are bound (Part 1 §19.6.11); a policy session keeps just the key.
@@ -106,11 +114,32 @@ internal sealed class SessionCommands : ICommandGroup
         c.Output.WriteTpm2b(nonceTpm);
     }
 
+    /// <summary>The salt: SecretSharing with label "SECRET" (Part 1 §24); any failure is TPM_RC_VALUE for encryptedSalt.</summary>
+    private static byte[] DecryptSalt(CommandContext c, TpmObject tpmKey, byte[] encryptedSalt)
+    {
+        TpmPrivateKey? key = null;
+        var callerDisposes = false;
+        try
+        {
+            key = tpmKey.GetPrivateKey(c.Tpm.Secrets.AllowsDerivedKeyCaching, out callerDisposes);
+            return SecretSharing.Decrypt(key, tpmKey.Public, "SECRET", encryptedSalt);
+        }
+        catch (TpmException e)
+        {
+            throw new TpmException(TpmResponseCode.Parameter(TpmRc.Value, 2), $"encryptedSalt does not decrypt: {e.Message}", e);
+        }
+        finally
+        {
+            if (callerDisposes)
+            {
+                key?.Dispose();
+            }
+        }
+    }
+
     /// <summary>
-    /// sessionKey = KDFa(authHash, bindAuth ‖ salt, "ATH", nonceTPM, nonceCaller, digest bits) when a
-    /// bind entity or salt is present, else empty (Part 1 §19.6.8). The caller passes an empty
-    /// <paramref name="bindAuth"/> and <paramref name="salt"/> only for an unbound, unsalted session, so
-    /// this returns the empty key exactly then.
+    /// KDFa(authHash, bindAuth ‖ salt, "ATH", nonceTPM, nonceCaller, digest bits) (Part 1 §19.6.8).
+    /// An unbound, unsalted session has the empty key instead; callers decide.
     /// </summary>
     internal static byte[] ComputeSessionKey(TpmAlgId authHash, ReadOnlySpan<byte> bindAuth, ReadOnlySpan<byte> salt, ReadOnlySpan<byte> nonceTpm, ReadOnlySpan<byte> nonceCaller)
     {
@@ -119,44 +148,12 @@ internal sealed class SessionCommands : ICommandGroup
         salt.CopyTo(key.AsSpan(bindAuth.Length));
         try
         {
-            return KdfA(authHash, key, "ATH"u8, nonceTpm, nonceCaller, TpmHash.DigestSize(authHash) * 8);
+            return TpmKdf.KdfA(authHash, key, "ATH", nonceTpm, nonceCaller, TpmHash.DigestSize(authHash) * 8);
         }
         finally
         {
             CryptographicOperations.ZeroMemory(key);
         }
-    }
-
-    /// <summary>
-    /// KDFa (Part 1 §11.4.10.2, SP 800-108 counter mode with HMAC):
-    /// HMAC(key, [i]₃₂ ‖ label ‖ 00 ‖ contextU ‖ contextV ‖ [bits]₃₂) for i = 1, 2, ...
-    /// Stand-in for TpmKdf.KdfA until the crypto branch lands; whole octets only.
-    /// </summary>
-    private static byte[] KdfA(TpmAlgId hash, ReadOnlySpan<byte> key, ReadOnlySpan<byte> label, ReadOnlySpan<byte> contextU, ReadOnlySpan<byte> contextV, int bits)
-    {
-        var result = new byte[bits / 8];
-        Span<byte> counter = stackalloc byte[4];
-        Span<byte> size = stackalloc byte[4];
-        BinaryPrimitives.WriteInt32BigEndian(size, bits);
-        using var hmac = IncrementalHash.CreateHMAC(TpmHash.Name(hash), key);
-        var done = 0;
-        for (var i = 1; done < result.Length; i++)
-        {
-            BinaryPrimitives.WriteInt32BigEndian(counter, i);
-            hmac.AppendData(counter);
-            hmac.AppendData(label);
-            hmac.AppendData([0]);
-            hmac.AppendData(contextU);
-            hmac.AppendData(contextV);
-            hmac.AppendData(size);
-            var block = hmac.GetHashAndReset();
-            var n = Math.Min(block.Length, result.Length - done);
-            block.AsSpan(0, n).CopyTo(result.AsSpan(done));
-            CryptographicOperations.ZeroMemory(block);
-            done += n;
-        }
-
-        return result;
     }
 
     /// <summary>TPMT_SYM_DEF for a session: NULL, XOR with a hash, or AES-128 in CFB mode (Part 3 §11.1).</summary>
