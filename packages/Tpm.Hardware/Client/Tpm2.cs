@@ -240,7 +240,7 @@ public sealed partial class Tpm2 : IDisposable
                     rpAlg = session.AuthHash;
                 }
 
-                var key = SessionHmacKey(session, s.AuthValue, i < handles.Length ? handles[i] : 0);
+                var key = SessionHmacKey(session, s.ResponseAuthValue ?? s.AuthValue, i < handles.Length ? handles[i] : 0);
                 var expected = TpmHash.Hmac(session.AuthHash, key, rpHash, session.NonceTpm, session.NonceCaller, [(byte)attributes]);
                 CryptographicOperations.ZeroMemory(key);
                 if (!CryptographicOperations.FixedTimeEquals(expected, hmac))

@@ -40,6 +40,9 @@ internal sealed class SessionAuthorization(TpmSession session, byte[] authValue,
 
     public TpmaSession Attributes { get; } = attributes;
 
+    /// <summary>The authValue the TPM keys the response HMAC with, when the command changed it (HierarchyChangeAuth, Clear).</summary>
+    public byte[]? ResponseAuthValue { get; init; }
+
     public override string ToString() => $"session 0x{UsedSession.Handle:x8}";
 }
 

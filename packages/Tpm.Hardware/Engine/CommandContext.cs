@@ -6,6 +6,9 @@ internal sealed record SessionUse(uint Handle, AuthSession? Session, TpmaSession
     /// <summary>The authValue that keys the response HMAC (empty when not included).</summary>
     public byte[] ResponseAuth { get; set; } = [];
 
+    /// <summary>The HMAC key includes the entity's authValue (not bound to it, or PolicyAuthValue): a changed authValue keys the response.</summary>
+    public bool IncludesAuth { get; set; }
+
     public bool IsPassword => Handle == TpmRh.Password;
 
     public bool IsPolicy => Session?.IsPolicy == true;

@@ -251,6 +251,9 @@ internal sealed class AuthSession : IDisposable
     /// <summary>Set when the session was context-saved (the handle stays reserved).</summary>
     public bool IsSaved { get; set; }
 
+    /// <summary>The sequence of the latest ContextSave while saved: only that context may load (no replay).</summary>
+    public ulong SavedSequence { get; set; }
+
     public bool IsPolicy => Type is TpmSe.Policy or TpmSe.Trial;
 
     public bool IsTrial => Type == TpmSe.Trial;

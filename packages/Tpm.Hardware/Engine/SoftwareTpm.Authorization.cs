@@ -131,6 +131,7 @@ public sealed partial class SoftwareTpm
             // HMAC session: the key is sessionKey ‖ authValue unless the session is bound to this entity.
             var includeAuth = session.BoundEntityName is null || !session.BoundEntityName.AsSpan().SequenceEqual(entity.Name);
             use.ResponseAuth = includeAuth ? entity.AuthValue : [];
+            use.IncludesAuth = includeAuth;
             if (!HmacMatches(session, use, cpHash))
             {
                 throw AuthFailure(entity, n, "HMAC does not match");
@@ -187,6 +188,7 @@ public sealed partial class SoftwareTpm
         {
             // The HMAC of a policy session is checked too; it includes the authValue only after PolicyAuthValue.
             use.ResponseAuth = session.IsAuthValueNeeded ? entity.AuthValue : [];
+            use.IncludesAuth = session.IsAuthValueNeeded;
             if (!HmacMatches(session, use, cpHash))
             {
                 throw session.IsAuthValueNeeded
@@ -251,7 +253,7 @@ public sealed partial class SoftwareTpm
             w.WriteTpm2b(session.NonceTpm);
             w.WriteU8((byte)attributes);
 
-            var responseAuth = use.AuthorizedHandleIndex >= 0 && context.NewAuthValue is not null && use.ResponseAuth.Length + context.NewAuthValue.Length > 0
+            var responseAuth = use.AuthorizedHandleIndex >= 0 && context.NewAuthValue is not null && use.IncludesAuth
                 ? context.NewAuthValue
                 : use.ResponseAuth;
             if ((session.IsPolicy && session.IsPasswordNeeded) || (session.SessionKey.Length + responseAuth.Length == 0 && use.Hmac.Length == 0))

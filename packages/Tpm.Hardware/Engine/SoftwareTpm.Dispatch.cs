@@ -178,7 +178,7 @@ public sealed partial class SoftwareTpm
                     ? new PcrEntity(handle)
                     : throw new TpmException(TpmResponseCode.Handle(TpmRc.Value, n), $"PCR {handle} does not exist");
             case HandleKinds.HmacSession or HandleKinds.PolicySession:
-                return State.Sessions.ContainsKey(handle)
+                return State.Sessions.TryGetValue(handle, out var session) && !session.IsSaved
                     ? null
                     : throw new TpmException((TpmRc)((uint)TpmRc.ReferenceH0 + (uint)(n - 1)), $"session 0x{handle:x8} is not loaded");
             default:

@@ -186,6 +186,13 @@ public sealed partial class SoftwareTpm : ITpmTransport
 
     internal void SaveState() => _persistence?.Save(this);
 
+    /// <summary>TPM2_Clear sets Clock to zero (TPM 2.0 Part 3 §24.6).</summary>
+    internal void ResetClock()
+    {
+        State.ClockBase = 0;
+        _powerOnTimestamp = Time.GetTimestamp();
+    }
+
     internal void ReplaceState(EngineState loaded)
     {
         State.Dispose();
