@@ -108,7 +108,7 @@ internal sealed class PcrCommands : ICommandGroup
 
     /// <summary>
     /// Reads a TPML_PCR_SELECTION as a TPM unmarshals it: at most one entry per implemented hash
-    /// (TPM_RC_SIZE), each an implemented hash (TPM_RC_HASH) with a 3- or 4-octet bitmap (TPM_RC_VALUE),
+    /// (TPM_RC_SIZE), each an implemented hash (TPM_RC_HASH) with a 3-octet bitmap (TPM_RC_VALUE),
     /// errors numbered with the reader's parameter.
     /// </summary>
     public static PcrSelectionList ReadSelection(ref TpmReader r)
@@ -129,9 +129,10 @@ internal sealed class PcrCommands : ICommandGroup
             }
 
             var size = r.ReadU8();
-            if (size is < SelectSize or > PcrSelection.MaxSelectSize)
+            // PCR_SELECT_MIN = PCR_SELECT_MAX = 3 for 24 PCRs, as in libtpms.
+            if (size != SelectSize)
             {
-                throw r.Fail(TpmRc.Value, $"sizeofSelect {size}; this TPM takes {SelectSize}..{PcrSelection.MaxSelectSize}");
+                throw r.Fail(TpmRc.Value, $"sizeofSelect {size}; this TPM takes {SelectSize}");
             }
 
             list[i] = new PcrSelection(hash, r.ReadBytes(size).ToArray());
