@@ -9,6 +9,7 @@ internal static class CliApp
     public static RootCommand Build()
     {
         var root = new RootCommand("TrustStack: TPM virtualization and attestation.");
+        root.Subcommands.Add(Commands.DemoCommand.Create());
         root.Subcommands.Add(Commands.QuoteVerifyCommand.Create());
         root.Subcommands.Add(Commands.EventLogCommands.CreateEventLogCommand());
         root.Subcommands.Add(Commands.EventLogCommands.CreateImaCommand());

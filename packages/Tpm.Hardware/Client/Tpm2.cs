@@ -113,9 +113,21 @@ public sealed partial class Tpm2 : IDisposable
         w.WriteBytes(paramBytes);
         w.EndSize32(sizeMark, includeField: true);
 
+        // TPM_RC_RETRY, _YIELDED and _TESTING mean the TPM did not run the command: send it again,
+        // as tpm2-tss does (libtpms answers RETRY, for example, while it completes a self test).
         var response = Transport.Execute(w.WrittenSpan);
+        for (var attempt = 1; attempt < MaxRetries && IsRetryable(response); attempt++)
+        {
+            response = Transport.Execute(w.WrittenSpan);
+        }
+
         return ParseResponse(code, response, authorizations, responseHandleCount, handles);
     }
+
+    private const int MaxRetries = 8;
+
+    private static bool IsRetryable(byte[] response) =>
+        response.Length >= 10 && (TpmRc)System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(response.AsSpan(6)) is TpmRc.Retry or TpmRc.Yielded or TpmRc.Testing;
 
     /// <summary>Records the Name of an object or NV handle (used for cpHash of HMAC sessions).</summary>
     public void SetName(uint handle, byte[] name)

@@ -1,3 +1,5 @@
+using TrustStack.Tests.Shared;
+
 namespace TrustStack.Tpm.Hardware.Tests.Interop;
 
 /// <summary>Our client and transports against real swtpm (libtpms).</summary>

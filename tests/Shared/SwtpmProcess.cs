@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 
-namespace TrustStack.Tpm.Hardware.Tests.Interop;
+namespace TrustStack.Tests.Shared;
 
 /// <summary>A real swtpm (libtpms) on 127.0.0.1 with its own state folder, killed on dispose.</summary>
 public sealed class SwtpmProcess : IDisposable
