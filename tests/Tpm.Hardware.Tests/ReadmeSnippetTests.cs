@@ -1,0 +1,69 @@
+using System.Security.Cryptography;
+using System.Text.RegularExpressions;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace TrustStack.Tpm.Hardware.Tests;
+
+/// <summary>
+/// The README's code is compiled and run here; a second test checks that the README still shows
+/// exactly this code (between the snippet markers), so the documentation cannot rot.
+/// </summary>
+public sealed partial class ReadmeSnippetTests
+{
+    [Fact]
+    public void DiComposition_QuoteVerifies()
+    {
+        // begin-snippet: di-composition
+        var services = new ServiceCollection()
+            .AddTpmHardware(tpm => tpm.Seed = 42);          // the embedded software TPM, deterministic
+        using var provider = services.BuildServiceProvider();
+        var client = provider.GetRequiredService<Tpm2>();    // typed TPM 2.0 client over ITpmTransport
+
+        client.PcrExtend(16, TpmAlgId.Sha256, SHA256.HashData("my component"u8));
+        var ak = client.CreatePrimary(TpmRh.Endorsement, TpmTemplates.AkEccP256());
+        var selection = PcrSelectionList.Create(TpmAlgId.Sha256, 16);
+        var nonce = RandomNumberGenerator.GetBytes(32);
+        var quote = client.Quote(ak.Handle, nonce, selection);
+
+        var pcrs = client.PcrReadAll(selection);
+        var result = QuoteVerifier.Verify(new QuoteVerificationRequest(
+            ak.Public, quote.Quoted, quote.Signature, nonce,
+            PcrValues.Create(pcrs.Select(p => (p.Key.Bank, p.Key.Pcr, p.Value)))));
+        Console.WriteLine(result.IsValid ? "quote verified" : string.Join("; ", result.Failures));
+        // end-snippet
+
+        Assert.True(result.IsValid, string.Join("; ", result.Failures));
+    }
+
+    [Fact]
+    public void Readme_ShowsTheCompiledSnippetsVerbatim()
+    {
+        var root = FindRepositoryRoot();
+        var readme = File.ReadAllText(Path.Combine(root, "README.md")).ReplaceLineEndings("\n");
+        var source = File.ReadAllText(Path.Combine(root, "tests", "Tpm.Hardware.Tests", "ReadmeSnippetTests.cs")).ReplaceLineEndings("\n");
+        Assert.Contains(Snippet(source, "di-composition"), readme, StringComparison.Ordinal);
+
+        var sample = File.ReadAllText(Path.Combine(root, "samples", "QuoteConsumer", "Program.cs")).ReplaceLineEndings("\n");
+        Assert.Contains(sample.Trim(), readme, StringComparison.Ordinal);
+    }
+
+    private static string Snippet(string source, string name)
+    {
+        var match = Regex.Match(source, $@"// begin-snippet: {name}\n(?<body>.*?)\n[ ]*// end-snippet", RegexOptions.Singleline);
+        Assert.True(match.Success, $"snippet {name} not found");
+        var lines = match.Groups["body"].Value.Split('\n');
+        var indent = lines.Where(l => l.Trim().Length > 0).Min(l => l.Length - l.TrimStart().Length);
+        return string.Join('\n', lines.Select(l => l.Length >= indent ? l[indent..] : l.TrimStart()));
+    }
+
+    private static string FindRepositoryRoot()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "TrustStack.sln")))
+        {
+            dir = dir.Parent;
+        }
+
+        return dir?.FullName ?? throw new InvalidOperationException("TrustStack.sln not found above the test assembly");
+    }
+}
