@@ -47,6 +47,32 @@ public class TvpQtVerifierTests
     }
 
     [Fact]
+    public void Verify_VTpmRelaunchedForTheSameVm_UsesTheLatestLaunch()
+    {
+        using var host = new TestHost();
+        var vm = host.StartVm(11);
+        host.StartVm(12);
+        host.Junction.OnLaunch(vm.Launch());
+
+        var result = host.AttestAndVerify(vm);
+
+        Assert.True(result.IsTrusted, string.Join("\n", result.Failures));
+        Assert.Contains("launch #3", result[TvpQtCheckKind.JunctionEvent].Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Verify_VTpmRelaunchedForAnotherVmLater_Rejected()
+    {
+        using var host = new TestHost();
+        var vm = host.StartVm(11);
+        host.Junction.OnLaunch(vm.Launch(vmId: Guid.Parse("00000000-0000-4000-8000-000000000002")));
+
+        var result = host.AttestAndVerify(vm);
+
+        Assert.Contains("the vTPM belongs to another VM", Assert.Single(result.Failures, f => f.Kind == TvpQtCheckKind.JunctionEvent).Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Verify_ChangedVmmComponent_RejectedByPlatformReferenceValues()
     {
         var profile = PlatformBootProfile.Create(k => k == PlatformComponentKind.Vmm
