@@ -55,9 +55,6 @@ public class VTpmBenchmarks
         _manager.Destroy(vm);
     }
 
-    [Benchmark(Description = "vTPM create (stopped, no engine)")]
-    public Guid CreateOnly() => _manager.Create().VmId;
-
     [Benchmark(Description = "PCR_Extend via vTPM channel")]
     public void PcrExtendVTpm() => _viaManager.PcrExtend(16, TpmAlgId.Sha256, _digest);
 
