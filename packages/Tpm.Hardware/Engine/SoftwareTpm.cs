@@ -32,6 +32,11 @@ public sealed partial class SoftwareTpm : ITpmTransport
     /// <param name="logger">Logger for lifecycle events.</param>
     /// <exception cref="TpmStateException">The state folder holds a corrupt or unreadable state file.</exception>
     public SoftwareTpm(SoftwareTpmOptions? options = null, IRandomSource? random = null, TimeProvider? timeProvider = null, ITpmSecretStore? secretStore = null, ILogger<SoftwareTpm>? logger = null)
+        : this(options, random, timeProvider, secretStore, logger, image: default, fromImage: false)
+    {
+    }
+
+    private SoftwareTpm(SoftwareTpmOptions? options, IRandomSource? random, TimeProvider? timeProvider, ITpmSecretStore? secretStore, ILogger<SoftwareTpm>? logger, ReadOnlySpan<byte> image, bool fromImage)
     {
         _options = options ?? new SoftwareTpmOptions();
         _options.Validate();
@@ -39,10 +44,19 @@ public sealed partial class SoftwareTpm : ITpmTransport
         Time = timeProvider ?? (_options.Seed is not null ? new FixedTimeProvider() : TimeProvider.System);
         Secrets = secretStore ?? ManagedSecretStore.Instance;
         _logger = (ILogger?)logger ?? NullLogger.Instance;
-        State = new EngineState(_options.PcrBanks);
+        if (fromImage && _options.StateDirectory is not null)
+        {
+            throw new ArgumentException("An engine restored from an in-memory state image has no state folder.", nameof(options));
+        }
+
+        State = fromImage ? StatePersistence.Deserialize(image, _options, Secrets, "<in-memory state image>") : new EngineState(_options.PcrBanks);
         RegisterCommands();
 
-        if (_options.StateDirectory is { } dir)
+        if (fromImage)
+        {
+            _logger.LogDebug("Restored TPM state from an in-memory image");
+        }
+        else if (_options.StateDirectory is { } dir)
         {
             _persistence = new StatePersistence(dir);
             if (!_persistence.TryLoad(this))
@@ -160,6 +174,42 @@ public sealed partial class SoftwareTpm : ITpmTransport
         lock (_lock)
         {
             SaveState();
+        }
+    }
+
+    /// <summary>
+    /// Restores an engine from a state image made by <see cref="ExportState"/> (the content of a
+    /// state folder's <c>tpm-state.bin</c>), so a host such as a vTPM manager can keep the state
+    /// wherever it likes (for example encrypted). The engine then powers on as after a restart.
+    /// </summary>
+    /// <param name="image">The state image.</param>
+    /// <param name="options">Engine options; <see cref="SoftwareTpmOptions.StateDirectory"/> must be null.</param>
+    /// <param name="random">Randomness, as for the constructor.</param>
+    /// <param name="timeProvider">Clock, as for the constructor.</param>
+    /// <param name="secretStore">Where the restored seeds and private areas go.</param>
+    /// <param name="logger">Logger for lifecycle events.</param>
+    /// <returns>The restored, powered-on engine.</returns>
+    /// <exception cref="TpmStateException">The image is corrupt, truncated or of an unknown version.</exception>
+    /// <exception cref="ArgumentException"><paramref name="options"/> names a state folder.</exception>
+    public static SoftwareTpm FromState(ReadOnlySpan<byte> image, SoftwareTpmOptions? options = null, IRandomSource? random = null, TimeProvider? timeProvider = null, ITpmSecretStore? secretStore = null, ILogger<SoftwareTpm>? logger = null) =>
+        new(options, random, timeProvider, secretStore, logger, image, fromImage: true);
+
+    /// <summary>
+    /// The engine's persistent state (seeds, hierarchy auth, NV, persistent objects, clock, and the
+    /// PCRs after an orderly TPM2_Shutdown(STATE)) as one image, in the format of <c>tpm-state.bin</c>.
+    /// The image holds the seeds in the clear: encrypt it or zero it (<see cref="CryptographicOperations.ZeroMemory"/>) when done.
+    /// </summary>
+    /// <returns>The state image.</returns>
+    /// <exception cref="ObjectDisposedException">The engine is disposed.</exception>
+    public byte[] ExportState()
+    {
+        lock (_lock)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            var w = StatePersistence.Serialize(State, State.Started ? ClockMilliseconds : State.ClockBase);
+            var image = w.WrittenSpan.ToArray();
+            w.Clear();
+            return image;
         }
     }
 

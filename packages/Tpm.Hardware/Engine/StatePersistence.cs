@@ -27,11 +27,7 @@ internal sealed class StatePersistence
 
     public void Save(SoftwareTpm tpm)
     {
-        var w = new TpmWriter(4096);
-        w.WriteBytes(s_magic);
-        w.WriteU16(Version);
-        WriteBody(w, tpm.State);
-        w.WriteBytes(SHA256.HashData(w.WrittenSpan));
+        var w = Serialize(tpm.State, tpm.State.ClockBase);
 
         System.IO.Directory.CreateDirectory(Directory);
         var temp = Path + ".tmp";
@@ -43,6 +39,61 @@ internal sealed class StatePersistence
 
         File.Move(temp, Path, overwrite: true);
         w.Clear();
+    }
+
+    /// <summary>The state image: magic, version, body (with <paramref name="clock"/> as the saved clock) and its SHA-256. Clear the writer when done.</summary>
+    public static TpmWriter Serialize(EngineState state, ulong clock)
+    {
+        var w = new TpmWriter(4096);
+        w.WriteBytes(s_magic);
+        w.WriteU16(Version);
+        WriteBody(w, state, clock);
+        w.WriteBytes(SHA256.HashData(w.WrittenSpan));
+        return w;
+    }
+
+    /// <summary>Parses a state image into a new <see cref="EngineState"/>.</summary>
+    /// <exception cref="TpmStateException">The image cannot be used; <paramref name="source"/> names it.</exception>
+    public static EngineState Deserialize(ReadOnlySpan<byte> bytes, SoftwareTpmOptions options, ITpmSecretStore store, string source)
+    {
+        try
+        {
+            if (bytes.Length < s_magic.Length + 2 + 32 || !bytes[..s_magic.Length].SequenceEqual(s_magic))
+            {
+                throw new TpmStateException(source, "not a TrustStack TPM state file (bad magic)");
+            }
+
+            var body = bytes[..^32];
+            if (!CryptographicOperations.FixedTimeEquals(SHA256.HashData(body), bytes[^32..]))
+            {
+                throw new TpmStateException(source, "checksum mismatch (the file is corrupt or truncated)");
+            }
+
+            var r = new TpmReader(body[s_magic.Length..]);
+            var version = r.ReadU16();
+            if (version != Version)
+            {
+                throw new TpmStateException(source, $"version {version} is not supported (expected {Version})");
+            }
+
+            var state = new EngineState(options.PcrBanks);
+            try
+            {
+                ReadBody(ref r, state, store);
+                r.EnsureConsumed();
+            }
+            catch
+            {
+                state.Dispose();
+                throw;
+            }
+
+            return state;
+        }
+        catch (TpmException e)
+        {
+            throw new TpmStateException(source, $"malformed body: {e.Message}", e);
+        }
     }
 
     /// <summary>Loads the state file into <paramref name="tpm"/>; false when there is none.</summary>
@@ -66,33 +117,8 @@ internal sealed class StatePersistence
 
         try
         {
-            if (bytes.Length < s_magic.Length + 2 + 32 || !bytes.AsSpan(0, s_magic.Length).SequenceEqual(s_magic))
-            {
-                throw new TpmStateException(Path, "not a TrustStack TPM state file (bad magic)");
-            }
-
-            var body = bytes.AsSpan(0, bytes.Length - 32);
-            if (!CryptographicOperations.FixedTimeEquals(SHA256.HashData(body), bytes.AsSpan(bytes.Length - 32)))
-            {
-                throw new TpmStateException(Path, "checksum mismatch (the file is corrupt or truncated)");
-            }
-
-            var r = new TpmReader(body[s_magic.Length..]);
-            var version = r.ReadU16();
-            if (version != Version)
-            {
-                throw new TpmStateException(Path, $"version {version} is not supported (expected {Version})");
-            }
-
-            var state = new EngineState(tpm.Options.PcrBanks);
-            ReadBody(ref r, state, tpm.Secrets);
-            r.EnsureConsumed();
-            tpm.ReplaceState(state);
+            tpm.ReplaceState(Deserialize(bytes, tpm.Options, tpm.Secrets, Path));
             return true;
-        }
-        catch (TpmException e)
-        {
-            throw new TpmStateException(Path, $"malformed body: {e.Message}", e);
         }
         finally
         {
@@ -100,7 +126,7 @@ internal sealed class StatePersistence
         }
     }
 
-    private static void WriteBody(TpmWriter w, EngineState s)
+    private static void WriteBody(TpmWriter w, EngineState s, ulong clock)
     {
         foreach (var secret in new[] { s.Eps, s.Sps, s.Pps, s.ShProof, s.EhProof, s.PhProof })
         {
@@ -117,7 +143,7 @@ internal sealed class StatePersistence
             w.WriteU8(h.Enabled ? (byte)1 : (byte)0);
         }
 
-        w.WriteU64(s.ClockBase);
+        w.WriteU64(clock);
         w.WriteU32(s.ResetCount);
         w.WriteU32(s.RestartCount);
         w.WriteU32(s.ClearCount);

@@ -152,4 +152,67 @@ public sealed class SoftwareTpmTests
             dir.Delete(recursive: true);
         }
     }
+
+    [Fact]
+    public void FromState_ExportedImage_KeepsSeedsPersistentObjectsAndClockCounters()
+    {
+        byte[] image;
+        byte[] ekName;
+        using (var tpm = new SoftwareTpm(new SoftwareTpmOptions { AutoStartup = true }))
+        {
+            var client = new Tpm2(tpm);
+            var ek = client.CreatePrimary(TpmRh.Endorsement, TpmTemplates.EkEccP256());
+            ekName = ek.Name;
+            client.EvictControl(TpmRh.Owner, ek.Handle, 0x81010001);
+            image = tpm.ExportState();
+        }
+
+        using var restored = SoftwareTpm.FromState(image, new SoftwareTpmOptions { AutoStartup = true });
+        var again = new Tpm2(restored);
+        Assert.Equal(ekName, again.ReadPublic(0x81010001).Name);
+        Assert.Equal(ekName, again.CreatePrimary(TpmRh.Endorsement, TpmTemplates.EkEccP256()).Name);
+        Assert.Equal(2u, restored.State.ResetCount);
+    }
+
+    [Fact]
+    public void FromState_TamperedImage_ThrowsTpmStateException()
+    {
+        byte[] image;
+        using (var tpm = new SoftwareTpm())
+        {
+            image = tpm.ExportState();
+        }
+
+        image[20] ^= 0xFF;
+        var e = Assert.Throws<TpmStateException>(() => SoftwareTpm.FromState(image));
+        Assert.Contains("checksum", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void FromState_WithStateDirectory_ThrowsArgumentException()
+    {
+        byte[] image;
+        using (var tpm = new SoftwareTpm())
+        {
+            image = tpm.ExportState();
+        }
+
+        Assert.Throws<ArgumentException>(() => SoftwareTpm.FromState(image, new SoftwareTpmOptions { StateDirectory = "/tmp/x" }));
+    }
+
+    [Fact]
+    public void ExportState_SameAsStateFile()
+    {
+        var dir = Directory.CreateTempSubdirectory("truststack-state-");
+        try
+        {
+            using var tpm = new SoftwareTpm(new SoftwareTpmOptions { StateDirectory = dir.FullName, Seed = 5 });
+            tpm.Save();
+            Assert.Equal(File.ReadAllBytes(Path.Combine(dir.FullName, "tpm-state.bin")), tpm.ExportState());
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
 }
