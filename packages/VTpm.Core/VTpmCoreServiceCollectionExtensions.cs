@@ -43,13 +43,23 @@ public static class VTpmCoreServiceCollectionExtensions
             sp.GetService<TimeProvider>(),
             sp.GetService<ILoggerFactory>()));
 
-        // ---- TVP-QT trust chain (branch tvpqt, packages/VTpm.Core/TrustChain/) ----
-        // The trusted junction point registers here as an IVTpmLaunchObserver
-        // (services.TryAddEnumerable(ServiceDescriptor.Singleton<IVTpmLaunchObserver, ...>())),
-        // together with the platform boot profile and the verifier.
-        // ---- end of the trust chain registrations ----
+        // The TVP-QT trust chain is opt-in (AddTvpQtTrustChain): its junction point refuses launches
+        // until the host has measured its platform boot profile into the hardware TPM.
         return services;
     }
+
+    /// <summary>
+    /// Adds the TVP-QT waterfall trust chain (book ch. 2): <see cref="PlatformMeasurement"/> over the
+    /// platform's hardware <see cref="Tpm2"/> (from AddTpmHardware or the caller), and the
+    /// <see cref="TrustedJunctionPoint"/> as an <see cref="IVTpmLaunchObserver"/> so that the vTPM
+    /// manager has it measure every vTPM at launch. The host must call
+    /// <see cref="PlatformMeasurement.MeasureBoot"/> before the first vTPM starts.
+    /// </summary>
+    /// <param name="services">The collection.</param>
+    /// <param name="configure">Optional options callback (the junction PCR).</param>
+    /// <returns><paramref name="services"/>.</returns>
+    public static IServiceCollection AddTvpQtTrustChain(this IServiceCollection services, Action<TvpQtOptions>? configure = null) =>
+        TrustChainRegistration.AddTvpQt(services, configure);
 
     private sealed class VTpmCoreOptionsValidator : IValidateOptions<VTpmCoreOptions>
     {

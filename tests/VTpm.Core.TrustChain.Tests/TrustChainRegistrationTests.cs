@@ -8,8 +8,8 @@ public class TrustChainRegistrationTests
     public void AddTvpQt_WithTpmHardware_JunctionPointIsTheLaunchObserver()
     {
         var services = new ServiceCollection().AddTpmHardware(o => o.Seed = 3);
-        TrustChainRegistration.AddTvpQt(services, o => o.JunctionPcr = 14);
-        TrustChainRegistration.AddTvpQt(services);
+        services.AddTvpQtTrustChain(o => o.JunctionPcr = 14);
+        services.AddTvpQtTrustChain();
         using var provider = services.BuildServiceProvider();
 
         var observer = Assert.Single(provider.GetServices<IVTpmLaunchObserver>());

@@ -19,7 +19,7 @@ public sealed class TvpQtOptions
 /// measures its boot profile (<see cref="PlatformMeasurement.MeasureBoot"/>) before the first
 /// vTPM starts.
 /// </summary>
-public static class TrustChainRegistration
+internal static class TrustChainRegistration
 {
     /// <summary>Adds the TVP-QT services (TryAdd; repeated calls are harmless). Needs a <see cref="Tpm2"/> (for example from AddTpmHardware).</summary>
     /// <param name="services">The collection.</param>
