@@ -13,6 +13,7 @@ internal static class CliApp
         root.Subcommands.Add(Commands.QuoteVerifyCommand.Create());
         root.Subcommands.Add(Commands.EventLogCommands.CreateEventLogCommand());
         root.Subcommands.Add(Commands.EventLogCommands.CreateImaCommand());
+        root.Subcommands.Add(Commands.TpmServeCommand.Create());
         return root;
     }
 
