@@ -66,6 +66,19 @@ public sealed partial class Tpm2 : IDisposable
         TpmAlgId cpAlg = 0;
         if (hasSessions)
         {
+            // Fresh caller nonces first: the decrypt session's nonce keys the parameter encryption,
+            // which must happen before cpHash is computed over the encrypted parameters (Part 1 §21).
+            foreach (var authorization in authorizations)
+            {
+                if (authorization is SessionAuthorization s)
+                {
+                    ObjectDisposedException.ThrowIf(s.UsedSession.IsClosed, s.UsedSession);
+                    s.UsedSession.NonceCaller = Random.GetBytes(TpmHash.DigestSize(s.UsedSession.AuthHash));
+                }
+            }
+
+            EncryptCommandParameter(authorizations, paramBytes);
+
             var authMark = w.BeginSize32();
             for (var i = 0; i < authorizations.Count; i++)
             {
@@ -79,8 +92,6 @@ public sealed partial class Tpm2 : IDisposable
                         break;
                     case SessionAuthorization s:
                         var session = s.UsedSession;
-                        ObjectDisposedException.ThrowIf(session.IsClosed, session);
-                        session.NonceCaller = Random.GetBytes(TpmHash.DigestSize(session.AuthHash));
                         w.WriteU32(session.Handle);
                         w.WriteTpm2b(session.NonceCaller);
                         w.WriteU8((byte)s.Attributes);
@@ -197,6 +208,59 @@ public sealed partial class Tpm2 : IDisposable
         return SoftwareTpm.Concat(session.SessionKey, includeAuth ? TpmObject.TrimAuth(authValue) : []);
     }
 
+    /// <summary>With a decrypt session, encrypts the data of the first command parameter (a TPM2B) in place.</summary>
+    private static void EncryptCommandParameter(IReadOnlyList<TpmAuthorization> authorizations, byte[] parameters)
+    {
+        if (FindEncryptionSession(authorizations, TpmaSession.Decrypt) is not { } s)
+        {
+            return;
+        }
+
+        if (!ParameterEncryption.TryGetFirstTpm2b(parameters, out var data))
+        {
+            throw new ArgumentException("A decrypt session needs a command whose first parameter is a TPM2B.", nameof(authorizations));
+        }
+
+        var session = s.UsedSession;
+        ParameterEncryption.Apply(session.Symmetric, session.AuthHash, session.SessionKey, TpmObject.TrimAuth(s.AuthValue), session.NonceCaller, session.NonceTpm, ParameterEncryption.Direction.Command, encrypt: true, data);
+    }
+
+    /// <summary>With an encrypt session, decrypts the data of the first response parameter in place (after the response HMACs verified).</summary>
+    private static void DecryptResponseParameter(IReadOnlyList<TpmAuthorization> authorizations, byte[] parameters)
+    {
+        if (FindEncryptionSession(authorizations, TpmaSession.Encrypt) is not { } s || !ParameterEncryption.TryGetFirstTpm2b(parameters, out var data))
+        {
+            return;
+        }
+
+        var session = s.UsedSession;
+        ParameterEncryption.Apply(session.Symmetric, session.AuthHash, session.SessionKey, TpmObject.TrimAuth(s.AuthValue), session.NonceCaller, session.NonceTpm, ParameterEncryption.Direction.Response, encrypt: false, data);
+    }
+
+    private static SessionAuthorization? FindEncryptionSession(IReadOnlyList<TpmAuthorization> authorizations, TpmaSession attribute)
+    {
+        SessionAuthorization? found = null;
+        foreach (var authorization in authorizations)
+        {
+            if (authorization is SessionAuthorization s && (s.Attributes & attribute) != 0)
+            {
+                if (found is not null)
+                {
+                    throw new ArgumentException($"Only one session may have the {attribute} attribute.", nameof(authorizations));
+                }
+
+                if (!ParameterEncryption.CanEncrypt(s.UsedSession.Symmetric))
+                {
+                    throw new ArgumentException($"Session 0x{s.UsedSession.Handle:x8} was started without a symmetric algorithm and cannot {attribute.ToString().ToLowerInvariant()}.", nameof(authorizations));
+                }
+
+                found = s;
+            }
+        }
+
+        return found;
+    }
+
     private TpmResponse ParseResponse(TpmCc code, byte[] response, IReadOnlyList<TpmAuthorization> authorizations, int responseHandleCount, ReadOnlySpan<uint> handles)
     {
         var r = new TpmReader(response);
@@ -273,6 +337,7 @@ public sealed partial class Tpm2 : IDisposable
             }
         }
 
+        DecryptResponseParameter(authorizations, parameters);
         return new TpmResponse(outHandles, parameters);
     }
 }

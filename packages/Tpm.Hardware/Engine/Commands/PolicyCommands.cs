@@ -16,7 +16,7 @@ internal sealed class PolicyCommands : ICommandGroup
     public void Register(CommandTable table)
     {
         table.Add(TpmCc.PolicyPCR, [PolicySession], 0, PolicyPcr);
-        table.Add(TpmCc.PolicySecret, [new HandleSpec(HandleKinds.Entity, AuthRole.User), PolicySession], 0, PolicySecret, CommandFlags.DecryptFirst);
+        table.Add(TpmCc.PolicySecret, [new HandleSpec(HandleKinds.Entity, AuthRole.User), PolicySession], 0, PolicySecret, CommandFlags.DecryptFirst | CommandFlags.EncryptFirst);
         table.Add(TpmCc.PolicyAuthValue, [PolicySession], 0, PolicyAuthValue);
         table.Add(TpmCc.PolicyPassword, [PolicySession], 0, PolicyPassword);
         table.Add(TpmCc.PolicyCommandCode, [PolicySession], 0, PolicyCommandCode);
