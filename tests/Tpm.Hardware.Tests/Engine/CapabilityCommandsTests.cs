@@ -23,6 +23,9 @@ public sealed class CapabilityCommandsTests : IDisposable
         Assert.Contains(new TpmsAlgProperty(TpmAlgId.Ecdsa, TpmaAlgorithm.Asymmetric | TpmaAlgorithm.Signing), algs);
         Assert.Contains(new TpmsAlgProperty(TpmAlgId.Cfb, TpmaAlgorithm.Symmetric | TpmaAlgorithm.Encrypting), algs);
         Assert.Contains(algs, a => a.Alg == TpmAlgId.Ecdaa);
+
+        // XOR parameter encryption is implemented, so tpm2_getcap algorithms lists it (as libtpms: symmetric | hash).
+        Assert.Contains(new TpmsAlgProperty(TpmAlgId.Xor, TpmaAlgorithm.Symmetric | TpmaAlgorithm.Hash), algs);
         Assert.DoesNotContain(algs, a => a.Alg == TpmAlgId.Tdes);
     }
 
@@ -189,6 +192,18 @@ public sealed class CapabilityCommandsTests : IDisposable
         Assert.Empty(_client.GetHandles(TpmHt.Persistent));
         Assert.Empty(_client.GetHandles(TpmHt.HmacSession));
         Assert.Empty(_client.GetHandles(TpmHt.PolicySession));
+    }
+
+    [Fact]
+    public void GetHandles_SavedPolicySession_ListedAsHmacRangeLikeTheReference()
+    {
+        // tpm2_getcap handles-saved-session on libtpms lists a saved trial/policy session 0x03000000 as 0x02000000.
+        var hmac = _client.StartAuthSession(TpmSe.Hmac);
+        var policy = _client.StartAuthSession(TpmSe.Trial);
+        _tpm.State.Sessions[policy.Handle].IsSaved = true;
+
+        Assert.Equal([0x0200_0001u], _client.GetHandles(TpmHt.PolicySession));
+        Assert.Equal([hmac.Handle], _client.GetHandles(TpmHt.HmacSession));
     }
 
     [Fact]

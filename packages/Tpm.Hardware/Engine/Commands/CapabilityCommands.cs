@@ -56,6 +56,7 @@ internal sealed class CapabilityCommands : ICommandGroup
         (TpmAlgId.Aes, Symmetric),
         (TpmAlgId.Mgf1, HashBit | Method),
         (TpmAlgId.Keyedhash, HashBit | ObjectBit | Signing | Encrypting),
+        (TpmAlgId.Xor, Symmetric | HashBit),
         (TpmAlgId.Sha256, HashBit),
         (TpmAlgId.Sha384, HashBit),
         (TpmAlgId.Sha512, HashBit),
@@ -223,12 +224,14 @@ internal sealed class CapabilityCommands : ICommandGroup
                 break;
             case TpmHt.HmacSession or TpmHt.PolicySession:
                 // TPM_HT_LOADED_SESSION (0x02) lists loaded sessions, TPM_HT_SAVED_SESSION (0x03) saved ones;
-                // HMAC and policy sessions share one slot space, ordered by the low 24 bits.
+                // HMAC and policy sessions share one slot space, ordered by the low 24 bits. A saved
+                // session is listed as 0x02xxxxxx whatever its type, as the reference SessionCapGetSaved
+                // (and libtpms) do: the TPM keeps only the slot of a saved context, not its type.
                 var saved = TpmRh.TypeOf(property) == TpmHt.PolicySession;
                 var from = property & 0x00FFFFFF;
                 handles.AddRange(s.Sessions.Values
                     .Where(session => session.IsSaved == saved && (session.Handle & 0x00FFFFFF) >= from)
-                    .Select(session => session.Handle)
+                    .Select(session => saved ? TpmRh.HmacSessionFirst | (session.Handle & 0x00FFFFFF) : session.Handle)
                     .OrderBy(h => h & 0x00FFFFFF));
                 break;
             case TpmHt.Pcr:
