@@ -108,6 +108,9 @@ public sealed partial class SoftwareTpm : ITpmTransport
     /// <summary>Current locality (set by a server's control channel).</summary>
     public byte Locality { get; set; }
 
+    /// <summary>TPMS_TIME_INFO.time: milliseconds since the last power-on.</summary>
+    internal ulong TimeMilliseconds => (ulong)Time.GetElapsedTime(_powerOnTimestamp).TotalMilliseconds;
+
     /// <summary>TPMS_CLOCK_INFO.clock: milliseconds powered, persisted across power cycles.</summary>
     internal ulong ClockMilliseconds => State.ClockBase + (ulong)Time.GetElapsedTime(_powerOnTimestamp).TotalMilliseconds;
 
@@ -249,6 +252,8 @@ public sealed partial class SoftwareTpm : ITpmTransport
             new CredentialCommands(),
             new NvCommands(),
             new HashCommands(),
+            new SequenceCommands(),
+            new ClockCommands(),
         ];
         foreach (var group in groups)
         {
