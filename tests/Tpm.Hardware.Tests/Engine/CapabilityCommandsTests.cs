@@ -281,4 +281,26 @@ public sealed class CapabilityCommandsTests : IDisposable
         }));
         Assert.Equal(TpmResponseCode.Parameter(TpmRc.Insufficient, 3), e.ResponseCode);
     }
+
+    [Theory]
+    [InlineData("0001" + "0010" + "0010" + "0800" + "00000000")] // RSA-2048 (tpm2_testparms rsa2048)
+    [InlineData("0023" + "0010" + "0010" + "0003" + "0010")] // ECC P-256 (tpm2_testparms ecc256)
+    [InlineData("0025" + "0006" + "0080" + "0043")] // SYMCIPHER AES-128-CFB (tpm2_testparms aes128cfb)
+    [InlineData("0008" + "0005" + "000B")] // KEYEDHASH HMAC-SHA256
+    public void TestParms_ImplementedParameters_Succeed(string parms)
+    {
+        var bytes = Convert.FromHexString(parms);
+        _client.Execute(TpmCc.TestParms, [], [], w => w.WriteBytes(bytes));
+    }
+
+    [Theory]
+    [InlineData("0001" + "0010" + "0010" + "1000" + "00000000", TpmRc.Value)] // RSA-4096
+    [InlineData("0023" + "0010" + "0010" + "0099" + "0010", TpmRc.Curve)] // unknown curve
+    [InlineData("0025" + "0003" + "0080" + "0043", TpmRc.Symmetric)] // TDES
+    [InlineData("0099", TpmRc.Type)] // not an object type
+    public void TestParms_UnimplementedParameters_ReturnParameter1Error(string parms, TpmRc expected)
+    {
+        var bytes = Convert.FromHexString(parms);
+        Assert.Equal(TpmResponseCode.Parameter(expected, 1), Fails(() => _client.Execute(TpmCc.TestParms, [], [], w => w.WriteBytes(bytes))));
+    }
 }
