@@ -304,6 +304,109 @@ public sealed class TpmToolsInteropTests
         t.Step("tpm2_evictcontrol", "-C", "o", "-c", "0x81000010");
     }
 
+    [Theory]
+    [MemberData(nameof(Targets))]
+    public void HashAndSign_LargeFile_UseSequencesAndOpenSslVerifies(string kind)
+    {
+        using var t = new TpmToolsInteropTarget(kind);
+        var data = Enumerable.Range(0, 5000).Select(i => unchecked((byte)(i * 31))).ToArray();
+        File.WriteAllBytes(t.PathOf("big.bin"), data);
+
+        // Over 1024 octets tpm2_hash and tpm2_sign hash with HashSequenceStart/SequenceUpdate/SequenceComplete.
+        t.Step("tpm2_hash", "-C", "o", "-g", "sha256", "-o", "big.digest", "-t", "big.ticket", "big.bin");
+        Assert.Equal(SHA256.HashData(data), File.ReadAllBytes(t.PathOf("big.digest")));
+
+        t.Step("tpm2_createprimary", "-C", "o", "-c", "primary.ctx");
+        t.Step("tpm2_create", "-C", "primary.ctx", "-G", "ecc256:ecdsa-sha256", "-u", "key.pub", "-r", "key.priv");
+        t.Step("tpm2_load", "-C", "primary.ctx", "-u", "key.pub", "-r", "key.priv", "-c", "key.ctx");
+        t.Step("tpm2_sign", "-c", "key.ctx", "-g", "sha256", "-f", "plain", "-o", "big.sig", "big.bin");
+        t.Step("tpm2_readpublic", "-c", "key.ctx", "-f", "pem", "-o", "key.pem");
+        Assert.Contains("Verified OK", t.OpenSsl("dgst", "-sha256", "-verify", "key.pem", "-signature", "big.sig", "big.bin"), StringComparison.Ordinal);
+
+        // tpm2_pcrevent of a large file uses an event sequence.
+        t.Step("tpm2_pcrreset", "16");
+        t.Step("tpm2_pcrevent", "16", "big.bin");
+        t.Step("tpm2_pcrread", "sha256:16", "-o", "pcr16.bin");
+        Assert.Equal(SHA256.HashData([.. new byte[32], .. SHA256.HashData(data)]), File.ReadAllBytes(t.PathOf("pcr16.bin")));
+    }
+
+    [Theory]
+    [MemberData(nameof(Targets))]
+    public void ChangeAuth_KeyUnderParent_NewPrivateSignsWithNewPassword(string kind)
+    {
+        using var t = new TpmToolsInteropTarget(kind);
+        File.WriteAllText(t.PathOf("message.txt"), "message");
+        t.Step("tpm2_createprimary", "-C", "o", "-c", "primary.ctx");
+        t.Step("tpm2_create", "-C", "primary.ctx", "-G", "ecc256:ecdsa-sha256", "-p", "oldpass", "-u", "key.pub", "-r", "key.priv");
+        t.Step("tpm2_load", "-C", "primary.ctx", "-u", "key.pub", "-r", "key.priv", "-c", "key.ctx");
+        t.Step("tpm2_changeauth", "-c", "key.ctx", "-C", "primary.ctx", "-p", "oldpass", "-r", "key.new.priv", "newpass");
+        t.Step("tpm2_load", "-C", "primary.ctx", "-u", "key.pub", "-r", "key.new.priv", "-c", "key.new.ctx");
+        t.Step("tpm2_sign", "-c", "key.new.ctx", "-p", "newpass", "-g", "sha256", "-o", "message.sig", "message.txt");
+        t.FailingStep("tpm2_sign", "-c", "key.new.ctx", "-p", "oldpass", "-g", "sha256", "-o", "message2.sig", "message.txt");
+    }
+
+    [Theory]
+    [MemberData(nameof(Targets))]
+    public void PolicyOr_SealedToEitherBranch_UnsealsThroughOne(string kind)
+    {
+        using var t = new TpmToolsInteropTarget(kind);
+        File.WriteAllText(t.PathOf("seal.in"), "or-sealed");
+        t.Step("tpm2_pcrreset", "16");
+        t.Step("tpm2_pcrread", "-o", "pcr.bin", "sha256:16");
+        t.Step("tpm2_startauthsession", "-S", "trial.ctx");
+        t.Step("tpm2_policypcr", "-S", "trial.ctx", "-l", "sha256:16", "-f", "pcr.bin", "-L", "branch-pcr.policy");
+        t.Step("tpm2_flushcontext", "trial.ctx");
+        t.Step("tpm2_startauthsession", "-S", "trial.ctx");
+        t.Step("tpm2_policypassword", "-S", "trial.ctx", "-L", "branch-password.policy");
+        t.Step("tpm2_flushcontext", "trial.ctx");
+        t.Step("tpm2_startauthsession", "-S", "trial.ctx");
+        t.Step("tpm2_policyor", "-S", "trial.ctx", "-L", "or.policy", "-l", "sha256:branch-pcr.policy,branch-password.policy");
+        t.Step("tpm2_flushcontext", "trial.ctx");
+
+        t.Step("tpm2_createprimary", "-C", "o", "-c", "primary.ctx");
+        t.Step("tpm2_create", "-C", "primary.ctx", "-L", "or.policy", "-i", "seal.in", "-u", "seal.pub", "-r", "seal.priv");
+        t.Step("tpm2_load", "-C", "primary.ctx", "-u", "seal.pub", "-r", "seal.priv", "-c", "seal.ctx");
+        t.Step("tpm2_startauthsession", "--policy-session", "-S", "session.ctx");
+        t.Step("tpm2_policypcr", "-S", "session.ctx", "-l", "sha256:16");
+        t.Step("tpm2_policyor", "-S", "session.ctx", "-l", "sha256:branch-pcr.policy,branch-password.policy");
+        t.Step("tpm2_unseal", "-c", "seal.ctx", "-p", "session:session.ctx", "-o", "seal.out");
+        t.Step("tpm2_flushcontext", "session.ctx");
+        Assert.Equal("or-sealed", File.ReadAllText(t.PathOf("seal.out")));
+    }
+
+    [Theory]
+    [MemberData(nameof(Targets))]
+    public void NvCertify_IndexContents_OpenSslVerifiesTheAttestation(string kind)
+    {
+        using var t = new TpmToolsInteropTarget(kind);
+        File.WriteAllText(t.PathOf("nv.in"), "0123456789abcdef0123456789abcdef");
+        CreateEkAndAk(t);
+        t.Step("tpm2_readpublic", "-c", "ak.ctx", "-f", "pem", "-o", "ak.pem");
+        t.Step("tpm2_nvdefine", "0x1500018", "-C", "o", "-s", "32", "-a", "ownerread|ownerwrite|authread|authwrite");
+        t.Step("tpm2_nvwrite", "0x1500018", "-C", "o", "-i", "nv.in");
+        t.Step("tpm2_nvcertify", "-C", "ak.ctx", "-g", "sha256", "-f", "plain", "-o", "nv.sig", "--attestation", "nv.attest", "--size", "16", "--offset", "4", "-c", "o", "0x1500018");
+        Assert.Contains("Verified OK", t.OpenSsl("dgst", "-sha256", "-verify", "ak.pem", "-signature", "nv.sig", "nv.attest"), StringComparison.Ordinal);
+        var info = Assert.IsType<NvCertifyInfo>(TpmsAttest.Parse(File.ReadAllBytes(t.PathOf("nv.attest"))).Attested);
+        Assert.Equal(4, info.Offset);
+        Assert.Equal("456789abcdef0123", Encoding.ASCII.GetString(info.NvContents));
+    }
+
+    [Theory]
+    [MemberData(nameof(Targets))]
+    public void ReadClockAndTestParms_Answer(string kind)
+    {
+        using var t = new TpmToolsInteropTarget(kind);
+        var clock = t.Step("tpm2_readclock");
+        Assert.Contains("clock_info:", clock, StringComparison.Ordinal);
+        Assert.Contains("safe: yes", clock, StringComparison.Ordinal);
+        foreach (var parms in new[] { "rsa2048", "ecc256", "aes128cfb", "ecc384", "hmac:sha256" })
+        {
+            t.Step("tpm2_testparms", parms);
+        }
+
+        t.FailingStep("tpm2_testparms", "rsa4096");
+    }
+
     private static void CreateEkAndAk(TpmToolsInteropTarget t)
     {
         t.Step("tpm2_createek", "-c", "ek.ctx", "-G", "rsa", "-u", "ek.pub");
