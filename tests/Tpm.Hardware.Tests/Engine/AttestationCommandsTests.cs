@@ -436,4 +436,42 @@ public sealed class AttestationCommandsTests
         }));
         Assert.Equal(TpmRc.NvRange, e.ResponseCode);
     }
+
+    [Fact]
+    public void GetTime_EndorsementAuthorized_SignsTimeClockAndFirmware()
+    {
+        using var tpm = new SoftwareTpm(new SoftwareTpmOptions { Seed = 9, AutoStartup = true, FirmwareVersion = 0x0001_0002_0003_0004 });
+        var client = new Tpm2(tpm);
+        var ak = client.CreatePrimary(TpmRh.Endorsement, TpmTemplates.AkEccP256());
+
+        var r = client.Execute(TpmCc.GetTime, [TpmRh.Endorsement, ak.Handle], [TpmAuthorization.EmptyPassword, TpmAuthorization.EmptyPassword], w =>
+        {
+            w.WriteTpm2b(Nonce);
+            TpmtScheme.Null.Marshal(w);
+        }).Reader();
+        var attestBytes = r.ReadTpm2b();
+        var signature = TpmtSignature.Unmarshal(ref r);
+
+        var attest = TpmsAttest.Parse(attestBytes);
+        Assert.Equal(TpmSt.AttestTime, attest.Type);
+        var info = Assert.IsType<TimeAttestInfo>(attest.Attested);
+        Assert.Equal(tpm.TimeMilliseconds, info.Time);
+        Assert.Equal(0x0001_0002_0003_0004ul, info.TimeFirmwareVersion);
+        Assert.Equal(tpm.State.ResetCount, info.TimeClockInfo.ResetCount);
+        Assert.True(TpmSignatureVerifier.VerifyMessage(ak.Public, attestBytes, signature));
+    }
+
+    [Fact]
+    public void GetTime_OwnerInsteadOfEndorsement_ReturnsValueHandle1()
+    {
+        using var tpm = new SoftwareTpm(new SoftwareTpmOptions { Seed = 9, AutoStartup = true });
+        var client = new Tpm2(tpm);
+        var ak = client.CreatePrimary(TpmRh.Endorsement, TpmTemplates.AkEccP256());
+        var e = Assert.Throws<TpmException>(() => client.Execute(TpmCc.GetTime, [TpmRh.Owner, ak.Handle], [TpmAuthorization.EmptyPassword, TpmAuthorization.EmptyPassword], w =>
+        {
+            w.WriteTpm2b([]);
+            TpmtScheme.Null.Marshal(w);
+        }));
+        Assert.Equal(TpmResponseCode.Handle(TpmRc.Value, 1), e.ResponseCode);
+    }
 }

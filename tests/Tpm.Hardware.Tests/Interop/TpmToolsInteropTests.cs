@@ -407,6 +407,20 @@ public sealed class TpmToolsInteropTests
         t.FailingStep("tpm2_testparms", "rsa4096");
     }
 
+    [Theory]
+    [MemberData(nameof(Targets))]
+    public void GetTime_SignedByAk_OpenSslVerifies(string kind)
+    {
+        using var t = new TpmToolsInteropTarget(kind);
+        CreateEkAndAk(t);
+        t.Step("tpm2_readpublic", "-c", "ak.ctx", "-f", "pem", "-o", "ak.pem");
+        t.Step("tpm2_gettime", "-c", "ak.ctx", "-q", "0011223344", "-f", "plain", "-o", "time.sig", "--attestation", "time.attest");
+        Assert.Contains("Verified OK", t.OpenSsl("dgst", "-sha256", "-verify", "ak.pem", "-signature", "time.sig", "time.attest"), StringComparison.Ordinal);
+        var attest = TpmsAttest.Parse(File.ReadAllBytes(t.PathOf("time.attest")));
+        Assert.IsType<TimeAttestInfo>(attest.Attested);
+        Assert.Equal(Convert.FromHexString("0011223344"), attest.ExtraData);
+    }
+
     private static void CreateEkAndAk(TpmToolsInteropTarget t)
     {
         t.Step("tpm2_createek", "-c", "ek.ctx", "-G", "rsa", "-u", "ek.pub");

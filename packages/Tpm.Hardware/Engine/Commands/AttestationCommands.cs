@@ -12,6 +12,7 @@ internal sealed class AttestationCommands : ICommandGroup
         const CommandFlags encrypted = CommandFlags.DecryptFirst | CommandFlags.EncryptFirst;
         table.Add(TpmCc.Quote, [new(HandleKinds.Object, AuthRole.User)], 0, Quote, encrypted);
         table.Add(TpmCc.Certify, [new(HandleKinds.Object, AuthRole.Admin), new(HandleKinds.Object, AuthRole.User)], 0, Certify, encrypted);
+        table.Add(TpmCc.GetTime, [new(HandleKinds.Endorsement, AuthRole.User), new(HandleKinds.Object, AuthRole.User)], 0, GetTime, encrypted);
         table.Add(TpmCc.NvCertify, [new(HandleKinds.Object, AuthRole.User), new(HandleKinds.NvAuth, AuthRole.User), new(HandleKinds.NvIndex)], 0, NvCertify, encrypted);
     }
 
@@ -141,5 +142,24 @@ internal sealed class AttestationCommands : ICommandGroup
         }
 
         SignAttestation(c, signer, scheme, qualifyingData, new NvCertifyInfo(nv.Name, offset, nv.Data.AsSpan(offset, size).ToArray()));
+    }
+
+    /// <summary>
+    /// TPM2_GetTime (Part 3 §18.7): signs TPMS_TIME_ATTEST_INFO, the current time, clock and firmware
+    /// version, authorized by the privacy administrator (the endorsement hierarchy) — tpm2_gettime.
+    /// </summary>
+    private static void GetTime(CommandContext c)
+    {
+        var signer = c.Object(1);
+        var r = c.ReadParameters();
+        var qualifyingData = r.ReadTpm2b(ObjectCommands.MaxDataSize);
+        r.Parameter = 2;
+        var requested = SigningCommands.ReadSignatureScheme(ref r);
+        r.EnsureConsumed();
+
+        var scheme = CheckSigner(signer, requested, 2);
+        var s = c.State;
+        var time = new TimeAttestInfo(c.Tpm.TimeMilliseconds, new TpmsClockInfo(c.Tpm.ClockMilliseconds, s.ResetCount, s.RestartCount, s.ClockSafe), c.Tpm.Options.FirmwareVersion);
+        SignAttestation(c, signer, scheme, qualifyingData, time);
     }
 }
