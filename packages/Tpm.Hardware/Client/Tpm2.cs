@@ -35,6 +35,29 @@ public sealed partial class Tpm2 : IDisposable
     /// <summary>The transport commands go over.</summary>
     public ITpmTransport Transport { get; }
 
+    /// <summary>
+    /// A session (started with a symmetric algorithm) that the client adds after the authorizations
+    /// of every command with an encryptable parameter, with continueSession and decrypt and/or
+    /// encrypt as the command allows (TPM 2.0 Part 1 §21), so typed methods send their secrets
+    /// encrypted; null (the default) for none. Salt it (tpmKey) so that its key is secret.
+    /// </summary>
+    /// <exception cref="ArgumentException">The session has no symmetric algorithm.</exception>
+    public TpmSession? EncryptionSession
+    {
+        get => _encryptionSession;
+        set
+        {
+            if (value is not null && !ParameterEncryption.CanEncrypt(value.Symmetric))
+            {
+                throw new ArgumentException("The encryption session was started without a symmetric algorithm.", nameof(value));
+            }
+
+            _encryptionSession = value;
+        }
+    }
+
+    private TpmSession? _encryptionSession;
+
     internal IRandomSource Random { get; }
 
     /// <summary>Sends one command. Most callers use the typed methods; this is the escape hatch.</summary>
@@ -48,6 +71,7 @@ public sealed partial class Tpm2 : IDisposable
     public TpmResponse Execute(TpmCc code, ReadOnlySpan<uint> handles, IReadOnlyList<TpmAuthorization> authorizations, Action<TpmWriter>? parameters, int responseHandleCount = 0)
     {
         ArgumentNullException.ThrowIfNull(authorizations);
+        authorizations = WithEncryptionSession(code, authorizations);
         var paramWriter = new TpmWriter();
         parameters?.Invoke(paramWriter);
         var paramBytes = paramWriter.ToArray();
@@ -66,6 +90,16 @@ public sealed partial class Tpm2 : IDisposable
         TpmAlgId cpAlg = 0;
         if (hasSessions)
         {
+            // Names for cpHash first: reading one is a command of its own, which must not roll a
+            // session's nonces between the parameter encryption and the HMAC of this command.
+            if (authorizations.Any(a => a is SessionAuthorization))
+            {
+                foreach (var h in handles)
+                {
+                    _ = GetName(h);
+                }
+            }
+
             // Fresh caller nonces first: the decrypt session's nonce keys the parameter encryption,
             // which must happen before cpHash is computed over the encrypted parameters (Part 1 §21).
             foreach (var authorization in authorizations)
@@ -206,6 +240,22 @@ public sealed partial class Tpm2 : IDisposable
         var boundHere = session.BoundEntityName is not null && authorizedHandle != 0 && session.BoundEntityName.AsSpan().SequenceEqual(GetName(authorizedHandle));
         var includeAuth = session.Type == TpmSe.Policy ? session.NeedsAuthValue : !boundHere;
         return SoftwareTpm.Concat(session.SessionKey, includeAuth ? TpmObject.TrimAuth(authValue) : []);
+    }
+
+    /// <summary>Appends <see cref="EncryptionSession"/> when the command has an encryptable parameter and no session already encrypts.</summary>
+    private IReadOnlyList<TpmAuthorization> WithEncryptionSession(TpmCc code, IReadOnlyList<TpmAuthorization> authorizations)
+    {
+        var session = _encryptionSession;
+        if (session is null || session.IsClosed || authorizations.Count >= 3
+            || authorizations.Any(a => a is SessionAuthorization s && (s.UsedSession == session || (s.Attributes & (TpmaSession.Decrypt | TpmaSession.Encrypt)) != 0)))
+        {
+            return authorizations;
+        }
+
+        var attributes = TpmaSession.ContinueSession
+            | (ParameterEncryption.DecryptableCommands.Contains(code) ? TpmaSession.Decrypt : TpmaSession.None)
+            | (ParameterEncryption.EncryptableResponses.Contains(code) ? TpmaSession.Encrypt : TpmaSession.None);
+        return attributes == TpmaSession.ContinueSession ? authorizations : [.. authorizations, TpmAuthorization.Session(session, default, attributes)];
     }
 
     /// <summary>With a decrypt session, encrypts the data of the first command parameter (a TPM2B) in place.</summary>

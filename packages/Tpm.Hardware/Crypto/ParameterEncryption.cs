@@ -22,6 +22,24 @@ internal static class ParameterEncryption
         Response,
     }
 
+    /// <summary>Commands whose first parameter is a TPM2B (TPM 2.0 Part 3, "decrypt" in the command tables), of those this library knows.</summary>
+    public static IReadOnlySet<TpmCc> DecryptableCommands { get; } = new HashSet<TpmCc>
+    {
+        TpmCc.CreatePrimary, TpmCc.Create, TpmCc.Load, TpmCc.LoadExternal, TpmCc.ObjectChangeAuth,
+        TpmCc.Quote, TpmCc.Certify, TpmCc.NvCertify, TpmCc.GetTime, TpmCc.MakeCredential, TpmCc.ActivateCredential,
+        TpmCc.Hash, TpmCc.HashSequenceStart, TpmCc.SequenceUpdate, TpmCc.SequenceComplete, TpmCc.EventSequenceComplete,
+        TpmCc.HierarchyChangeAuth, TpmCc.NvDefineSpace, TpmCc.NvWrite, TpmCc.NvExtend, TpmCc.PcrEvent,
+        TpmCc.PolicySecret, TpmCc.StirRandom, TpmCc.Sign, TpmCc.VerifySignature,
+    };
+
+    /// <summary>Commands whose first response parameter is a TPM2B (Part 3, "encrypt" in the response tables), of those this library knows.</summary>
+    public static IReadOnlySet<TpmCc> EncryptableResponses { get; } = new HashSet<TpmCc>
+    {
+        TpmCc.CreatePrimary, TpmCc.Create, TpmCc.Load, TpmCc.LoadExternal, TpmCc.ObjectChangeAuth, TpmCc.ReadPublic, TpmCc.Unseal,
+        TpmCc.Quote, TpmCc.Certify, TpmCc.NvCertify, TpmCc.GetTime, TpmCc.MakeCredential, TpmCc.ActivateCredential,
+        TpmCc.Hash, TpmCc.SequenceComplete, TpmCc.NvRead, TpmCc.NvReadPublic, TpmCc.PolicySecret, TpmCc.PolicyGetDigest, TpmCc.GetRandom,
+    };
+
     /// <summary>True for a session symmetric definition that can encrypt parameters (AES-CFB or XOR).</summary>
     public static bool CanEncrypt(TpmtSymDef symmetric) => symmetric.Algorithm is TpmAlgId.Aes or TpmAlgId.Xor;
 

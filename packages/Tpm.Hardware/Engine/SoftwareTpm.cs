@@ -96,6 +96,9 @@ public sealed partial class SoftwareTpm : ITpmTransport
 
     internal EngineState State { get; private set; }
 
+    /// <summary>The command table (tests check descriptors against the client's tables).</summary>
+    internal CommandTable CommandsForTests => _commands;
+
     internal IRandomSource Random { get; }
 
     internal TimeProvider Time { get; }

@@ -228,6 +228,47 @@ public sealed class ParameterEncryptionTests
         Assert.Equal(TpmResponseCode.Session(TpmRc.Attributes, 1), ResponseCode(response));
     }
 
+    [Fact]
+    public void CommandTable_DecryptAndEncryptFlags_MatchTheClientsTables()
+    {
+        // The engine's DecryptFirst/EncryptFirst flags and the client's lists (Part 3 command tables) must agree.
+        using var tpm = NewTpm();
+        foreach (var code in tpm.ImplementedCommands)
+        {
+            Assert.True(tpm.CommandsForTests.TryGet(code, out var d));
+            Assert.True(((d.Flags & CommandFlags.DecryptFirst) != 0) == ParameterEncryption.DecryptableCommands.Contains(code), $"decrypt flag of {code}");
+            Assert.True(((d.Flags & CommandFlags.EncryptFirst) != 0) == ParameterEncryption.EncryptableResponses.Contains(code), $"encrypt flag of {code}");
+        }
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void EncryptionSession_TypedMethods_SendAndReceiveSecretsEncrypted(bool onSwtpm)
+    {
+        using var swtpm = onSwtpm ? SwtpmTestInstance.Start() : null;
+        using var tpm = onSwtpm ? null : NewTpm();
+        using var transport = swtpm?.CreateTransport();
+        var recorder = new RecordingTransport(transport ?? (ITpmTransport)tpm!);
+        var client = new Tpm2(recorder);
+        var srk = client.CreatePrimary(TpmRh.Owner, TpmTemplates.SrkEccP256()).Handle;
+        using var session = client.StartAuthSession(TpmSe.Hmac, tpmKey: srk, symmetric: TpmtSymDef.Aes128Cfb);
+        client.EncryptionSession = session;
+
+        client.NvDefineSpace(TpmRh.Owner, new TpmsNvPublic(NvIndex, TpmAlgId.Sha256, TpmaNv.AuthWrite | TpmaNv.AuthRead | TpmaNv.NoDA, [], (ushort)Plaintext.Length), IndexAuth);
+        Assert.False(Contains(recorder.LastCommand!, IndexAuth));
+        client.NvWrite(NvIndex, NvIndex, Plaintext, auth: TpmAuthorization.Password(IndexAuth));
+        Assert.False(Contains(recorder.LastCommand!, Plaintext));
+        Assert.Equal(Plaintext, client.NvRead(NvIndex, NvIndex, (ushort)Plaintext.Length, auth: TpmAuthorization.Password(IndexAuth)));
+        Assert.False(Contains(recorder.LastResponse!, Plaintext));
+        Assert.Equal(8, client.GetRandom(8).Length);
+
+        client.EncryptionSession = null;
+        Assert.Equal(Plaintext, client.NvRead(NvIndex, NvIndex, (ushort)Plaintext.Length, auth: TpmAuthorization.Password(IndexAuth)));
+        Assert.True(Contains(recorder.LastResponse!, Plaintext));
+        Assert.Throws<ArgumentException>(() => client.EncryptionSession = client.StartAuthSession(TpmSe.Hmac));
+    }
+
     /// <summary>
     /// Defines an index with an authValue, writes it through a decrypt session that authorizes the
     /// index, checks the plaintext is nowhere on the wire but is what the TPM stored (read back
