@@ -65,7 +65,7 @@ public sealed partial class Tpm2
         }
 
         var boundName = type == TpmSe.Hmac && bind != TpmRh.Null ? GetName(bind) : null;
-        return new TpmSession(response.Handles[0], type, authHash, nonceTpm, sessionKey, boundName) { NonceCaller = nonceCaller };
+        return new TpmSession(response.Handles[0], type, authHash, nonceTpm, sessionKey, boundName, sym) { NonceCaller = nonceCaller };
     }
 
     /// <summary>TPM2_PolicyPCR: the policy holds only while the selected PCRs have their current values.</summary>

@@ -15,7 +15,14 @@ public abstract class TpmAuthorization
     /// <summary>A password authorization (TPM_RS_PW) with <paramref name="authValue"/>.</summary>
     public static TpmAuthorization Password(ReadOnlySpan<byte> authValue) => authValue.IsEmpty ? EmptyPassword : new PasswordAuthorization(authValue.ToArray());
 
-    /// <summary>Uses <paramref name="session"/>, with the authorized entity's <paramref name="authValue"/> where the session needs it.</summary>
+    /// <summary>
+    /// Uses <paramref name="session"/>, with the authorized entity's <paramref name="authValue"/> where the session needs it.
+    /// With <see cref="TpmaSession.Decrypt"/> the client encrypts the first command parameter, with
+    /// <see cref="TpmaSession.Encrypt"/> the TPM encrypts the first response parameter (TPM 2.0 Part 1 §21;
+    /// the session needs a symmetric algorithm). The key includes <paramref name="authValue"/>, so pass the
+    /// entity's authValue for a session that authorizes it — also a bound or policy session — and nothing
+    /// for a session added after the authorizations only to encrypt.
+    /// </summary>
     public static TpmAuthorization Session(TpmSession session, ReadOnlySpan<byte> authValue = default, TpmaSession attributes = TpmaSession.ContinueSession)
     {
         ArgumentNullException.ThrowIfNull(session);
@@ -52,7 +59,7 @@ internal sealed class SessionAuthorization(TpmSession session, byte[] authValue,
 /// </summary>
 public sealed class TpmSession : IDisposable
 {
-    internal TpmSession(uint handle, TpmSe type, TpmAlgId authHash, byte[] nonceTpm, byte[] sessionKey, byte[]? boundEntityName)
+    internal TpmSession(uint handle, TpmSe type, TpmAlgId authHash, byte[] nonceTpm, byte[] sessionKey, byte[]? boundEntityName, TpmtSymDef? symmetric = null)
     {
         Handle = handle;
         Type = type;
@@ -60,7 +67,11 @@ public sealed class TpmSession : IDisposable
         NonceTpm = nonceTpm;
         SessionKey = sessionKey;
         BoundEntityName = boundEntityName;
+        Symmetric = symmetric ?? TpmtSymDef.Null;
     }
+
+    /// <summary>The parameter-encryption algorithm the session was started with (<see cref="TpmtSymDef.Null"/> for none).</summary>
+    public TpmtSymDef Symmetric { get; }
 
     /// <summary>The session handle (0x02xxxxxx HMAC, 0x03xxxxxx policy).</summary>
     public uint Handle { get; }

@@ -73,13 +73,13 @@ internal sealed class TpmObject : IAuthEntity, IDisposable
 {
     private TpmPrivateKey? _key;
 
-    public TpmObject(TpmtPublic publicArea, ITpmSecret sensitive, byte[] authValue, uint hierarchy, byte[] qualifiedName, bool isPrimary)
+    public TpmObject(TpmtPublic publicArea, ITpmSecret sensitive, byte[] authValue, uint hierarchy, byte[] qualifiedName, bool isPrimary, byte[]? name = null)
     {
         Public = publicArea;
         Sensitive = sensitive;
         AuthValue = TrimAuth(authValue);
         Hierarchy = hierarchy;
-        Name = publicArea.GetName();
+        Name = name ?? publicArea.GetName();
         QualifiedName = qualifiedName;
         IsPrimary = isPrimary;
     }
@@ -112,6 +112,9 @@ internal sealed class TpmObject : IAuthEntity, IDisposable
 
     /// <summary>Loaded by TPM2_LoadExternal: its qualified name is its Name and it is never a parent.</summary>
     public bool IsExternal { get; init; }
+
+    /// <summary>Set for a hash or event sequence object (TPM2_HashSequenceStart): it occupies a transient slot but is no key.</summary>
+    public HashSequence? Sequence { get; init; }
 
     /// <summary>Loaded without a sensitive area (a public key for verification).</summary>
     public bool IsPublicOnly => Sensitive.Length == 0;
@@ -152,6 +155,7 @@ internal sealed class TpmObject : IAuthEntity, IDisposable
         _key?.Dispose();
         _key = null;
         Sensitive.Dispose();
+        Sequence?.Dispose();
     }
 
     /// <summary>Part 1 §19.6.5: trailing zero octets of an authValue are not significant.</summary>

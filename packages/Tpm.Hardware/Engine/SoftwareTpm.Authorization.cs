@@ -38,6 +38,8 @@ public sealed partial class SoftwareTpm
             }
         }
 
+        CheckEncryptionAttributes(descriptor, areas);
+
         for (var s = 0; s < areas.Count; s++)
         {
             var n = s + 1;
@@ -85,11 +87,128 @@ public sealed partial class SoftwareTpm
             {
                 CheckAuthorization(code, descriptor.Handles[slot].Role, entities[slot], use, n, CpHash);
             }
+            else if (session is not null)
+            {
+                // Part 1 §19.6.2 (reference ParseSessionBuffer): a session that authorizes no handle must be
+                // for audit or parameter encryption, and its HMAC (keyed by the session key alone) must verify.
+                if ((attributes & (TpmaSession.Audit | TpmaSession.Encrypt | TpmaSession.Decrypt)) == 0)
+                {
+                    throw new TpmException(TpmResponseCode.Session(TpmRc.Attributes, n), "a session that authorizes no handle is neither audit, encrypt nor decrypt");
+                }
+
+                if (!HmacMatches(session, use, CpHash))
+                {
+                    throw new TpmException(TpmResponseCode.Session(TpmRc.AuthFail, n), "HMAC of an encrypt/decrypt/audit session does not match");
+                }
+            }
 
             uses.Add(use);
         }
 
         return uses;
+    }
+
+    /// <summary>
+    /// Decrypt/encrypt attributes (reference RetrieveSessionData, checked before any authorization):
+    /// at most one session each, only for a command whose first parameter (response parameter) is a
+    /// TPM2B, and only on a session with a symmetric algorithm — else TPM_RC_ATTRIBUTES or
+    /// TPM_RC_SYMMETRIC for that session.
+    /// </summary>
+    private void CheckEncryptionAttributes(CommandDescriptor descriptor, List<(uint Handle, byte[] Nonce, TpmaSession Attributes, byte[] Hmac)> areas)
+    {
+        var decryptSeen = false;
+        var encryptSeen = false;
+        for (var s = 0; s < areas.Count; s++)
+        {
+            var n = s + 1;
+            var (handle, _, attributes, _) = areas[s];
+            if (handle == TpmRh.Password || !State.Sessions.TryGetValue(handle, out var session) || session.IsSaved)
+            {
+                continue;
+            }
+
+            if ((attributes & TpmaSession.Decrypt) != 0)
+            {
+                if ((descriptor.Flags & CommandFlags.DecryptFirst) == 0 || decryptSeen)
+                {
+                    throw new TpmException(TpmResponseCode.Session(TpmRc.Attributes, n), (descriptor.Flags & CommandFlags.DecryptFirst) == 0 ? $"{descriptor.Code} has no parameter to decrypt" : "two decrypt sessions");
+                }
+
+                if (!ParameterEncryption.CanEncrypt(session.Symmetric))
+                {
+                    throw new TpmException(TpmResponseCode.Session(TpmRc.Symmetric, n), "decrypt with a session without a symmetric algorithm");
+                }
+
+                decryptSeen = true;
+            }
+
+            if ((attributes & TpmaSession.Encrypt) != 0)
+            {
+                if ((descriptor.Flags & CommandFlags.EncryptFirst) == 0 || encryptSeen)
+                {
+                    throw new TpmException(TpmResponseCode.Session(TpmRc.Attributes, n), (descriptor.Flags & CommandFlags.EncryptFirst) == 0 ? $"{descriptor.Code} has no response parameter to encrypt" : "two encrypt sessions");
+                }
+
+                if (!ParameterEncryption.CanEncrypt(session.Symmetric))
+                {
+                    throw new TpmException(TpmResponseCode.Session(TpmRc.Symmetric, n), "encrypt with a session without a symmetric algorithm");
+                }
+
+                encryptSeen = true;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Decrypts the first command parameter in place when a session has the decrypt attribute
+    /// (Part 1 §21; after cpHash and the HMACs were computed over the encrypted form). The key
+    /// includes the authValue of the entity the session authorizes, bound or not (reference
+    /// ParseSessionBuffer); TPM_RC_SIZE + session when the TPM2B claims more than there is.
+    /// </summary>
+    private static void DecryptCommandParameter(List<SessionUse> sessions, IAuthEntity?[] entities, byte[] parameters)
+    {
+        for (var s = 0; s < sessions.Count; s++)
+        {
+            var use = sessions[s];
+            if (use.Session is not { } session || (use.Attributes & TpmaSession.Decrypt) == 0)
+            {
+                continue;
+            }
+
+            if (!ParameterEncryption.TryGetFirstTpm2b(parameters, out var data))
+            {
+                throw new TpmException(TpmResponseCode.Session(TpmRc.Size, s + 1), "the encrypted parameter is larger than the parameter area");
+            }
+
+            var authValue = use.AuthorizedHandleIndex >= 0 ? entities[use.AuthorizedHandleIndex]?.AuthValue ?? [] : [];
+            ParameterEncryption.Apply(session.Symmetric, session.AuthHash, session.SessionKey, authValue, use.NonceCaller, session.NonceTpm, ParameterEncryption.Direction.Command, encrypt: false, data);
+            return;
+        }
+    }
+
+    /// <summary>Encrypts the first response parameter in place with the encrypt session, after its nonceTPM rolled (Part 1 §21).</summary>
+    private static void EncryptResponseParameter(CommandContext context, byte[] output)
+    {
+        if (output.Length < 2)
+        {
+            return;
+        }
+
+        foreach (var use in context.Sessions)
+        {
+            if (use.Session is not { } session || (use.Attributes & TpmaSession.Encrypt) == 0)
+            {
+                continue;
+            }
+
+            if (ParameterEncryption.TryGetFirstTpm2b(output, out var data))
+            {
+                var authValue = use.AuthorizedHandleIndex >= 0 ? context.Entities[use.AuthorizedHandleIndex]?.AuthValue ?? [] : [];
+                ParameterEncryption.Apply(session.Symmetric, session.AuthHash, session.SessionKey, authValue, use.NonceCaller, session.NonceTpm, ParameterEncryption.Direction.Response, encrypt: true, data);
+            }
+
+            return;
+        }
     }
 
     private void CheckAuthorization(TpmCc code, AuthRole role, IAuthEntity? entity, SessionUse use, int n, Func<TpmAlgId, byte[]> cpHash)
@@ -232,7 +351,20 @@ public sealed partial class SoftwareTpm
         }
     }
 
-    private void WriteResponseSessions(TpmWriter w, CommandContext context)
+    /// <summary>Every session's nonceTPM rolls before the response is encrypted and its HMACs computed.</summary>
+    private void RollNonces(CommandContext context)
+    {
+        foreach (var use in context.Sessions)
+        {
+            if (use.Session is { } session)
+            {
+                session.NonceCaller = use.NonceCaller;
+                session.NonceTpm = NewNonce(session.NonceTpm.Length);
+            }
+        }
+    }
+
+    private void WriteResponseSessions(TpmWriter w, CommandContext context, byte[] output)
     {
         byte[]? rpHashCache = null;
         TpmAlgId rpAlg = 0;
@@ -247,8 +379,6 @@ public sealed partial class SoftwareTpm
             }
 
             var session = use.Session!;
-            session.NonceCaller = use.NonceCaller;
-            session.NonceTpm = NewNonce(session.NonceTpm.Length);
             var attributes = use.Attributes & (TpmaSession.ContinueSession | TpmaSession.Audit | TpmaSession.Decrypt | TpmaSession.Encrypt);
             w.WriteTpm2b(session.NonceTpm);
             w.WriteU8((byte)attributes);
@@ -265,10 +395,10 @@ public sealed partial class SoftwareTpm
             {
                 if (rpHashCache is null || rpAlg != session.AuthHash)
                 {
-                    var rp = new TpmWriter(8 + context.Output.Length);
+                    var rp = new TpmWriter(8 + output.Length);
                     rp.WriteU32((uint)TpmRc.Success);
                     rp.WriteU32((uint)context.Code);
-                    rp.WriteBytes(context.Output.WrittenSpan);
+                    rp.WriteBytes(output);
                     rpHashCache = TpmHash.Hash(session.AuthHash, rp.WrittenSpan);
                     rpAlg = session.AuthHash;
                 }

@@ -133,6 +133,7 @@ public sealed partial class SoftwareTpm
 
         var parameters = reader.RemainingSpan.ToArray();
         var sessions = Authorize(code, descriptor, handles, entities, sessionAreas, parameters);
+        DecryptCommandParameter(sessions, entities, parameters);
 
         // Execute. A handler validates everything before it changes state.
         var context = new CommandContext(this, descriptor, handles, entities, parameters, sessions, Locality);
@@ -233,9 +234,13 @@ public sealed partial class SoftwareTpm
 
         if (tag == TpmSt.Sessions)
         {
-            w.WriteU32(checked((uint)context.Output.Length));
-            w.WriteBytes(context.Output.WrittenSpan);
-            WriteResponseSessions(w, context);
+            // Part 1 §21 / reference BuildResponseSession: new nonces, then parameter encryption, then rpHash and HMACs.
+            RollNonces(context);
+            var output = context.Output.ToArray();
+            EncryptResponseParameter(context, output);
+            w.WriteU32(checked((uint)output.Length));
+            w.WriteBytes(output);
+            WriteResponseSessions(w, context, output);
         }
         else
         {

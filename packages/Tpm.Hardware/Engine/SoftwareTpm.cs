@@ -110,6 +110,9 @@ public sealed partial class SoftwareTpm : ITpmTransport
 
     internal EngineState State { get; private set; }
 
+    /// <summary>The command table (tests check descriptors against the client's tables).</summary>
+    internal CommandTable CommandsForTests => _commands;
+
     internal IRandomSource Random { get; }
 
     internal TimeProvider Time { get; }
@@ -121,6 +124,9 @@ public sealed partial class SoftwareTpm : ITpmTransport
 
     /// <summary>Current locality (set by a server's control channel).</summary>
     public byte Locality { get; set; }
+
+    /// <summary>TPMS_TIME_INFO.time: milliseconds since the last power-on.</summary>
+    internal ulong TimeMilliseconds => (ulong)Time.GetElapsedTime(_powerOnTimestamp).TotalMilliseconds;
 
     /// <summary>TPMS_CLOCK_INFO.clock: milliseconds powered, persisted across power cycles.</summary>
     internal ulong ClockMilliseconds => State.ClockBase + (ulong)Time.GetElapsedTime(_powerOnTimestamp).TotalMilliseconds;
@@ -299,6 +305,8 @@ public sealed partial class SoftwareTpm : ITpmTransport
             new CredentialCommands(),
             new NvCommands(),
             new HashCommands(),
+            new SequenceCommands(),
+            new ClockCommands(),
         ];
         foreach (var group in groups)
         {

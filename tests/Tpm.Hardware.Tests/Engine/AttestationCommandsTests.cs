@@ -386,4 +386,92 @@ public sealed class AttestationCommandsTests
         {
         }
     }
+
+    [Fact]
+    public void NvCertify_OwnerAuthorizedRange_SignsIndexNameOffsetAndData()
+    {
+        using var tpm = new SoftwareTpm(new SoftwareTpmOptions { Seed = 9, AutoStartup = true });
+        var client = new Tpm2(tpm);
+        const uint index = 0x0150_0030;
+        client.NvDefineSpace(TpmRh.Owner, new TpmsNvPublic(index, TpmAlgId.Sha256, TpmaNv.OwnerRead | TpmaNv.OwnerWrite, [], 32), []);
+        var data = Enumerable.Range(0, 32).Select(i => (byte)i).ToArray();
+        client.NvWrite(TpmRh.Owner, index, data);
+        var ak = client.CreatePrimary(TpmRh.Endorsement, TpmTemplates.AkEccP256());
+
+        var r = client.Execute(TpmCc.NvCertify, [ak.Handle, TpmRh.Owner, index], [TpmAuthorization.EmptyPassword, TpmAuthorization.EmptyPassword], w =>
+        {
+            w.WriteTpm2b(Nonce);
+            TpmtScheme.Null.Marshal(w);
+            w.WriteU16(8);
+            w.WriteU16(4);
+        }).Reader();
+        var attestBytes = r.ReadTpm2b();
+        var signature = TpmtSignature.Unmarshal(ref r);
+
+        var attest = TpmsAttest.Parse(attestBytes);
+        Assert.Equal(TpmSt.AttestNv, attest.Type);
+        Assert.Equal(Nonce, attest.ExtraData);
+        var info = Assert.IsType<NvCertifyInfo>(attest.Attested);
+        Assert.Equal(client.NvReadPublic(index).Name, info.IndexName);
+        Assert.Equal(4, info.Offset);
+        Assert.Equal(data[4..12], info.NvContents);
+        Assert.True(TpmSignatureVerifier.VerifyMessage(ak.Public, attestBytes, signature));
+    }
+
+    [Fact]
+    public void NvCertify_BeyondDataSize_ReturnsNvRange()
+    {
+        using var tpm = new SoftwareTpm(new SoftwareTpmOptions { Seed = 9, AutoStartup = true });
+        var client = new Tpm2(tpm);
+        const uint index = 0x0150_0031;
+        client.NvDefineSpace(TpmRh.Owner, new TpmsNvPublic(index, TpmAlgId.Sha256, TpmaNv.OwnerRead | TpmaNv.OwnerWrite, [], 8), []);
+        client.NvWrite(TpmRh.Owner, index, new byte[8]);
+        var ak = client.CreatePrimary(TpmRh.Endorsement, TpmTemplates.AkEccP256());
+        var e = Assert.Throws<TpmException>(() => client.Execute(TpmCc.NvCertify, [ak.Handle, TpmRh.Owner, index], [TpmAuthorization.EmptyPassword, TpmAuthorization.EmptyPassword], w =>
+        {
+            w.WriteTpm2b([]);
+            TpmtScheme.Null.Marshal(w);
+            w.WriteU16(8);
+            w.WriteU16(1);
+        }));
+        Assert.Equal(TpmRc.NvRange, e.ResponseCode);
+    }
+
+    [Fact]
+    public void GetTime_EndorsementAuthorized_SignsTimeClockAndFirmware()
+    {
+        using var tpm = new SoftwareTpm(new SoftwareTpmOptions { Seed = 9, AutoStartup = true, FirmwareVersion = 0x0001_0002_0003_0004 });
+        var client = new Tpm2(tpm);
+        var ak = client.CreatePrimary(TpmRh.Endorsement, TpmTemplates.AkEccP256());
+
+        var r = client.Execute(TpmCc.GetTime, [TpmRh.Endorsement, ak.Handle], [TpmAuthorization.EmptyPassword, TpmAuthorization.EmptyPassword], w =>
+        {
+            w.WriteTpm2b(Nonce);
+            TpmtScheme.Null.Marshal(w);
+        }).Reader();
+        var attestBytes = r.ReadTpm2b();
+        var signature = TpmtSignature.Unmarshal(ref r);
+
+        var attest = TpmsAttest.Parse(attestBytes);
+        Assert.Equal(TpmSt.AttestTime, attest.Type);
+        var info = Assert.IsType<TimeAttestInfo>(attest.Attested);
+        Assert.Equal(tpm.TimeMilliseconds, info.Time);
+        Assert.Equal(0x0001_0002_0003_0004ul, info.TimeFirmwareVersion);
+        Assert.Equal(tpm.State.ResetCount, info.TimeClockInfo.ResetCount);
+        Assert.True(TpmSignatureVerifier.VerifyMessage(ak.Public, attestBytes, signature));
+    }
+
+    [Fact]
+    public void GetTime_OwnerInsteadOfEndorsement_ReturnsValueHandle1()
+    {
+        using var tpm = new SoftwareTpm(new SoftwareTpmOptions { Seed = 9, AutoStartup = true });
+        var client = new Tpm2(tpm);
+        var ak = client.CreatePrimary(TpmRh.Endorsement, TpmTemplates.AkEccP256());
+        var e = Assert.Throws<TpmException>(() => client.Execute(TpmCc.GetTime, [TpmRh.Owner, ak.Handle], [TpmAuthorization.EmptyPassword, TpmAuthorization.EmptyPassword], w =>
+        {
+            w.WriteTpm2b([]);
+            TpmtScheme.Null.Marshal(w);
+        }));
+        Assert.Equal(TpmResponseCode.Handle(TpmRc.Value, 1), e.ResponseCode);
+    }
 }

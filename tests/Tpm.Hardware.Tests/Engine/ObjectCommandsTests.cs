@@ -892,6 +892,64 @@ public sealed class ObjectCommandsTests
 
         Assert.Equal(H(TpmRc.Attributes, 1), ErrorOf(() => client.Unseal(key.Handle)));
     }
+
+    // ---- ObjectChangeAuth ----
+
+    private static byte[] ObjectChangeAuth(Tpm2 client, uint handle, uint parent, byte[] oldAuth, byte[] newAuth) =>
+        client.Execute(TpmCc.ObjectChangeAuth, [handle, parent], [TpmAuthorization.Password(oldAuth)], w => w.WriteTpm2b(newAuth)).Reader().ReadTpm2b();
+
+    [Fact]
+    public void ObjectChangeAuth_SigningKey_NewPrivateLoadsWithTheNewAuthOnly()
+    {
+        using var tpm = NewTpm();
+        var client = new Tpm2(tpm);
+        var parent = client.CreatePrimary(TpmRh.Owner, TpmTemplates.SrkEccP256()).Handle;
+        var created = client.Create(parent, TpmTemplates.SigningEccP256(), new TpmsSensitiveCreate("old-auth"u8.ToArray(), []));
+        var loaded = client.Load(parent, created.Private, created.Public).Handle;
+        var digest = SHA256.HashData("message"u8);
+
+        var newPrivate = ObjectChangeAuth(client, loaded, parent, "old-auth"u8.ToArray(), "new-auth"u8.ToArray());
+
+        // The loaded object keeps its old authValue; the new private area carries the new one.
+        client.Sign(loaded, digest, auth: TpmAuthorization.Password("old-auth"u8));
+        client.FlushContext(loaded);
+        var reloaded = client.Load(parent, newPrivate, created.Public).Handle;
+        Assert.True(VerifyWithDotNet(created.Public, digest, client.Sign(reloaded, digest, auth: TpmAuthorization.Password("new-auth"u8))));
+        Assert.Equal(TpmResponseCode.Session(TpmRc.AuthFail, 1), ErrorOf(() => client.Sign(reloaded, digest, auth: TpmAuthorization.Password("old-auth"u8))));
+    }
+
+    [Fact]
+    public void ObjectChangeAuth_WrongParent_ReturnsTypeHandle2()
+    {
+        using var tpm = NewTpm(slots: 4);
+        var client = new Tpm2(tpm);
+        var parent = client.CreatePrimary(TpmRh.Owner, TpmTemplates.SrkEccP256()).Handle;
+        var other = client.CreatePrimary(TpmRh.Owner, TpmTemplates.SrkRsa2048()).Handle;
+        var created = client.Create(parent, TpmTemplates.SigningEccP256());
+        var loaded = client.Load(parent, created.Private, created.Public).Handle;
+
+        Assert.Equal(H(TpmRc.Type, 2), ErrorOf(() => ObjectChangeAuth(client, loaded, other, [], "x"u8.ToArray())));
+    }
+
+    [Fact]
+    public void ObjectChangeAuth_PrimaryKey_ReturnsTypeHandle1()
+    {
+        using var tpm = NewTpm();
+        var client = new Tpm2(tpm);
+        var parent = client.CreatePrimary(TpmRh.Owner, TpmTemplates.SrkEccP256()).Handle;
+        Assert.Equal(H(TpmRc.Type, 1), ErrorOf(() => ObjectChangeAuth(client, parent, parent, [], "x"u8.ToArray())));
+    }
+
+    [Fact]
+    public void ObjectChangeAuth_NewAuthLongerThanNameAlgDigest_ReturnsSizeParameter1()
+    {
+        using var tpm = NewTpm();
+        var client = new Tpm2(tpm);
+        var parent = client.CreatePrimary(TpmRh.Owner, TpmTemplates.SrkEccP256()).Handle;
+        var created = client.Create(parent, TpmTemplates.SigningEccP256());
+        var loaded = client.Load(parent, created.Private, created.Public).Handle;
+        Assert.Equal(P(TpmRc.Size, 1), ErrorOf(() => ObjectChangeAuth(client, loaded, parent, [], new byte[33].Select(_ => (byte)1).ToArray())));
+    }
 }
 
 /// <summary>Helpers for engine command tests: engines, raw commands, response codes, .NET verification of TPM signatures.</summary>

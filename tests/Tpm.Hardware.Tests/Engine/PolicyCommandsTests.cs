@@ -572,4 +572,70 @@ public sealed class PolicyCommandsTests
         d = PolicyDigest.PolicyPcr(TpmAlgId.Sha256, d, PcrSelectionList.Create(TpmAlgId.Sha256, 16, 18), [new byte[32], Enumerable.Repeat((byte)0xFF, 32).ToArray()]);
         Assert.Equal(swtpm.ReadFile("3.policy"), d);
     }
+
+    private static void PolicyOr(Tpm2 client, TpmSession session, params byte[][] digests) =>
+        client.Execute(TpmCc.PolicyOR, [session.Handle], [], w =>
+        {
+            w.WriteU32((uint)digests.Length);
+            foreach (var d in digests)
+            {
+                w.WriteTpm2b(d);
+            }
+        });
+
+    [Fact]
+    public void PolicyOr_TrialSession_IsHashOfZeroCommandCodeAndBranches()
+    {
+        using var tpm = NewTpm();
+        var client = new Tpm2(tpm);
+        using var trial = client.StartAuthSession(TpmSe.Trial);
+        var a = PolicyDigest.PolicyAuthValue(TpmAlgId.Sha256, Zero(TpmAlgId.Sha256));
+        var b = PolicyDigest.PolicyCommandCode(TpmAlgId.Sha256, Zero(TpmAlgId.Sha256), TpmCc.Unseal);
+
+        PolicyOr(client, trial, a, b);
+
+        // Part 3 §23.6: policyDigest = H(0…0 ‖ TPM_CC_PolicyOR ‖ digests).
+        Assert.Equal(TpmHash.Hash(TpmAlgId.Sha256, [new byte[32], [0x00, 0x00, 0x01, 0x71], a, b]), client.PolicyGetDigest(trial));
+    }
+
+    [Fact]
+    public void PolicyOr_PolicySessionOnOneBranch_ReachesTheOrDigestAndUnseals()
+    {
+        using var tpm = NewTpm();
+        var client = new Tpm2(tpm);
+        var a = PolicyDigest.PolicyAuthValue(TpmAlgId.Sha256, Zero(TpmAlgId.Sha256));
+        var b = PolicyDigest.PolicyCommandCode(TpmAlgId.Sha256, Zero(TpmAlgId.Sha256), TpmCc.Unseal);
+        var or = TpmHash.Hash(TpmAlgId.Sha256, [new byte[32], [0x00, 0x00, 0x01, 0x71], a, b]);
+        var parent = client.CreatePrimary(TpmRh.Owner, TpmTemplates.SrkEccP256()).Handle;
+        var sealedObject = client.Create(parent, TpmTemplates.SealedData(or), new TpmsSensitiveCreate([], "or-sealed"u8.ToArray()));
+        var loaded = client.Load(parent, sealedObject.Private, sealedObject.Public).Handle;
+
+        using var policy = client.StartAuthSession(TpmSe.Policy);
+        client.PolicyCommandCode(policy, TpmCc.Unseal);
+        PolicyOr(client, policy, a, b);
+        Assert.Equal(or, client.PolicyGetDigest(policy));
+        Assert.Equal("or-sealed"u8.ToArray(), client.Unseal(loaded, TpmAuthorization.Session(policy)));
+    }
+
+    [Fact]
+    public void PolicyOr_CurrentDigestNotListed_ReturnsValueParameter1()
+    {
+        using var tpm = NewTpm();
+        var client = new Tpm2(tpm);
+        using var policy = client.StartAuthSession(TpmSe.Policy);
+        var before = client.PolicyGetDigest(policy);
+        Assert.Equal(TpmResponseCode.Parameter(TpmRc.Value, 1), Rc(() => PolicyOr(client, policy, new byte[32].Select(_ => (byte)1).ToArray(), new byte[32].Select(_ => (byte)2).ToArray())));
+        Assert.Equal(before, client.PolicyGetDigest(policy));
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(9)]
+    public void PolicyOr_FewerThanTwoOrMoreThanEightDigests_ReturnsSizeParameter1(int count)
+    {
+        using var tpm = NewTpm();
+        var client = new Tpm2(tpm);
+        using var trial = client.StartAuthSession(TpmSe.Trial);
+        Assert.Equal(TpmResponseCode.Parameter(TpmRc.Size, 1), Rc(() => PolicyOr(client, trial, [.. Enumerable.Repeat(new byte[32], count)])));
+    }
 }

@@ -98,6 +98,12 @@ internal sealed class ContextCommands : ICommandGroup
         if (SoftwareTpm.KindOf(handle) == HandleKinds.Transient)
         {
             var o = c.Object(0);
+            if (o.Sequence is not null)
+            {
+                // Limitation: the running hash state of a sequence is not serialized.
+                throw CommandContext.HandleError(TpmRc.Type, 1, "this engine cannot save a hash sequence context");
+            }
+
             savedHandle = (o.Attributes & TpmaObject.StClear) != 0 ? SavedStClearObject : SavedObject;
             hierarchy = o.Hierarchy;
             plain = SerializeObject(o);

@@ -16,12 +16,43 @@ internal sealed class PolicyCommands : ICommandGroup
     public void Register(CommandTable table)
     {
         table.Add(TpmCc.PolicyPCR, [PolicySession], 0, PolicyPcr);
-        table.Add(TpmCc.PolicySecret, [new HandleSpec(HandleKinds.Entity, AuthRole.User), PolicySession], 0, PolicySecret, CommandFlags.DecryptFirst);
+        table.Add(TpmCc.PolicySecret, [new HandleSpec(HandleKinds.Entity, AuthRole.User), PolicySession], 0, PolicySecret, CommandFlags.DecryptFirst | CommandFlags.EncryptFirst);
         table.Add(TpmCc.PolicyAuthValue, [PolicySession], 0, PolicyAuthValue);
         table.Add(TpmCc.PolicyPassword, [PolicySession], 0, PolicyPassword);
         table.Add(TpmCc.PolicyCommandCode, [PolicySession], 0, PolicyCommandCode);
         table.Add(TpmCc.PolicyGetDigest, [PolicySession], 0, PolicyGetDigest, CommandFlags.EncryptFirst);
         table.Add(TpmCc.PolicyRestart, [PolicySession], 0, PolicyRestart);
+        table.Add(TpmCc.PolicyOR, [PolicySession], 0, PolicyOr);
+    }
+
+    /// <summary>
+    /// TPM2_PolicyOR (Part 3 §23.6): the session's digest must be one of pHashList (2 to 8 digests;
+    /// a trial session skips the check), then policyDigest = H(0…0 ‖ TPM_CC_PolicyOR ‖ digests).
+    /// </summary>
+    private static void PolicyOr(CommandContext c)
+    {
+        var session = Session(c, 0);
+        var r = c.ReadParameters();
+        var count = r.ReadU32();
+        if (count is < 2 or > 8)
+        {
+            throw r.Fail(TpmRc.Size, $"pHashList has {count} digests (2 to 8)");
+        }
+
+        var digests = new List<byte[]>((int)count);
+        for (var i = 0; i < count; i++)
+        {
+            digests.Add(r.ReadTpm2b(64));
+        }
+
+        r.EnsureConsumed();
+        if (!session.IsTrial && !digests.Any(d => CryptographicOperations.FixedTimeEquals(d, session.PolicyDigest)))
+        {
+            throw CommandContext.ParameterError(TpmRc.Value, 1, "the policy digest is none of pHashList");
+        }
+
+        session.PolicyDigest = new byte[TpmHash.DigestSize(session.AuthHash)];
+        session.ExtendPolicy([CommandCodeBytes(TpmCc.PolicyOR), .. digests]);
     }
 
     /// <summary>The policy session at handle slot <paramref name="index"/>; a context-saved session is not loaded.</summary>
