@@ -1,4 +1,4 @@
-using System.Diagnostics;
+using TrustStack.Tests.Shared;
 
 namespace TrustStack.Tpm.Hardware.Tests.Engine;
 
@@ -335,7 +335,7 @@ public sealed class CredentialCommandsTests(PersistedRsaEkFixture rsaEk) : IClas
             ekPublic.MarshalSized(pub);
             File.WriteAllBytes(Path.Combine(dir.FullName, "ek.pub"), pub.ToArray());
             File.WriteAllBytes(Path.Combine(dir.FullName, "secret"), Credential);
-            RunTool(dir.FullName, "tpm2_makecredential", "--tcti", "none", "-u", "ek.pub", "-s", "secret", "-n", Convert.ToHexString(ak.Name), "-o", "cred.out");
+            PeerTools.RunChecked("tpm2_makecredential", ["--tcti", "none", "-u", "ek.pub", "-s", "secret", "-n", Convert.ToHexString(ak.Name), "-o", "cred.out"], workingDirectory: dir.FullName);
 
             var file = File.ReadAllBytes(Path.Combine(dir.FullName, "cred.out"));
             var credential = CredentialBlobFile.Read(file);
@@ -367,37 +367,4 @@ public sealed class CredentialCommandsTests(PersistedRsaEkFixture rsaEk) : IClas
     [InlineData("BADCC0DE00000001" + "0000" + "0000" + "FF")]
     public void CredentialBlobFile_Read_MalformedFile_ThrowsFormatException(string hex) =>
         Assert.Throws<FormatException>(() => CredentialBlobFile.Read(Convert.FromHexString(hex)));
-
-    private static void RunTool(string workingDirectory, string tool, params string[] arguments)
-    {
-        var start = new ProcessStartInfo(tool) { WorkingDirectory = workingDirectory, RedirectStandardError = true, RedirectStandardOutput = true };
-        foreach (var a in arguments)
-        {
-            start.ArgumentList.Add(a);
-        }
-
-        Process process;
-        try
-        {
-            process = Process.Start(start) ?? throw new InvalidOperationException($"{tool} did not start");
-        }
-        catch (System.ComponentModel.Win32Exception e)
-        {
-            Assert.Fail($"{tool} is required for this interop test (install tpm2-tools): {e.Message}");
-            return;
-        }
-
-        using (process)
-        {
-            var stderr = process.StandardError.ReadToEndAsync();
-            var stdout = process.StandardOutput.ReadToEndAsync();
-            if (!process.WaitForExit(60_000))
-            {
-                process.Kill(entireProcessTree: true);
-                Assert.Fail($"{tool} did not finish within a minute");
-            }
-
-            Assert.True(process.ExitCode == 0, $"{tool} exited with {process.ExitCode}: {stderr.Result} {stdout.Result}");
-        }
-    }
 }

@@ -1,4 +1,5 @@
 using FsCheck.Xunit;
+using TrustStack.Tests.Shared;
 
 namespace TrustStack.Tpm.Hardware.Tests.Engine;
 
@@ -517,8 +518,8 @@ public sealed class PolicyCommandsTests
     [Fact]
     public void PolicyCommands_TrialSession_DigestsEqualTpm2ToolsOnSwtpm()
     {
-        using var swtpm = SwtpmTestInstance.Start();
-        File.WriteAllBytes(Path.Combine(swtpm.Directory, "ref.bin"), "qualifier"u8.ToArray());
+        using var swtpm = new SwtpmProcess();
+        File.WriteAllBytes(Path.Combine(swtpm.WorkingDirectory, "ref.bin"), "qualifier"u8.ToArray());
         swtpm.RunTool("tpm2_startauthsession", "-S", "s.ctx");
         swtpm.RunTool("tpm2_policypcr", "-S", "s.ctx", "-l", "sha256:0,1,17", "-L", "1.policy");
         swtpm.RunTool("tpm2_policysecret", "-S", "s.ctx", "-c", "e", "-L", "2.policy");
@@ -558,7 +559,7 @@ public sealed class PolicyCommandsTests
     [Fact]
     public void PolicyDigest_Offline_EqualsTpm2ToolsOnSwtpm()
     {
-        using var swtpm = SwtpmTestInstance.Start();
+        using var swtpm = new SwtpmProcess();
         swtpm.RunTool("tpm2_startauthsession", "-S", "s.ctx");
         swtpm.RunTool("tpm2_policycommandcode", "-S", "s.ctx", "-L", "1.policy", "TPM2_CC_GetRandom");
         swtpm.RunTool("tpm2_policysecret", "-S", "s.ctx", "-c", "e", "-L", "2.policy");

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Security.Cryptography;
+using TrustStack.Tests.Shared;
 
 namespace TrustStack.Tpm.Hardware.Tests.Engine;
 
@@ -286,7 +287,7 @@ public sealed class SessionCommandsTests
     [Fact]
     public void StartAuthSession_SaltedOnSwtpm_ClientSaltDecryptsThereAndSessionsAuthorize()
     {
-        using var swtpm = SwtpmTestInstance.Start();
+        using var swtpm = new SwtpmProcess();
         swtpm.RunTool("tpm2_changeauth", "-c", "e", "hex:" + Convert.ToHexString(Secret));
         swtpm.RunTool("tpm2_createprimary", "-C", "o", "-G", "ecc", "-c", "ecc.ctx");
         swtpm.RunTool("tpm2_evictcontrol", "-C", "o", "-c", "ecc.ctx", "0x81000001");
@@ -578,7 +579,7 @@ public sealed class SessionCommandsTests
     [Fact]
     public void HmacSession_AgainstSwtpm_BehavesAsOurEngine()
     {
-        using var swtpm = SwtpmTestInstance.Start();
+        using var swtpm = new SwtpmProcess();
         swtpm.RunTool("tpm2_changeauth", "-c", "e", "hex:" + Convert.ToHexString(Secret));
         using var ours = NewTpm();
         ours.State.Endorsement.AuthValue = Secret;
