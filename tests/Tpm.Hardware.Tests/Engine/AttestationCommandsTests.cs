@@ -2,7 +2,7 @@ using System.Buffers.Binary;
 using System.Security.Cryptography;
 using Snapshooter.Xunit;
 using TrustStack.Tests.Shared;
-using static TrustStack.Tpm.Hardware.Tests.Engine.ObjectTestKit;
+using static TrustStack.Tpm.Hardware.Tests.Engine.EngineTestKit;
 
 namespace TrustStack.Tpm.Hardware.Tests.Engine;
 

@@ -1,5 +1,6 @@
 using FsCheck.Xunit;
 using TrustStack.Tests.Shared;
+using static TrustStack.Tpm.Hardware.Tests.Engine.EngineTestKit;
 
 namespace TrustStack.Tpm.Hardware.Tests.Engine;
 
@@ -15,9 +16,7 @@ public sealed class PolicyCommandsTests
     private static readonly byte[] Secret = "hierarchy-secret"u8.ToArray();
 
     private static SoftwareTpm NewTpm(IReadOnlyList<TpmAlgId>? banks = null) =>
-        new(new SoftwareTpmOptions { Seed = 5, AutoStartup = true, PcrBanks = banks ?? [TpmAlgId.Sha1, TpmAlgId.Sha256, TpmAlgId.Sha384] });
-
-    private static TpmRc Rc(Action action) => Assert.Throws<TpmException>(action).ResponseCode;
+        EngineTestKit.NewTpm(5, configure: o => o.PcrBanks = banks ?? o.PcrBanks);
 
     private static byte[] Zero(TpmAlgId hash) => PolicyDigest.Initial(hash);
 
@@ -95,7 +94,7 @@ public sealed class PolicyCommandsTests
         using var s = client.StartAuthSession(TpmSe.Trial);
         client.PolicyCommandCode(s, TpmCc.PolicySecret);
         var before = client.PolicyGetDigest(s);
-        Assert.Equal(TpmResponseCode.Parameter(TpmRc.Value, 1), Rc(() => client.PolicyCommandCode(s, TpmCc.GetRandom)));
+        Assert.Equal(TpmResponseCode.Parameter(TpmRc.Value, 1), ErrorOf(() => client.PolicyCommandCode(s, TpmCc.GetRandom)));
         Assert.Equal(before, client.PolicyGetDigest(s));
     }
 
@@ -105,7 +104,7 @@ public sealed class PolicyCommandsTests
         using var tpm = NewTpm();
         var client = new Tpm2(tpm);
         using var s = client.StartAuthSession(TpmSe.Trial);
-        Assert.Equal(TpmResponseCode.Parameter(TpmRc.PolicyCc, 1), Rc(() => client.PolicyCommandCode(s, (TpmCc)0x2000_0001)));
+        Assert.Equal(TpmResponseCode.Parameter(TpmRc.PolicyCc, 1), ErrorOf(() => client.PolicyCommandCode(s, (TpmCc)0x2000_0001)));
     }
 
     [Fact]
@@ -134,7 +133,7 @@ public sealed class PolicyCommandsTests
         using var tpm = NewTpm();
         var client = new Tpm2(tpm);
         using var hmac = client.StartAuthSession(TpmSe.Hmac);
-        Assert.Equal(TpmResponseCode.Handle(TpmRc.Value, 1), Rc(() => client.Execute(TpmCc.PolicyGetDigest, [hmac.Handle], [], null)));
+        Assert.Equal(TpmResponseCode.Handle(TpmRc.Value, 1), ErrorOf(() => client.Execute(TpmCc.PolicyGetDigest, [hmac.Handle], [], null)));
     }
 
     [Fact]
@@ -142,10 +141,10 @@ public sealed class PolicyCommandsTests
     {
         using var tpm = NewTpm();
         var client = new Tpm2(tpm);
-        Assert.Equal(TpmRc.ReferenceH0, Rc(() => client.Execute(TpmCc.PolicyGetDigest, [0x0300_0005u], [], null)));
+        Assert.Equal(TpmRc.ReferenceH0, ErrorOf(() => client.Execute(TpmCc.PolicyGetDigest, [0x0300_0005u], [], null)));
         using var saved = client.StartAuthSession(TpmSe.Policy);
         tpm.State.Sessions[saved.Handle].IsSaved = true;
-        Assert.Equal(TpmRc.ReferenceH0, Rc(() => client.PolicyGetDigest(saved)));
+        Assert.Equal(TpmRc.ReferenceH0, ErrorOf(() => client.PolicyGetDigest(saved)));
     }
 
     [Fact]
@@ -154,7 +153,7 @@ public sealed class PolicyCommandsTests
         using var tpm = NewTpm();
         var client = new Tpm2(tpm);
         using var s = client.StartAuthSession(TpmSe.Policy);
-        Assert.Equal(TpmResponseCode.Parameter(TpmRc.Size, 1), Rc(() => client.Execute(TpmCc.PolicyAuthValue, [s.Handle], [], w => w.WriteU8(0))));
+        Assert.Equal(TpmResponseCode.Parameter(TpmRc.Size, 1), ErrorOf(() => client.Execute(TpmCc.PolicyAuthValue, [s.Handle], [], w => w.WriteU8(0))));
     }
 
     [Fact]
@@ -182,7 +181,7 @@ public sealed class PolicyCommandsTests
         var good = PolicyDigest.PcrDigest(TpmAlgId.Sha256, [new byte[32], Enumerable.Repeat((byte)0xFF, 32).ToArray()]);
         client.PolicyPcr(s, pcrs, good);
         var before = client.PolicyGetDigest(s);
-        Assert.Equal(TpmResponseCode.Parameter(TpmRc.Value, 1), Rc(() => client.PolicyPcr(s, pcrs, new byte[32])));
+        Assert.Equal(TpmResponseCode.Parameter(TpmRc.Value, 1), ErrorOf(() => client.PolicyPcr(s, pcrs, new byte[32])));
         Assert.Equal(before, client.PolicyGetDigest(s));
     }
 
@@ -207,7 +206,7 @@ public sealed class PolicyCommandsTests
         using var s = client.StartAuthSession(TpmSe.Policy);
         client.PolicyPcr(s, PcrSelectionList.Create(TpmAlgId.Sha256, 0));
         tpm.State.PcrUpdateCounter++;
-        Assert.Equal(TpmRc.PcrChanged, Rc(() => client.PolicyPcr(s, PcrSelectionList.Create(TpmAlgId.Sha256, 1))));
+        Assert.Equal(TpmRc.PcrChanged, ErrorOf(() => client.PolicyPcr(s, PcrSelectionList.Create(TpmAlgId.Sha256, 1))));
     }
 
     [Fact]
@@ -233,7 +232,7 @@ public sealed class PolicyCommandsTests
         using var tpm = NewTpm();
         var client = new Tpm2(tpm);
         using var s = client.StartAuthSession(TpmSe.Trial);
-        var rc = Rc(() => client.Execute(TpmCc.PolicyPCR, [s.Handle], [], w =>
+        var rc = ErrorOf(() => client.Execute(TpmCc.PolicyPCR, [s.Handle], [], w =>
         {
             w.WriteTpm2b([]);
             w.WriteU32(1);
@@ -253,7 +252,7 @@ public sealed class PolicyCommandsTests
         client.PolicySecret(s, TpmRh.Owner, TpmAuthorization.EmptyPassword, nonceTpm: s.NonceTpm);
         var stale = s.NonceTpm.ToArray();
         stale[0] ^= 1;
-        Assert.Equal(TpmResponseCode.Parameter(TpmRc.Nonce, 1), Rc(() => client.PolicySecret(s, TpmRh.Owner, TpmAuthorization.EmptyPassword, nonceTpm: stale)));
+        Assert.Equal(TpmResponseCode.Parameter(TpmRc.Nonce, 1), ErrorOf(() => client.PolicySecret(s, TpmRh.Owner, TpmAuthorization.EmptyPassword, nonceTpm: stale)));
     }
 
     [Fact]
@@ -262,11 +261,11 @@ public sealed class PolicyCommandsTests
         using var tpm = NewTpm();
         var client = new Tpm2(tpm);
         using var s = client.StartAuthSession(TpmSe.Policy);
-        Assert.Equal(TpmResponseCode.Parameter(TpmRc.Size, 2), Rc(() => client.PolicySecret(s, TpmRh.Owner, TpmAuthorization.EmptyPassword, cpHashA: new byte[20])));
+        Assert.Equal(TpmResponseCode.Parameter(TpmRc.Size, 2), ErrorOf(() => client.PolicySecret(s, TpmRh.Owner, TpmAuthorization.EmptyPassword, cpHashA: new byte[20])));
         var cpHash = Enumerable.Repeat((byte)3, 32).ToArray();
         client.PolicySecret(s, TpmRh.Owner, TpmAuthorization.EmptyPassword, cpHashA: cpHash);
         Assert.Equal(cpHash, tpm.State.Sessions[s.Handle].CpHash);
-        Assert.Equal(TpmRc.Cphash, Rc(() => client.PolicySecret(s, TpmRh.Owner, TpmAuthorization.EmptyPassword, cpHashA: new byte[32])));
+        Assert.Equal(TpmRc.Cphash, ErrorOf(() => client.PolicySecret(s, TpmRh.Owner, TpmAuthorization.EmptyPassword, cpHashA: new byte[32])));
     }
 
     [Fact]
@@ -276,7 +275,7 @@ public sealed class PolicyCommandsTests
         var client = new Tpm2(tpm);
         using var policy = client.StartAuthSession(TpmSe.Policy);
         using var trial = client.StartAuthSession(TpmSe.Trial);
-        Assert.Equal(TpmResponseCode.Parameter(TpmRc.Value, 4), Rc(() => client.PolicySecret(policy, TpmRh.Owner, TpmAuthorization.EmptyPassword, expiration: -60)));
+        Assert.Equal(TpmResponseCode.Parameter(TpmRc.Value, 4), ErrorOf(() => client.PolicySecret(policy, TpmRh.Owner, TpmAuthorization.EmptyPassword, expiration: -60)));
         var result = client.PolicySecret(trial, TpmRh.Owner, TpmAuthorization.EmptyPassword, expiration: -60);
         Assert.Empty(result.Timeout);
         Assert.Equal(TpmRh.Null, result.PolicyTicket.Hierarchy);
@@ -298,7 +297,7 @@ public sealed class PolicyCommandsTests
         using var tpm = NewTpm();
         var client = new Tpm2(tpm);
         using var s = client.StartAuthSession(TpmSe.Trial);
-        Assert.Equal(TpmResponseCode.Handle(TpmRc.Value, 1), Rc(() => client.PolicySecret(s, s.Handle, TpmAuthorization.EmptyPassword)));
+        Assert.Equal(TpmResponseCode.Handle(TpmRc.Value, 1), ErrorOf(() => client.PolicySecret(s, s.Handle, TpmAuthorization.EmptyPassword)));
     }
 
     [Fact]
@@ -307,7 +306,7 @@ public sealed class PolicyCommandsTests
         using var tpm = NewTpm();
         var client = new Tpm2(tpm);
         using var s = client.StartAuthSession(TpmSe.Trial);
-        Assert.Equal(TpmRc.AuthMissing, Rc(() => client.Execute(TpmCc.PolicySecret, [TpmRh.Owner, s.Handle], [], w =>
+        Assert.Equal(TpmRc.AuthMissing, ErrorOf(() => client.Execute(TpmCc.PolicySecret, [TpmRh.Owner, s.Handle], [], w =>
         {
             w.WriteTpm2b([]);
             w.WriteTpm2b([]);
@@ -346,7 +345,7 @@ public sealed class PolicyCommandsTests
 
             client.PolicyCommandCode(s, TpmCc.PolicySecret);
             client.PolicyPassword(s);
-            Assert.Equal(TpmResponseCode.Session(TpmRc.BadAuth, 1), Rc(() => client.PolicySecret(target, TpmRh.Endorsement, TpmAuthorization.Session(s, "wrong"u8))));
+            Assert.Equal(TpmResponseCode.Session(TpmRc.BadAuth, 1), ErrorOf(() => client.PolicySecret(target, TpmRh.Endorsement, TpmAuthorization.Session(s, "wrong"u8))));
         }
     }
 
@@ -362,7 +361,7 @@ public sealed class PolicyCommandsTests
             client.PolicyAuthValue(s);
             client.PolicySecret(target, TpmRh.Endorsement, TpmAuthorization.Session(s, Secret));
             client.PolicyAuthValue(s);
-            Assert.Equal(TpmResponseCode.Session(TpmRc.BadAuth, 1), Rc(() => client.PolicySecret(target, TpmRh.Endorsement, TpmAuthorization.Session(s, "wrong"u8))));
+            Assert.Equal(TpmResponseCode.Session(TpmRc.BadAuth, 1), ErrorOf(() => client.PolicySecret(target, TpmRh.Endorsement, TpmAuthorization.Session(s, "wrong"u8))));
         }
     }
 
@@ -377,7 +376,7 @@ public sealed class PolicyCommandsTests
             using var target = client.StartAuthSession(TpmSe.Trial);
             client.PolicyCommandCode(s, TpmCc.GetRandom);
             client.PolicyPassword(s);
-            Assert.Equal(TpmResponseCode.Session(TpmRc.PolicyCc, 1), Rc(() => client.PolicySecret(target, TpmRh.Endorsement, TpmAuthorization.Session(s, Secret))));
+            Assert.Equal(TpmResponseCode.Session(TpmRc.PolicyCc, 1), ErrorOf(() => client.PolicySecret(target, TpmRh.Endorsement, TpmAuthorization.Session(s, Secret))));
         }
     }
 
@@ -401,7 +400,7 @@ public sealed class PolicyCommandsTests
             // What PCR_Extend does: a new value and a new update counter.
             tpm.State.Pcrs[TpmAlgId.Sha256][0] = TpmHash.Extend(TpmAlgId.Sha256, new byte[32], new byte[32]);
             tpm.State.PcrUpdateCounter++;
-            Assert.Equal(TpmRc.PcrChanged, Rc(() => client.PolicySecret(target, TpmRh.Endorsement, TpmAuthorization.Session(s, Secret))));
+            Assert.Equal(TpmRc.PcrChanged, ErrorOf(() => client.PolicySecret(target, TpmRh.Endorsement, TpmAuthorization.Session(s, Secret))));
         }
     }
 
@@ -415,7 +414,7 @@ public sealed class PolicyCommandsTests
             using var target = client.StartAuthSession(TpmSe.Trial);
             client.PolicyCommandCode(s, TpmCc.PolicySecret);
             client.PolicyPassword(s);
-            Assert.Equal(TpmResponseCode.Session(TpmRc.PolicyFail, 1), Rc(() => client.PolicySecret(target, TpmRh.Endorsement, TpmAuthorization.Session(s, Secret))));
+            Assert.Equal(TpmResponseCode.Session(TpmRc.PolicyFail, 1), ErrorOf(() => client.PolicySecret(target, TpmRh.Endorsement, TpmAuthorization.Session(s, Secret))));
         }
     }
 
@@ -428,7 +427,7 @@ public sealed class PolicyCommandsTests
             using var s = client.StartAuthSession(TpmSe.Policy);
             using var target = client.StartAuthSession(TpmSe.Trial);
             client.PolicyCommandCode(s, TpmCc.PolicySecret);
-            Assert.Equal(TpmResponseCode.Session(TpmRc.Mode, 1), Rc(() => client.PolicySecret(target, TpmRh.Endorsement, TpmAuthorization.Session(s))));
+            Assert.Equal(TpmResponseCode.Session(TpmRc.Mode, 1), ErrorOf(() => client.PolicySecret(target, TpmRh.Endorsement, TpmAuthorization.Session(s))));
         }
     }
 
