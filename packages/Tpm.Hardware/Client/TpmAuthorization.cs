@@ -52,7 +52,7 @@ internal sealed class SessionAuthorization(TpmSession session, byte[] authValue,
 /// </summary>
 public sealed class TpmSession : IDisposable
 {
-    internal TpmSession(uint handle, TpmSe type, TpmAlgId authHash, byte[] nonceTpm, byte[] sessionKey, byte[]? boundEntityName)
+    internal TpmSession(uint handle, TpmSe type, TpmAlgId authHash, byte[] nonceTpm, byte[] sessionKey, byte[]? boundEntityName, ReadOnlySpan<byte> boundEntityAuth = default)
     {
         Handle = handle;
         Type = type;
@@ -60,6 +60,7 @@ public sealed class TpmSession : IDisposable
         NonceTpm = nonceTpm;
         SessionKey = sessionKey;
         BoundEntityName = boundEntityName;
+        BoundEntityAuth = boundEntityName is null ? null : TpmObject.TrimAuth(boundEntityAuth);
     }
 
     /// <summary>The session handle (0x02xxxxxx HMAC, 0x03xxxxxx policy).</summary>
@@ -81,6 +82,9 @@ public sealed class TpmSession : IDisposable
 
     internal byte[]? BoundEntityName { get; }
 
+    /// <summary>The bind entity's authValue at StartAuthSession.</summary>
+    internal byte[]? BoundEntityAuth { get; }
+
     /// <summary>The session was flushed (continueSession clear, or FlushContext).</summary>
     public bool IsClosed { get; internal set; }
 
@@ -91,7 +95,14 @@ public sealed class TpmSession : IDisposable
     public bool NeedsPassword { get; internal set; }
 
     /// <summary>Zeroes the session key.</summary>
-    public void Dispose() => CryptographicOperations.ZeroMemory(SessionKey);
+    public void Dispose()
+    {
+        CryptographicOperations.ZeroMemory(SessionKey);
+        if (BoundEntityAuth is not null)
+        {
+            CryptographicOperations.ZeroMemory(BoundEntityAuth);
+        }
+    }
 
     /// <inheritdoc />
     public override string ToString() => $"TpmSession 0x{Handle:x8} {Type} {AuthHash}";

@@ -299,6 +299,74 @@ public sealed class ContextCommandsTests
     }
 
     [Fact]
+    public void ContextLoad_AfterTpmResume_LoadsStClearObjectsToo()
+    {
+        using var tpm = new SoftwareTpm(new SoftwareTpmOptions { Seed = 21 });
+        var client = new Tpm2(tpm);
+        client.Startup();
+        var stClear = client.ContextSave(Srk(client, extra: TpmaObject.StClear).Handle);
+
+        client.Shutdown(TpmSu.State);
+        tpm.PowerOff();
+        tpm.PowerOn();
+        client.Startup(TpmSu.State); // TPM Resume: RestartCount moves, stClear objects stay loadable
+
+        Assert.Equal(ContextCommands.SavedStClearObject, stClear.SavedHandle);
+        Assert.Equal(1u, tpm.State.RestartCount);
+        Assert.Equal(TpmRh.TransientFirst, client.ContextLoad(stClear));
+    }
+
+    [Fact]
+    public void ContextLoad_SavedSessionAfterTpmRestart_LoadsAndStillAuthorizes()
+    {
+        using var tpm = new SoftwareTpm(new SoftwareTpmOptions { Seed = 21 });
+        var client = new Tpm2(tpm);
+        client.Startup();
+        using var session = client.StartAuthSession(TpmSe.Hmac, bind: TpmRh.Endorsement);
+        var context = client.ContextSave(session.Handle);
+
+        client.Shutdown(TpmSu.State);
+        tpm.PowerOff();
+        tpm.PowerOn();
+        client.Startup(TpmSu.Clear); // TPM Restart: saved sessions survive, loaded ones do not
+
+        Assert.Equal(session.Handle, client.ContextLoad(context));
+        using var trial = client.StartAuthSession(TpmSe.Trial);
+        client.PolicySecret(trial, TpmRh.Endorsement, TpmAuthorization.Session(session));
+    }
+
+    [Fact]
+    public void ContextLoad_AfterShutdownStateAndRestartFromStateFolder_LoadsObjectAndSession()
+    {
+        var dir = Directory.CreateTempSubdirectory("truststack-context-");
+        try
+        {
+            TpmsContext objectContext;
+            TpmsContext sessionContext;
+            uint sessionHandle;
+            using (var tpm = NewTpm(stateDirectory: dir.FullName))
+            {
+                var client = new Tpm2(tpm);
+                objectContext = client.ContextSave(Srk(client, extra: TpmaObject.StClear).Handle);
+                var session = client.StartAuthSession(TpmSe.Policy);
+                sessionHandle = session.Handle;
+                sessionContext = client.ContextSave(session.Handle);
+                client.Shutdown(TpmSu.State);
+            }
+
+            using var again = new SoftwareTpm(new SoftwareTpmOptions { Seed = 21, StateDirectory = dir.FullName });
+            var fresh = new Tpm2(again);
+            fresh.Startup(TpmSu.State);
+            Assert.Equal(TpmRh.TransientFirst, fresh.ContextLoad(objectContext));
+            Assert.Equal(sessionHandle, fresh.ContextLoad(sessionContext));
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
     public void ContextLoad_AfterClear_OwnerAndEndorsementContextsFailPlatformContextsLoad()
     {
         using var tpm = NewTpm(maxObjects: 3);

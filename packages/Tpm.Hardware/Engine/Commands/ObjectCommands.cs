@@ -374,7 +374,7 @@ internal sealed class ObjectCommands : ICommandGroup
             throw CommandContext.ParameterError(TpmRc.Type, 1, $"sensitive type {sensitive.SensitiveType} does not match public type {inPublic.Type}");
         }
 
-        if (TpmObject.TrimAuth(sensitive.AuthValue).Length > digestSize)
+        if (TpmObject.TrimmedLength(sensitive.AuthValue) > digestSize)
         {
             throw CommandContext.ParameterError(TpmRc.Size, 1, "authValue is longer than the nameAlg digest");
         }
@@ -539,7 +539,7 @@ internal sealed class ObjectCommands : ICommandGroup
                 throw Numbered(e, 2);
             }
 
-            if (TpmObject.TrimAuth(Sensitive.UserAuth).Length > TpmHash.DigestSize(Template.NameAlg))
+            if (TpmObject.TrimmedLength(Sensitive.UserAuth) > TpmHash.DigestSize(Template.NameAlg))
             {
                 throw CommandContext.ParameterError(TpmRc.Size, 1, "userAuth is longer than the nameAlg digest");
             }
