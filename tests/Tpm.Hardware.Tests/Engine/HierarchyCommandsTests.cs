@@ -120,6 +120,41 @@ public sealed class HierarchyCommandsTests
     }
 
     [Fact]
+    public void HierarchyChangeAuth_SessionBoundToTheHierarchy_CountsAsUnboundAfterTheChange()
+    {
+        using var tpm = NewTpm();
+        var client = new Tpm2(tpm);
+        client.HierarchyChangeAuth(TpmRh.Endorsement, "old"u8);
+        using var bound = client.StartAuthSession(TpmSe.Hmac, bind: TpmRh.Endorsement, bindAuth: "old"u8);
+        client.HierarchyChangeAuth(TpmRh.Endorsement, "new"u8, TpmAuthorization.Session(bound));
+
+        // Part 1 §19.6.11: the bind entity is the one with the bind Name AND the bind-time authValue;
+        // from now on the HMAC key must include "new".
+        Assert.False(tpm.State.Sessions[bound.Handle].IsBoundTo(tpm.State.Endorsement));
+        client.HierarchyChangeAuth(TpmRh.Endorsement, "newer"u8, TpmAuthorization.Session(bound, "new"u8));
+        Assert.Equal("newer"u8.ToArray(), tpm.State.Endorsement.AuthValue);
+    }
+
+    [Fact]
+    public void HierarchyChangeAuth_BindEntityChangedByAnotherClient_HmacWithoutTheNewValueIsRefused()
+    {
+        // The engine's check alone: this client did not see the change and still leaves the
+        // authValue out of the key, as for a bound session; the TPM must refuse that.
+        using var tpm = NewTpm();
+        tpm.State.Endorsement.AuthValue = "old"u8.ToArray();
+        var client = new Tpm2(tpm);
+        using var bound = client.StartAuthSession(TpmSe.Hmac, bind: TpmRh.Endorsement, bindAuth: "old"u8);
+        new Tpm2(tpm).HierarchyChangeAuth(TpmRh.Endorsement, "new"u8, TpmAuthorization.Password("old"u8));
+
+        Assert.Equal(TpmResponseCode.Session(TpmRc.BadAuth, 1), ErrorOf(() => client.HierarchyChangeAuth(TpmRh.Endorsement, "x"u8, TpmAuthorization.Session(bound))));
+
+        // The bind-time value again: bound again.
+        tpm.State.Endorsement.AuthValue = "old"u8.ToArray();
+        client.HierarchyChangeAuth(TpmRh.Endorsement, "x"u8, TpmAuthorization.Session(bound));
+        Assert.Equal("x"u8.ToArray(), tpm.State.Endorsement.AuthValue);
+    }
+
+    [Fact]
     public void HierarchyChangeAuth_PolicyAuthValueSession_ResponseIsKeyedWithTheNewValue()
     {
         using var tpm = NewTpm();
