@@ -44,12 +44,8 @@ internal sealed class PermanentEntity : IAuthEntity
 
     public bool Enabled { get; set; } = true;
 
-    public static byte[] BigEndian(uint handle)
-    {
-        var bytes = new byte[4];
-        System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(bytes, handle);
-        return bytes;
-    }
+    /// <summary>The Name of a permanent entity or PCR: its handle, big-endian.</summary>
+    public static byte[] BigEndian(uint handle) => TpmWriter.U32Bytes(handle);
 }
 
 /// <summary>A PCR as an authorization entity: empty auth, no policy (PCR auth/policy groups are not implemented).</summary>
@@ -330,15 +326,6 @@ internal sealed class AuthSession : IDisposable
         IsPasswordNeeded = false;
         PcrCounter = -1;
         CpHash = [];
-    }
-
-    /// <summary>policyDigest_new = H(policyDigest_old ‖ parts...).</summary>
-    public void ExtendPolicy(params ReadOnlySpan<byte[]> parts)
-    {
-        var all = new byte[parts.Length + 1][];
-        all[0] = PolicyDigest;
-        parts.CopyTo(all.AsSpan(1));
-        PolicyDigest = TpmHash.Hash(AuthHash, all);
     }
 
     public void Dispose()

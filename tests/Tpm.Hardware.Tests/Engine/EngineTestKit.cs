@@ -68,13 +68,6 @@ internal static class EngineTestKit
     /// <summary>The response code of a raw response.</summary>
     public static TpmRc Rc(byte[] response) => (TpmRc)BinaryPrimitives.ReadUInt32BigEndian(response.AsSpan(6));
 
-    /// <summary>A handle or other UINT32 as its four big-endian octets.</summary>
-    public static byte[] U32(uint value)
-    {
-        var bytes = new byte[4];
-        BinaryPrimitives.WriteUInt32BigEndian(bytes, value);
-        return bytes;
-    }
 
     /// <summary>CreatePrimary parameters for a raw command.</summary>
     public static Action<TpmWriter> CreationParameters(TpmtPublic template, TpmsSensitiveCreate? sensitive = null, PcrSelectionList? pcrs = null) => w =>

@@ -45,17 +45,8 @@ internal sealed class ObjectCommands : ICommandGroup
     }
 
     /// <summary>QN = nameAlg ‖ H_nameAlg(parentQN ‖ Name) (TPM 2.0 Part 1 §16); a hierarchy's QN is its handle.</summary>
-    internal static byte[] QualifiedName(ReadOnlySpan<byte> parentQualifiedName, TpmAlgId nameAlg, ReadOnlySpan<byte> name)
-    {
-        using var h = IncrementalHash.CreateHash(TpmHash.Name(nameAlg));
-        h.AppendData(parentQualifiedName);
-        h.AppendData(name);
-        var size = TpmHash.DigestSize(nameAlg);
-        var qn = new byte[2 + size];
-        System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(qn, (ushort)nameAlg);
-        h.GetHashAndReset(qn.AsSpan(2));
-        return qn;
-    }
+    internal static byte[] QualifiedName(ReadOnlySpan<byte> parentQualifiedName, TpmAlgId nameAlg, ReadOnlySpan<byte> name) =>
+        TpmHash.NameOf(nameAlg, parentQualifiedName, name);
 
     /// <summary>Reads a TPM2B_PUBLIC command parameter; the caller has set the parameter number.</summary>
     internal static TpmtPublic ReadPublicArea(ref TpmReader r)

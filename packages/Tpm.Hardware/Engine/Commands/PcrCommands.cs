@@ -105,14 +105,7 @@ internal sealed class PcrCommands : ICommandGroup
         var input = buffer[..(value.Length + digest.Length)];
         value.CopyTo(input);
         digest.CopyTo(input[value.Length..]);
-        _ = bank switch
-        {
-            TpmAlgId.Sha1 => SHA1.HashData(input, value),
-            TpmAlgId.Sha256 => SHA256.HashData(input, value),
-            TpmAlgId.Sha384 => SHA384.HashData(input, value),
-            TpmAlgId.Sha512 => SHA512.HashData(input, value),
-            _ => throw new ArgumentOutOfRangeException(nameof(bank), bank, "Not a PCR bank algorithm."),
-        };
+        TpmHash.HashData(bank, input, value);
     }
 
     /// <summary>

@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Security.Cryptography;
 
 namespace TrustStack.Tpm.Hardware;
@@ -6,8 +5,9 @@ namespace TrustStack.Tpm.Hardware;
 /// <summary>
 /// Enhanced-authorization policy commands (TPM 2.0 Part 3 §23): PolicyPCR, PolicySecret,
 /// PolicyAuthValue, PolicyPassword, PolicyCommandCode, PolicyGetDigest, PolicyRestart.
-/// Each extends the session's policyDigest exactly as the specification computes it; trial
-/// sessions compute the digest and skip the checks.
+/// Each extends the session's policyDigest with the computations of <see cref="PolicyDigest"/>
+/// (the offline calculator), so client and engine cannot disagree; trial sessions compute the
+/// digest and skip the checks.
 /// </summary>
 internal sealed class PolicyCommands : ICommandGroup
 {
@@ -63,9 +63,7 @@ internal sealed class PolicyCommands : ICommandGroup
             digest = pcrDigest;
         }
 
-        var w = new TpmWriter();
-        pcrs.Marshal(w);
-        session.ExtendPolicy(CommandCodeBytes(TpmCc.PolicyPCR), w.ToArray(), digest);
+        session.PolicyDigest = PolicyDigest.ExtendPcr(session.AuthHash, session.PolicyDigest, pcrs, digest);
         if (!session.IsTrial)
         {
             session.PcrCounter = c.State.PcrUpdateCounter;
@@ -107,8 +105,7 @@ internal sealed class PolicyCommands : ICommandGroup
         }
 
         var name = SoftwareTpm.NameOf(c.Handles[0], c.Entities[0]);
-        session.ExtendPolicy(CommandCodeBytes(TpmCc.PolicySecret), name);
-        session.ExtendPolicy(policyRef);
+        session.PolicyDigest = PolicyDigest.ExtendSecret(session.AuthHash, session.PolicyDigest, name, policyRef);
         if (cpHashA.Length != 0)
         {
             session.CpHash = cpHashA;
@@ -124,7 +121,7 @@ internal sealed class PolicyCommands : ICommandGroup
     {
         var session = Session(c, 0);
         c.ReadParameters().EnsureConsumed();
-        session.ExtendPolicy(CommandCodeBytes(TpmCc.PolicyAuthValue));
+        session.PolicyDigest = PolicyDigest.Extend(session.AuthHash, session.PolicyDigest, TpmCc.PolicyAuthValue, null);
         session.IsAuthValueNeeded = true;
         session.IsPasswordNeeded = false;
     }
@@ -134,7 +131,7 @@ internal sealed class PolicyCommands : ICommandGroup
     {
         var session = Session(c, 0);
         c.ReadParameters().EnsureConsumed();
-        session.ExtendPolicy(CommandCodeBytes(TpmCc.PolicyAuthValue));
+        session.PolicyDigest = PolicyDigest.Extend(session.AuthHash, session.PolicyDigest, TpmCc.PolicyAuthValue, null);
         session.IsPasswordNeeded = true;
         session.IsAuthValueNeeded = false;
     }
@@ -157,7 +154,7 @@ internal sealed class PolicyCommands : ICommandGroup
             throw CommandContext.ParameterError(TpmRc.PolicyCc, 1, $"command 0x{(uint)code:x8} is not implemented");
         }
 
-        session.ExtendPolicy(CommandCodeBytes(TpmCc.PolicyCommandCode), CommandCodeBytes(code));
+        session.PolicyDigest = PolicyDigest.Extend(session.AuthHash, session.PolicyDigest, TpmCc.PolicyCommandCode, (uint)code);
         session.CommandCode = code;
     }
 
@@ -194,13 +191,5 @@ internal sealed class PolicyCommands : ICommandGroup
         {
             throw new TpmException(TpmRc.Cphash, "cpHashA differs from the cpHash already set in the session");
         }
-    }
-
-    /// <summary>TPML_PCR_SELECTION as TPM2_PolicyPCR reads it: hashes the TPM implements, 3..4 select octets.</summary>
-    internal static byte[] CommandCodeBytes(TpmCc code)
-    {
-        var bytes = new byte[4];
-        BinaryPrimitives.WriteUInt32BigEndian(bytes, (uint)code);
-        return bytes;
     }
 }
