@@ -183,7 +183,7 @@ public sealed partial class TpmServeCommandTests
     /// <summary>The Cli build output (the test references the project, so it sits beside the tests or in packages/Cli/bin).</summary>
     private static string CliDll()
     {
-        var beside = Path.Combine(AppContext.BaseDirectory, "TrustStack.Cli.dll");
+        var beside = Path.Combine(AppContext.BaseDirectory, "truststack.dll");
         if (File.Exists(beside) && File.Exists(Path.ChangeExtension(beside, ".runtimeconfig.json")))
         {
             return beside;
@@ -193,7 +193,7 @@ public sealed partial class TpmServeCommandTests
         var tfm = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
         var configuration = tfm.Parent!;
         var root = configuration.Parent!.Parent!.Parent!.Parent!;
-        var built = Path.Combine(root.FullName, "packages", "Cli", "bin", configuration.Name, tfm.Name, "TrustStack.Cli.dll");
+        var built = Path.Combine(root.FullName, "packages", "Cli", "bin", configuration.Name, tfm.Name, "truststack.dll");
         return File.Exists(built) ? built : throw new FileNotFoundException("The Cli build output was not found.", built);
     }
 

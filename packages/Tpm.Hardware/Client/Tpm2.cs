@@ -237,7 +237,7 @@ public sealed partial class Tpm2 : IDisposable
 
     private byte[] SessionHmacKey(TpmSession session, byte[] authValue, uint authorizedHandle)
     {
-        var boundHere = session.BoundEntityName is not null && authorizedHandle != 0 && session.BoundEntityName.AsSpan().SequenceEqual(GetName(authorizedHandle));
+        var boundHere = authorizedHandle != 0 && IsBoundTo(session, authorizedHandle);
         var includeAuth = session.Type == TpmSe.Policy ? session.NeedsAuthValue : !boundHere;
         return SoftwareTpm.Concat(session.SessionKey, includeAuth ? TpmObject.TrimAuth(authValue) : []);
     }

@@ -59,7 +59,7 @@ internal sealed class SessionAuthorization(TpmSession session, byte[] authValue,
 /// </summary>
 public sealed class TpmSession : IDisposable
 {
-    internal TpmSession(uint handle, TpmSe type, TpmAlgId authHash, byte[] nonceTpm, byte[] sessionKey, byte[]? boundEntityName, TpmtSymDef? symmetric = null)
+    internal TpmSession(uint handle, TpmSe type, TpmAlgId authHash, byte[] nonceTpm, byte[] sessionKey, byte[]? boundEntityName, ReadOnlySpan<byte> boundEntityAuth = default, TpmtSymDef? symmetric = null)
     {
         Handle = handle;
         Type = type;
@@ -68,6 +68,7 @@ public sealed class TpmSession : IDisposable
         SessionKey = sessionKey;
         BoundEntityName = boundEntityName;
         Symmetric = symmetric ?? TpmtSymDef.Null;
+        BoundEntityAuth = boundEntityName is null ? null : TpmObject.TrimAuth(boundEntityAuth);
     }
 
     /// <summary>The parameter-encryption algorithm the session was started with (<see cref="TpmtSymDef.Null"/> for none).</summary>
@@ -92,6 +93,9 @@ public sealed class TpmSession : IDisposable
 
     internal byte[]? BoundEntityName { get; }
 
+    /// <summary>The bind entity's authValue at StartAuthSession.</summary>
+    internal byte[]? BoundEntityAuth { get; }
+
     /// <summary>The session was flushed (continueSession clear, or FlushContext).</summary>
     public bool IsClosed { get; internal set; }
 
@@ -102,7 +106,14 @@ public sealed class TpmSession : IDisposable
     public bool NeedsPassword { get; internal set; }
 
     /// <summary>Zeroes the session key.</summary>
-    public void Dispose() => CryptographicOperations.ZeroMemory(SessionKey);
+    public void Dispose()
+    {
+        CryptographicOperations.ZeroMemory(SessionKey);
+        if (BoundEntityAuth is not null)
+        {
+            CryptographicOperations.ZeroMemory(BoundEntityAuth);
+        }
+    }
 
     /// <inheritdoc />
     public override string ToString() => $"TpmSession 0x{Handle:x8} {Type} {AuthHash}";

@@ -248,7 +248,7 @@ public sealed partial class SoftwareTpm
             }
 
             // HMAC session: the key is sessionKey ‖ authValue unless the session is bound to this entity.
-            var includeAuth = session.BoundEntityName is null || !session.BoundEntityName.AsSpan().SequenceEqual(entity.Name);
+            var includeAuth = !session.IsBoundTo(entity);
             use.ResponseAuth = includeAuth ? entity.AuthValue : [];
             use.IncludesAuth = includeAuth;
             if (!HmacMatches(session, use, cpHash))

@@ -49,7 +49,7 @@ public sealed partial class SoftwareTpm : ITpmTransport
             throw new ArgumentException("An engine restored from an in-memory state image has no state folder.", nameof(options));
         }
 
-        State = fromImage ? StatePersistence.Deserialize(image, _options, Secrets, "<in-memory state image>") : new EngineState(_options.PcrBanks);
+        State = fromImage ? StatePersistence.Deserialize(image, _options.PcrBanks, Secrets, "<in-memory state image>") : new EngineState(_options.PcrBanks);
         RegisterCommands();
 
         if (fromImage)
@@ -141,13 +141,21 @@ public sealed partial class SoftwareTpm : ITpmTransport
         }
     }
 
-    /// <summary>Power-on: volatile state is lost; with <see cref="SoftwareTpmOptions.AutoStartup"/> the TPM starts with TPM2_Startup(CLEAR).</summary>
+    /// <summary>
+    /// Power-on (TPM_Init): the TPM needs TPM2_Startup, or runs TPM2_Startup(CLEAR) itself with
+    /// <see cref="SoftwareTpmOptions.AutoStartup"/>. A TPM that is on is powered off first.
+    /// </summary>
     public void PowerOn()
     {
         lock (_lock)
         {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (_poweredOn)
+            {
+                PowerOffLocked();
+            }
+
             State.Started = false;
-            State.FlushVolatile();
             _powerOnTimestamp = Time.GetTimestamp();
             _poweredOn = true;
             if (_options.AutoStartup)
@@ -157,20 +165,21 @@ public sealed partial class SoftwareTpm : ITpmTransport
         }
     }
 
-    /// <summary>Power-off without TPM2_Shutdown (a disorderly shutdown): volatile state is lost, the clock is saved.</summary>
+    /// <summary>
+    /// Power-off: the clock is saved and the state goes through the state image, as a process
+    /// restart from the state folder would: loaded objects and sessions are lost, PCRs and saved
+    /// sessions survive only a TPM2_Shutdown(STATE), and without TPM2_Shutdown the next startup is
+    /// a disorderly TPM Reset. Does nothing when the TPM is off.
+    /// </summary>
     public void PowerOff()
     {
         lock (_lock)
         {
-            if (State.Started)
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (_poweredOn)
             {
-                State.ClockBase = ClockMilliseconds;
-                State.Started = false;
-                SaveState();
+                PowerOffLocked();
             }
-
-            State.FlushVolatile();
-            _poweredOn = false;
         }
     }
 
@@ -212,10 +221,17 @@ public sealed partial class SoftwareTpm : ITpmTransport
         lock (_lock)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            var w = StatePersistence.Serialize(State, State.Started ? ClockMilliseconds : State.ClockBase);
-            var image = w.WrittenSpan.ToArray();
-            w.Clear();
-            return image;
+            // The image carries the clock as of now; the running engine keeps counting from its base.
+            var clockBase = State.ClockBase;
+            State.ClockBase = State.Started ? ClockMilliseconds : clockBase;
+            try
+            {
+                return StatePersistence.Serialize(State);
+            }
+            finally
+            {
+                State.ClockBase = clockBase;
+            }
         }
     }
 
@@ -241,6 +257,28 @@ public sealed partial class SoftwareTpm : ITpmTransport
     }
 
     internal void SaveState() => _persistence?.Save(this);
+
+    private void PowerOffLocked()
+    {
+        if (State.Started)
+        {
+            State.ClockBase = ClockMilliseconds;
+            State.Started = false;
+        }
+
+        var image = StatePersistence.Serialize(State);
+        try
+        {
+            _persistence?.Write(image);
+            ReplaceState(StatePersistence.Deserialize(image, _options.PcrBanks, Secrets, "the power-off state image"));
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(image);
+        }
+
+        _poweredOn = false;
+    }
 
     /// <summary>TPM2_Clear sets Clock to zero (TPM 2.0 Part 3 §24.6).</summary>
     internal void ResetClock()

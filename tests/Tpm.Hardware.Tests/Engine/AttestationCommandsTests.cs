@@ -1,8 +1,8 @@
 using System.Buffers.Binary;
-using System.Diagnostics;
 using System.Security.Cryptography;
 using Snapshooter.Xunit;
-using static TrustStack.Tpm.Hardware.Tests.Engine.ObjectTestKit;
+using TrustStack.Tests.Shared;
+using static TrustStack.Tpm.Hardware.Tests.Engine.EngineTestKit;
 
 namespace TrustStack.Tpm.Hardware.Tests.Engine;
 
@@ -257,8 +257,7 @@ public sealed class AttestationCommandsTests
     [InlineData("rsa")]
     public void Quote_Tpm2CheckQuote_AcceptsOurQuoteAndRejectsAWrongNonce(string algorithm)
     {
-        var tool = FindOnPath("tpm2_checkquote")
-            ?? throw new InvalidOperationException("tpm2_checkquote was not found on PATH: install tpm2-tools to run this interop test.");
+        PeerTools.Require("tpm2_checkquote", "tpm2-tools");
         using var tpm = NewTpm();
         ExtendPcrs(tpm);
         var client = new Tpm2(tpm);
@@ -275,9 +274,9 @@ public sealed class AttestationCommandsTests
             File.WriteAllBytes(Path.Combine(dir.FullName, "quote.sig"), quote.Signature.ToBytes());
             File.WriteAllBytes(Path.Combine(dir.FullName, "pcrs.bin"), [.. ExpectedPcr(0), .. ExpectedPcr(1), .. ExpectedPcr(2)]);
 
-            var (ok, output) = Run(tool, dir.FullName, Convert.ToHexStringLower(Nonce));
+            var (ok, output) = CheckQuote(dir.FullName, Convert.ToHexStringLower(Nonce));
             Assert.True(ok, output);
-            var (wrongNonceOk, _) = Run(tool, dir.FullName, Convert.ToHexStringLower(SHA256.HashData(Nonce)));
+            var (wrongNonceOk, _) = CheckQuote(dir.FullName, Convert.ToHexStringLower(SHA256.HashData(Nonce)));
             Assert.False(wrongNonceOk);
         }
         finally
@@ -344,31 +343,14 @@ public sealed class AttestationCommandsTests
         Assert.Equal(TpmRc.AuthMissing, rc);
     }
 
-    private static (bool Ok, string Output) Run(string tool, string dir, string nonceHex)
+    private static (bool Ok, string Output) CheckQuote(string dir, string nonceHex)
     {
-        var info = new ProcessStartInfo(tool)
-        {
-            WorkingDirectory = dir,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        foreach (var arg in new[] { "-u", "ak.pub", "-m", "quote.msg", "-s", "quote.sig", "-f", "pcrs.bin", "-l", "sha256:0,1,2", "-g", "sha256", "-q", nonceHex })
-        {
-            info.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(info)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEnd();
-        process.WaitForExit();
-        return (process.ExitCode == 0, $"exit {process.ExitCode}\n{stdout.Result}\n{stderr}");
+        var (code, stdout, stderr) = PeerTools.Run(
+            "tpm2_checkquote",
+            ["-u", "ak.pub", "-m", "quote.msg", "-s", "quote.sig", "-f", "pcrs.bin", "-l", "sha256:0,1,2", "-g", "sha256", "-q", nonceHex],
+            workingDirectory: dir);
+        return (code == 0, $"exit {code}\n{stdout}\n{stderr}");
     }
-
-    private static string? FindOnPath(string name) =>
-        (Environment.GetEnvironmentVariable("PATH") ?? string.Empty)
-            .Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
-            .Select(dir => Path.Combine(dir, name))
-            .FirstOrDefault(File.Exists);
 
     /// <summary>Records every command and response (hex) that passes through.</summary>
     private sealed class RecordingTransport(ITpmTransport inner) : ITpmTransport

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using static TrustStack.Tpm.Hardware.Tests.Engine.EngineTestKit;
 
 namespace TrustStack.Tpm.Hardware.Tests.Engine;
 
@@ -10,8 +11,6 @@ public sealed class CapabilityCommandsTests : IDisposable
     public CapabilityCommandsTests() => _client = new Tpm2(_tpm);
 
     public void Dispose() => _tpm.Dispose();
-
-    private static TpmRc Fails(Action action) => Assert.Throws<TpmException>(action).ResponseCode;
 
     [Fact]
     public void GetAlgorithms_All_AscendingWithAttributes()
@@ -209,7 +208,7 @@ public sealed class CapabilityCommandsTests : IDisposable
     [Fact]
     public void GetCapability_HandlesOfUnknownType_ReturnsHandleParameter2()
     {
-        Assert.Equal(TpmResponseCode.Parameter(TpmRc.Handle, 2), Fails(() => _client.GetCapability(TpmCap.Handles, 0x41000000, 10)));
+        Assert.Equal(TpmResponseCode.Parameter(TpmRc.Handle, 2), ErrorOf(() => _client.GetCapability(TpmCap.Handles, 0x41000000, 10)));
     }
 
     [Fact]
@@ -224,7 +223,7 @@ public sealed class CapabilityCommandsTests : IDisposable
     [Fact]
     public void GetCapability_PcrsWithNonZeroProperty_ReturnsValueParameter2()
     {
-        Assert.Equal(TpmResponseCode.Parameter(TpmRc.Value, 2), Fails(() => _client.GetCapability(TpmCap.Pcrs, 1, 1)));
+        Assert.Equal(TpmResponseCode.Parameter(TpmRc.Value, 2), ErrorOf(() => _client.GetCapability(TpmCap.Pcrs, 1, 1)));
     }
 
     [Fact]
@@ -259,7 +258,7 @@ public sealed class CapabilityCommandsTests : IDisposable
     [InlineData((uint)TpmCap.VendorProperty)]
     public void GetCapability_UnknownCapability_ReturnsValueParameter1(uint capability)
     {
-        Assert.Equal(TpmResponseCode.Parameter(TpmRc.Value, 1), Fails(() => _client.GetCapability((TpmCap)capability, 0, 1)));
+        Assert.Equal(TpmResponseCode.Parameter(TpmRc.Value, 1), ErrorOf(() => _client.GetCapability((TpmCap)capability, 0, 1)));
     }
 
     [Fact]
@@ -301,6 +300,6 @@ public sealed class CapabilityCommandsTests : IDisposable
     public void TestParms_UnimplementedParameters_ReturnParameter1Error(string parms, TpmRc expected)
     {
         var bytes = Convert.FromHexString(parms);
-        Assert.Equal(TpmResponseCode.Parameter(expected, 1), Fails(() => _client.Execute(TpmCc.TestParms, [], [], w => w.WriteBytes(bytes))));
+        Assert.Equal(TpmResponseCode.Parameter(expected, 1), EngineTestKit.ErrorOf(() => _client.Execute(TpmCc.TestParms, [], [], w => w.WriteBytes(bytes))));
     }
 }

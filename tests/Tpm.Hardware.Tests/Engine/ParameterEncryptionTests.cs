@@ -1,3 +1,4 @@
+using TrustStack.Tests.Shared;
 using System.Buffers.Binary;
 using System.Security.Cryptography;
 using FsCheck.Xunit;
@@ -94,7 +95,7 @@ public sealed class ParameterEncryptionTests
     [MemberData(nameof(SessionKinds))]
     public void NvWriteRead_EncryptedSessionOnSwtpm_ClientEncryptionMatchesLibtpms(string kind)
     {
-        using var swtpm = SwtpmTestInstance.Start();
+        using var swtpm = new SwtpmProcess();
         using var transport = swtpm.CreateTransport();
         var recorder = new RecordingTransport(transport);
         var client = new Tpm2(recorder);
@@ -246,7 +247,7 @@ public sealed class ParameterEncryptionTests
     [InlineData(true)]
     public void EncryptionSession_TypedMethods_SendAndReceiveSecretsEncrypted(bool onSwtpm)
     {
-        using var swtpm = onSwtpm ? SwtpmTestInstance.Start() : null;
+        using var swtpm = onSwtpm ? new SwtpmProcess() : null;
         using var tpm = onSwtpm ? null : NewTpm();
         using var transport = swtpm?.CreateTransport();
         var recorder = new RecordingTransport(transport ?? (ITpmTransport)tpm!);

@@ -1,21 +1,10 @@
 using System.Buffers.Binary;
+using static TrustStack.Tpm.Hardware.Tests.Engine.EngineTestKit;
 
 namespace TrustStack.Tpm.Hardware.Tests.Engine;
 
 public sealed class SoftwareTpmTests
 {
-    private static byte[] Command(TpmSt tag, TpmCc code, params byte[] body)
-    {
-        var w = new TpmWriter();
-        w.WriteU16((ushort)tag);
-        w.WriteU32((uint)(10 + body.Length));
-        w.WriteU32((uint)code);
-        w.WriteBytes(body);
-        return w.ToArray();
-    }
-
-    private static TpmRc Rc(byte[] response) => (TpmRc)BinaryPrimitives.ReadUInt32BigEndian(response.AsSpan(6));
-
     [Fact]
     public void Startup_Twice_ReturnsInitialize()
     {
@@ -30,7 +19,7 @@ public sealed class SoftwareTpmTests
     public void Execute_BeforeStartup_ReturnsInitialize()
     {
         using var tpm = new SoftwareTpm(new SoftwareTpmOptions { Seed = 1 });
-        Assert.Equal(TpmRc.Initialize, Rc(tpm.Execute(Command(TpmSt.NoSessions, TpmCc.GetRandom, 0, 8))));
+        Assert.Equal(TpmRc.Initialize, Rc(tpm.Execute(RawCommand(TpmSt.NoSessions, TpmCc.GetRandom, 0, 8))));
     }
 
     [Fact]
@@ -53,7 +42,7 @@ public sealed class SoftwareTpmTests
     public void Execute_SizeFieldDisagrees_ReturnsCommandSize()
     {
         using var tpm = new SoftwareTpm(new SoftwareTpmOptions { AutoStartup = true });
-        var command = Command(TpmSt.NoSessions, TpmCc.GetRandom, 0, 8);
+        var command = RawCommand(TpmSt.NoSessions, TpmCc.GetRandom, 0, 8);
         BinaryPrimitives.WriteUInt32BigEndian(command.AsSpan(2), 20);
         Assert.Equal(TpmRc.CommandSize, Rc(tpm.Execute(command)));
     }
@@ -62,28 +51,28 @@ public sealed class SoftwareTpmTests
     public void Execute_WrongTag_ReturnsBadTag()
     {
         using var tpm = new SoftwareTpm(new SoftwareTpmOptions { AutoStartup = true });
-        Assert.Equal(TpmRc.BadTag, Rc(tpm.Execute(Command((TpmSt)0x1234, TpmCc.GetRandom, 0, 8))));
+        Assert.Equal(TpmRc.BadTag, Rc(tpm.Execute(RawCommand((TpmSt)0x1234, TpmCc.GetRandom, 0, 8))));
     }
 
     [Fact]
     public void Execute_UnknownCommand_ReturnsCommandCode()
     {
         using var tpm = new SoftwareTpm(new SoftwareTpmOptions { AutoStartup = true });
-        Assert.Equal(TpmRc.CommandCode, Rc(tpm.Execute(Command(TpmSt.NoSessions, (TpmCc)0x2000_0001))));
+        Assert.Equal(TpmRc.CommandCode, Rc(tpm.Execute(RawCommand(TpmSt.NoSessions, (TpmCc)0x2000_0001))));
     }
 
     [Fact]
     public void Execute_TruncatedParameter_ReturnsInsufficientForParameter1()
     {
         using var tpm = new SoftwareTpm(new SoftwareTpmOptions { AutoStartup = true });
-        Assert.Equal(TpmResponseCode.Parameter(TpmRc.Insufficient, 1), Rc(tpm.Execute(Command(TpmSt.NoSessions, TpmCc.GetRandom, 0))));
+        Assert.Equal(TpmResponseCode.Parameter(TpmRc.Insufficient, 1), Rc(tpm.Execute(RawCommand(TpmSt.NoSessions, TpmCc.GetRandom, 0))));
     }
 
     [Fact]
     public void Execute_TrailingOctets_ReturnsSize()
     {
         using var tpm = new SoftwareTpm(new SoftwareTpmOptions { AutoStartup = true });
-        Assert.Equal(TpmResponseCode.Parameter(TpmRc.Size, 1), Rc(tpm.Execute(Command(TpmSt.NoSessions, TpmCc.GetRandom, 0, 8, 9))));
+        Assert.Equal(TpmResponseCode.Parameter(TpmRc.Size, 1), Rc(tpm.Execute(RawCommand(TpmSt.NoSessions, TpmCc.GetRandom, 0, 8, 9))));
     }
 
     [Fact]

@@ -204,7 +204,7 @@ internal sealed class NvCommands : ICommandGroup
             throw Size($"authPolicy of {info.AuthPolicy.Length} octets for nameAlg {info.NameAlg}");
         }
 
-        if (TpmObject.TrimAuth(auth).Length > digestSize)
+        if (TpmObject.TrimmedLength(auth) > digestSize)
         {
             throw CommandContext.ParameterError(TpmRc.Size, 1, $"auth longer than a {info.NameAlg} digest");
         }

@@ -46,17 +46,8 @@ internal sealed class ObjectCommands : ICommandGroup
     }
 
     /// <summary>QN = nameAlg ‖ H_nameAlg(parentQN ‖ Name) (TPM 2.0 Part 1 §16); a hierarchy's QN is its handle.</summary>
-    internal static byte[] QualifiedName(ReadOnlySpan<byte> parentQualifiedName, TpmAlgId nameAlg, ReadOnlySpan<byte> name)
-    {
-        using var h = IncrementalHash.CreateHash(TpmHash.Name(nameAlg));
-        h.AppendData(parentQualifiedName);
-        h.AppendData(name);
-        var size = TpmHash.DigestSize(nameAlg);
-        var qn = new byte[2 + size];
-        System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(qn, (ushort)nameAlg);
-        h.GetHashAndReset(qn.AsSpan(2));
-        return qn;
-    }
+    internal static byte[] QualifiedName(ReadOnlySpan<byte> parentQualifiedName, TpmAlgId nameAlg, ReadOnlySpan<byte> name) =>
+        TpmHash.NameOf(nameAlg, parentQualifiedName, name);
 
     /// <summary>Reads a TPM2B_PUBLIC command parameter; the caller has set the parameter number.</summary>
     internal static TpmtPublic ReadPublicArea(ref TpmReader r)
@@ -414,7 +405,7 @@ internal sealed class ObjectCommands : ICommandGroup
             throw CommandContext.ParameterError(TpmRc.Type, 1, $"sensitive type {sensitive.SensitiveType} does not match public type {inPublic.Type}");
         }
 
-        if (TpmObject.TrimAuth(sensitive.AuthValue).Length > digestSize)
+        if (TpmObject.TrimmedLength(sensitive.AuthValue) > digestSize)
         {
             throw CommandContext.ParameterError(TpmRc.Size, 1, "authValue is longer than the nameAlg digest");
         }
@@ -579,7 +570,7 @@ internal sealed class ObjectCommands : ICommandGroup
                 throw Numbered(e, 2);
             }
 
-            if (TpmObject.TrimAuth(Sensitive.UserAuth).Length > TpmHash.DigestSize(Template.NameAlg))
+            if (TpmObject.TrimmedLength(Sensitive.UserAuth) > TpmHash.DigestSize(Template.NameAlg))
             {
                 throw CommandContext.ParameterError(TpmRc.Size, 1, "userAuth is longer than the nameAlg digest");
             }
