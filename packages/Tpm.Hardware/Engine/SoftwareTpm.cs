@@ -94,6 +94,9 @@ public sealed partial class SoftwareTpm : ITpmTransport
     /// <summary>Command codes this engine implements, ascending.</summary>
     public IReadOnlyList<TpmCc> ImplementedCommands => [.. _commands.Codes];
 
+    /// <summary>True when the engine implements <paramref name="code"/>.</summary>
+    internal bool Implements(TpmCc code) => _commands.Contains(code);
+
     internal EngineState State { get; private set; }
 
     internal IRandomSource Random { get; }
