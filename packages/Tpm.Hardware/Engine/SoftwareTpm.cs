@@ -13,7 +13,8 @@ namespace TrustStack.Tpm.Hardware;
 public sealed partial class SoftwareTpm : ITpmTransport
 {
     private const int HeaderSize = 10;
-    private const int MaxCommandSize = 4096;
+    /// <summary>The largest command and response (TPM_PT_MAX_COMMAND_SIZE, TPM_PT_MAX_RESPONSE_SIZE).</summary>
+    internal const int MaxCommandSize = 4096;
 
     private readonly Lock _lock = new();
     private readonly CommandTable _commands = new();

@@ -66,12 +66,6 @@ internal sealed class ObjectCommands : ICommandGroup
         return publicArea;
     }
 
-    /// <summary>Rethrows a base-code error from the crypto layer numbered for parameter <paramref name="n"/>.</summary>
-    internal static TpmException Numbered(TpmException e, int n) =>
-        TpmResponseCode.IsFormatOne(e.ResponseCode) && ((uint)e.ResponseCode & 0xF00) == 0
-            ? new TpmException(TpmResponseCode.Parameter(e.ResponseCode, n), $"{TpmResponseCode.Describe(TpmResponseCode.Parameter(e.ResponseCode, n))}: {e.Message}", e)
-            : e;
-
     private static void CreatePrimary(CommandContext c)
     {
         var hierarchy = c.Handles[0];
@@ -90,7 +84,7 @@ internal sealed class ObjectCommands : ICommandGroup
             }
             catch (TpmException e)
             {
-                throw Numbered(e, 1);
+                throw CommandContext.Numbered(e, 1);
             }
             finally
             {
@@ -139,7 +133,7 @@ internal sealed class ObjectCommands : ICommandGroup
             }
             catch (TpmException e)
             {
-                throw Numbered(e, 1);
+                throw CommandContext.Numbered(e, 1);
             }
 
             using (sensitive)
@@ -198,7 +192,7 @@ internal sealed class ObjectCommands : ICommandGroup
             }
             catch (TpmException e)
             {
-                throw Numbered(e, 1);
+                throw CommandContext.Numbered(e, 1);
             }
         }
 
@@ -277,7 +271,7 @@ internal sealed class ObjectCommands : ICommandGroup
                 }
                 catch (TpmException e)
                 {
-                    throw Numbered(e, 2);
+                    throw CommandContext.Numbered(e, 2);
                 }
 
                 ValidatePublicKey(inPublic);
@@ -357,7 +351,7 @@ internal sealed class ObjectCommands : ICommandGroup
         }
         catch (TpmException e)
         {
-            throw Numbered(e, 2);
+            throw CommandContext.Numbered(e, 2);
         }
 
         if (sensitive.SensitiveType != inPublic.Type)
@@ -398,7 +392,7 @@ internal sealed class ObjectCommands : ICommandGroup
                 }
                 catch (TpmException e)
                 {
-                    throw Numbered(e, 2);
+                    throw CommandContext.Numbered(e, 2);
                 }
 
                 break;
@@ -492,7 +486,7 @@ internal sealed class ObjectCommands : ICommandGroup
         }
         catch (TpmException e)
         {
-            throw Numbered(e, 1);
+            throw CommandContext.Numbered(e, 1);
         }
     }
 
@@ -527,7 +521,7 @@ internal sealed class ObjectCommands : ICommandGroup
             }
             catch (TpmException e)
             {
-                throw Numbered(e, 2);
+                throw CommandContext.Numbered(e, 2);
             }
 
             if (TpmObject.TrimmedLength(Sensitive.UserAuth) > TpmHash.DigestSize(Template.NameAlg))
