@@ -47,6 +47,27 @@ public sealed partial class ReadmeSnippetTests
         Assert.Contains(sample.Trim(), readme, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void PackageReadme_ShowsTheSnippetAndListsExactlyTheImplementedCommands()
+    {
+        var root = FindRepositoryRoot();
+        var readme = File.ReadAllText(Path.Combine(root, "packages", "Tpm.Hardware", "README.md")).ReplaceLineEndings("\n");
+        var source = File.ReadAllText(Path.Combine(root, "tests", "Tpm.Hardware.Tests", "ReadmeSnippetTests.cs")).ReplaceLineEndings("\n");
+        Assert.Contains(Snippet(source, "di-composition"), readme, StringComparison.Ordinal);
+
+        var start = readme.IndexOf("### Implemented commands", StringComparison.Ordinal);
+        var end = readme.IndexOf("Not implemented", start, StringComparison.Ordinal);
+        Assert.True(start >= 0 && end > start, "the README has no 'Implemented commands' section");
+        var listed = CommandCode().Matches(readme[start..end]).Select(m => (TpmCc)Convert.ToUInt32(m.Groups[1].Value, 16)).ToList();
+        using var tpm = new SoftwareTpm();
+
+        Assert.Equal(listed.Count, listed.Distinct().Count());
+        Assert.Equal(tpm.ImplementedCommands.Order(), listed.Order());
+    }
+
+    [GeneratedRegex(@"\(0x([0-9A-F]{8})\)")]
+    private static partial Regex CommandCode();
+
     private static string Snippet(string source, string name)
     {
         var match = Regex.Match(source, $@"// begin-snippet: {name}\n(?<body>.*?)\n[ ]*// end-snippet", RegexOptions.Singleline);

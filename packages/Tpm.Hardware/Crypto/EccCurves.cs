@@ -127,9 +127,6 @@ internal static class EccCurves
     /// <summary>The BouncyCastle X9 parameters of <paramref name="curve"/>.</summary>
     public static X9ECParameters GetX9(TpmEccCurve curve) => Get(curve).X9;
 
-    /// <summary>The BouncyCastle domain parameters of <paramref name="curve"/>.</summary>
-    public static ECDomainParameters GetDomain(TpmEccCurve curve) => Get(curve).Domain;
-
     /// <summary>The .NET curve of a NIST curve.</summary>
     /// <exception cref="TpmException">TPM_RC_CURVE: no .NET form (BN_P256) or not implemented.</exception>
     public static ECCurve GetDotNetCurve(TpmEccCurve curve) =>

@@ -420,30 +420,8 @@ internal static class RsaPrimes
         public void ModPow(BigInteger b, byte[] exponentBigEndian, ulong[] result)
         {
             ArgumentNullException.ThrowIfNull(exponentBigEndian);
-            var plain = ToLimbs(b, _s);
-            var table = Table(plain);
-            _one.AsSpan().CopyTo(result);
-            var started = false;
-            foreach (var octet in exponentBigEndian)
-            {
-                for (var shift = 4; shift >= 0; shift -= 4)
-                {
-                    var nibble = (octet >> shift) & 0xF;
-                    if (started)
-                    {
-                        Square(result);
-                        Square(result);
-                        Square(result);
-                        Square(result);
-                    }
-
-                    if (nibble != 0)
-                    {
-                        Multiply(result, table[nibble], result);
-                        started = true;
-                    }
-                }
-            }
+            var bits = exponentBigEndian.Length * 8;
+            ModPow(ToLimbs(b, _s), bits, bit => ((exponentBigEndian[exponentBigEndian.Length - 1 - (bit / 8)] >> (bit % 8)) & 1) != 0, result);
         }
 
         /// <summary>Converts back from Montgomery form.</summary>
@@ -606,13 +584,15 @@ internal static class RsaPrimes
             }
         }
 
-        /// <summary>result = Mont(b^m), m = (n - 1) / 2^a, with a fixed 4-bit window.</summary>
-        private void ModPow(ulong[] b, int a, ulong[] result)
+        /// <summary>result = Mont(b^m), m = (n - 1) / 2^a.</summary>
+        private void ModPow(ulong[] b, int a, ulong[] result) => ModPow(b, _bits - a, bit => IsBitOfNMinus1(bit + a), result);
+
+        /// <summary>result = Mont(b^e) for a plain b, e given by its bit count and bits, with a fixed 4-bit window.</summary>
+        private void ModPow(ulong[] b, int exponentBits, Func<int, bool> exponentBit, ulong[] result)
         {
             var table = Table(b);
             _one.AsSpan().CopyTo(result);
-            var mBits = _bits - a;
-            var top = ((mBits + 3) / 4 * 4) - 1;
+            var top = ((exponentBits + 3) / 4 * 4) - 1;
             for (var bit = top; bit >= 3; bit -= 4)
             {
                 if (bit != top)
@@ -626,8 +606,8 @@ internal static class RsaPrimes
                 var nibble = 0;
                 for (var j = 0; j < 4; j++)
                 {
-                    var mBit = bit - j;
-                    nibble = (nibble << 1) | (mBit < mBits && IsBitOfNMinus1(mBit + a) ? 1 : 0);
+                    var e = bit - j;
+                    nibble = (nibble << 1) | (e < exponentBits && exponentBit(e) ? 1 : 0);
                 }
 
                 if (nibble != 0)

@@ -71,25 +71,82 @@ public static class TpmHash
     /// <summary>H(a ‖ b ‖ ...).</summary>
     public static byte[] Hash(TpmAlgId alg, params ReadOnlySpan<byte[]> parts)
     {
-        using var h = IncrementalHash.CreateHash(Name(alg));
-        foreach (var part in parts)
+        var total = TotalLength(parts);
+        if (total > MaxOneShotInput)
         {
-            h.AppendData(part);
+            using var h = IncrementalHash.CreateHash(Name(alg));
+            foreach (var part in parts)
+            {
+                h.AppendData(part);
+            }
+
+            return h.GetHashAndReset();
         }
 
-        return h.GetHashAndReset();
+        // Short inputs (cpHash, policy and ticket parts): one call on a stack copy, no hash object.
+        Span<byte> input = stackalloc byte[total];
+        Concatenate(parts, input);
+        var digest = Hash(alg, input);
+        CryptographicOperations.ZeroMemory(input);
+        return digest;
     }
 
     /// <summary>HMAC(key, a ‖ b ‖ ...).</summary>
     public static byte[] Hmac(TpmAlgId alg, ReadOnlySpan<byte> key, params ReadOnlySpan<byte[]> parts)
     {
-        using var h = IncrementalHash.CreateHMAC(Name(alg), key);
-        foreach (var part in parts)
+        var total = TotalLength(parts);
+        if (total > MaxOneShotInput)
         {
-            h.AppendData(part);
+            using var h = IncrementalHash.CreateHMAC(Name(alg), key);
+            foreach (var part in parts)
+            {
+                h.AppendData(part);
+            }
+
+            return h.GetHashAndReset();
         }
 
-        return h.GetHashAndReset();
+        // Session HMACs and tickets are short: one call on a stack copy, no HMAC object.
+        Span<byte> input = stackalloc byte[total];
+        Concatenate(parts, input);
+        try
+        {
+            return alg switch
+            {
+                TpmAlgId.Sha1 => HMACSHA1.HashData(key, input),
+                TpmAlgId.Sha256 => HMACSHA256.HashData(key, input),
+                TpmAlgId.Sha384 => HMACSHA384.HashData(key, input),
+                TpmAlgId.Sha512 => HMACSHA512.HashData(key, input),
+                _ => throw new ArgumentOutOfRangeException(nameof(alg), alg, "Not a supported hash algorithm."),
+            };
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(input);
+        }
+    }
+
+    /// <summary>Inputs up to this size are hashed from one stack copy rather than through an incremental hash object.</summary>
+    private const int MaxOneShotInput = 512;
+
+    private static int TotalLength(ReadOnlySpan<byte[]> parts)
+    {
+        var total = 0;
+        foreach (var part in parts)
+        {
+            total += part.Length;
+        }
+
+        return total;
+    }
+
+    private static void Concatenate(ReadOnlySpan<byte[]> parts, Span<byte> destination)
+    {
+        foreach (var part in parts)
+        {
+            part.CopyTo(destination);
+            destination = destination[part.Length..];
+        }
     }
 
     /// <summary>The PCR extend operation: H(old ‖ digest).</summary>

@@ -67,12 +67,19 @@ internal sealed class CommandContext
     public NvIndex Nv(int index) => Entities[index] as NvIndex
         ?? throw new TpmException(TpmResponseCode.Handle(TpmRc.Handle, index + 1), $"handle {index + 1} (0x{Handles[index]:x8}) is not an NV index");
 
-    /// <summary>The session used for the authorization of handle slot <paramref name="index"/>, if any.</summary>
-    public SessionUse? AuthorizationFor(int index) => Sessions.FirstOrDefault(s => s.AuthorizedHandleIndex == index);
-
     /// <summary>Throws TPM_RC_x + parameter n.</summary>
     public static TpmException ParameterError(TpmRc code, int parameter, string detail) =>
         new(TpmResponseCode.Parameter(code, parameter), $"{TpmResponseCode.Describe(TpmResponseCode.Parameter(code, parameter))}: {detail}");
+
+    /// <summary>
+    /// A base-code error from the crypto layer numbered for parameter <paramref name="parameter"/>
+    /// (ms-tpm-20-ref RcSafeAddToResult); an error that already carries a number, or is not
+    /// format-one, is returned as it is.
+    /// </summary>
+    public static TpmException Numbered(TpmException e, int parameter) =>
+        TpmResponseCode.IsFormatOne(e.ResponseCode) && ((uint)e.ResponseCode & 0xF00) == 0
+            ? new TpmException(TpmResponseCode.Parameter(e.ResponseCode, parameter), $"{TpmResponseCode.Describe(TpmResponseCode.Parameter(e.ResponseCode, parameter))}: {e.Message}", e)
+            : e;
 
     /// <summary>Throws TPM_RC_x + handle n (1-based).</summary>
     public static TpmException HandleError(TpmRc code, int handle, string detail) =>

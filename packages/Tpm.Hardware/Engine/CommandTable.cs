@@ -82,7 +82,8 @@ internal delegate void CommandHandler(CommandContext context);
 /// <summary>How the dispatcher handles one command code.</summary>
 internal sealed record CommandDescriptor(TpmCc Code, HandleSpec[] Handles, int ResponseHandles, CommandHandler Handler, CommandFlags Flags = CommandFlags.None)
 {
-    public int AuthHandleCount => Handles.Count(h => h.Role != AuthRole.None);
+    /// <summary>How many handles need an authorization (computed once: the dispatcher asks for every command).</summary>
+    public int AuthHandleCount { get; } = Handles.Count(h => h.Role != AuthRole.None);
 }
 
 /// <summary>The commands an engine implements, registered by command groups.</summary>
@@ -99,6 +100,8 @@ internal sealed class CommandTable
     }
 
     public bool TryGet(TpmCc code, out CommandDescriptor descriptor) => _commands.TryGetValue(code, out descriptor!);
+
+    public bool Contains(TpmCc code) => _commands.ContainsKey(code);
 
     public IEnumerable<TpmCc> Codes => _commands.Keys.Order();
 

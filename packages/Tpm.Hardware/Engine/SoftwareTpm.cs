@@ -13,7 +13,8 @@ namespace TrustStack.Tpm.Hardware;
 public sealed partial class SoftwareTpm : ITpmTransport
 {
     private const int HeaderSize = 10;
-    private const int MaxCommandSize = 4096;
+    /// <summary>The largest command and response (TPM_PT_MAX_COMMAND_SIZE, TPM_PT_MAX_RESPONSE_SIZE).</summary>
+    internal const int MaxCommandSize = 4096;
 
     private readonly Lock _lock = new();
     private readonly CommandTable _commands = new();
@@ -107,6 +108,9 @@ public sealed partial class SoftwareTpm : ITpmTransport
 
     /// <summary>Command codes this engine implements, ascending.</summary>
     public IReadOnlyList<TpmCc> ImplementedCommands => [.. _commands.Codes];
+
+    /// <summary>True when the engine implements <paramref name="code"/>.</summary>
+    internal bool Implements(TpmCc code) => _commands.Contains(code);
 
     internal EngineState State { get; private set; }
 

@@ -18,16 +18,9 @@ internal static class Tickets
         var proof = state.ProofOf(hierarchy).Reveal();
         try
         {
-            using var hmac = IncrementalHash.CreateHMAC(TpmHash.Name(ProofHash), proof);
-            Span<byte> tagBytes = stackalloc byte[2];
+            var tagBytes = new byte[2];
             BinaryPrimitives.WriteUInt16BigEndian(tagBytes, (ushort)tag);
-            hmac.AppendData(tagBytes);
-            foreach (var part in parts)
-            {
-                hmac.AppendData(part);
-            }
-
-            return hmac.GetHashAndReset();
+            return TpmHash.Hmac(ProofHash, proof, [tagBytes, .. parts]);
         }
         finally
         {

@@ -21,15 +21,8 @@ public sealed class MssimServer : TpmTcpServer
     private protected override async Task ServeCommandConnectionAsync(NetworkStream stream, Socket socket, CancellationToken cancellationToken)
     {
         var u32 = new byte[4];
-        while (true)
+        while (await ReadCodeAsync(stream, socket, u32, cancellationToken).ConfigureAwait(false) is { } code)
         {
-            TpmStreams.QuickAck(socket);
-            if (!await TpmStreams.ReadExactOrEndAsync(stream, u32, cancellationToken).ConfigureAwait(false))
-            {
-                return;
-            }
-
-            var code = BinaryPrimitives.ReadUInt32BigEndian(u32);
             switch (code)
             {
                 case MssimSignal.SendCommand:
@@ -78,15 +71,8 @@ public sealed class MssimServer : TpmTcpServer
     private protected override async Task ServeControlConnectionAsync(NetworkStream stream, Socket socket, CancellationToken cancellationToken)
     {
         var u32 = new byte[4];
-        while (true)
+        while (await ReadCodeAsync(stream, socket, u32, cancellationToken).ConfigureAwait(false) is { } code)
         {
-            TpmStreams.QuickAck(socket);
-            if (!await TpmStreams.ReadExactOrEndAsync(stream, u32, cancellationToken).ConfigureAwait(false))
-            {
-                return;
-            }
-
-            var code = BinaryPrimitives.ReadUInt32BigEndian(u32);
             if (code == MssimSignal.SessionEnd)
             {
                 return;
@@ -129,6 +115,15 @@ public sealed class MssimServer : TpmTcpServer
             default:
                 return false;
         }
+    }
+
+    /// <summary>The next u32 command code of a connection, or null when the client has closed it.</summary>
+    private static async Task<uint?> ReadCodeAsync(NetworkStream stream, Socket socket, byte[] u32, CancellationToken cancellationToken)
+    {
+        TpmStreams.QuickAck(socket);
+        return await TpmStreams.ReadExactOrEndAsync(stream, u32, cancellationToken).ConfigureAwait(false)
+            ? BinaryPrimitives.ReadUInt32BigEndian(u32)
+            : null;
     }
 
     private static async Task ReadAsync(NetworkStream stream, byte[] buffer, CancellationToken cancellationToken)

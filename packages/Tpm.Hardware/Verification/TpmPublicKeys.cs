@@ -77,21 +77,17 @@ public static class TpmPublicKeys
 
     /// <summary>The .NET curve for a TPM curve.</summary>
     /// <exception cref="NotSupportedException">The curve is not NIST P-256 or P-384.</exception>
-    public static ECCurve ToCurve(TpmEccCurve curve) => curve switch
-    {
-        TpmEccCurve.NistP256 => ECCurve.NamedCurves.nistP256,
-        TpmEccCurve.NistP384 => ECCurve.NamedCurves.nistP384,
-        _ => throw new NotSupportedException($"ECC curve {curve} is not supported (NIST P-256 and P-384 are)."),
-    };
+    public static ECCurve ToCurve(TpmEccCurve curve) => NistCurve(curve).DotNetCurve!.Value;
 
     /// <summary>Octets in a coordinate (and in ECDSA r and s) on <paramref name="curve"/>.</summary>
     /// <exception cref="NotSupportedException">The curve is not NIST P-256 or P-384.</exception>
-    public static int CoordinateSize(TpmEccCurve curve) => curve switch
-    {
-        TpmEccCurve.NistP256 => 32,
-        TpmEccCurve.NistP384 => 48,
-        _ => throw new NotSupportedException($"ECC curve {curve} is not supported (NIST P-256 and P-384 are)."),
-    };
+    public static int CoordinateSize(TpmEccCurve curve) => NistCurve(curve).CoordinateSize;
+
+    /// <summary>The engine's description of a curve .NET implements (the NIST curves).</summary>
+    private static EccCurveInfo NistCurve(TpmEccCurve curve) =>
+        EccCurves.IsSupported(curve) && EccCurves.Get(curve) is { DotNetCurve: not null } info
+            ? info
+            : throw new NotSupportedException($"ECC curve {curve} is not supported (NIST P-256 and P-384 are).");
 
     /// <summary>The DER SubjectPublicKeyInfo of <paramref name="key"/>.</summary>
     /// <exception cref="ArgumentException">Not an RSA or ECC key with its public part.</exception>

@@ -29,6 +29,18 @@ public sealed class CapabilityCommandsTests : IDisposable
     }
 
     [Fact]
+    public void GetTpmProperties_HrPersistentAvail_CountsDownToTheEvictControlLimit()
+    {
+        var srk = _client.CreatePrimary(TpmRh.Owner, TpmTemplates.SrkEccP256());
+        _client.EvictControl(TpmRh.Owner, srk.Handle, 0x8100_0001);
+
+        var p = _client.GetTpmProperties();
+
+        Assert.Equal(1u, p[TpmPt.HrPersistent]);
+        Assert.Equal((uint)ContextCommands.MaxPersistentObjects - 1, p[TpmPt.HrPersistentAvail]);
+    }
+
+    [Fact]
     public void GetCapability_AlgsInPagesOfThree_ConcatenateToTheFullList()
     {
         var pages = new List<TpmsAlgProperty>();

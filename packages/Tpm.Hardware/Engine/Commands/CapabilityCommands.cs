@@ -21,9 +21,6 @@ internal sealed class CapabilityCommands : ICommandGroup
     /// <summary>The minimum persistent object slots a PC Client TPM guarantees (TPM_PT_HR_PERSISTENT_MIN).</summary>
     public const uint PersistentMin = 7;
 
-    /// <summary>Persistent object slots this engine offers (for TPM_PT_HR_PERSISTENT_AVAIL).</summary>
-    public const int PersistentCapacity = 64;
-
     // MAX_CAP_DATA = MAX_CAP_BUFFER - sizeof(TPM_CAP) - sizeof(UINT32); list limits per element size.
     private const int MaxCapData = MaxCapBuffer - 8;
     private const int MaxCapAlgs = MaxCapData / 6;
@@ -38,39 +35,30 @@ internal sealed class CapabilityCommands : ICommandGroup
     private const uint PtVar = 0x200;
     private const uint PtPcrLast = 0x14;
 
-    // TPMA_ALGORITHM (Part 2 §8.2).
-    private const uint Asymmetric = 0x1;
-    private const uint Symmetric = 0x2;
-    private const uint HashBit = 0x4;
-    private const uint ObjectBit = 0x8;
-    private const uint Signing = 0x100;
-    private const uint Encrypting = 0x200;
-    private const uint Method = 0x400;
-
     /// <summary>Implemented algorithms with their TPMA_ALGORITHM, ascending by TPM_ALG_ID (the engine scope in docs/tpm.md, plus SHA-512 which every TPMI_ALG_HASH check accepts).</summary>
-    public static IReadOnlyList<(TpmAlgId Alg, uint Attributes)> Algorithms { get; } =
+    public static IReadOnlyList<(TpmAlgId Alg, TpmaAlgorithm Attributes)> Algorithms { get; } =
     [
-        (TpmAlgId.Rsa, Asymmetric | ObjectBit),
-        (TpmAlgId.Sha1, HashBit),
-        (TpmAlgId.Hmac, HashBit | Signing),
-        (TpmAlgId.Aes, Symmetric),
-        (TpmAlgId.Mgf1, HashBit | Method),
-        (TpmAlgId.Keyedhash, HashBit | ObjectBit | Signing | Encrypting),
-        (TpmAlgId.Xor, Symmetric | HashBit),
-        (TpmAlgId.Sha256, HashBit),
-        (TpmAlgId.Sha384, HashBit),
-        (TpmAlgId.Sha512, HashBit),
-        (TpmAlgId.Rsassa, Asymmetric | Signing),
-        (TpmAlgId.Rsapss, Asymmetric | Signing),
-        (TpmAlgId.Oaep, Asymmetric | Encrypting),
-        (TpmAlgId.Ecdsa, Asymmetric | Signing),
-        (TpmAlgId.Ecdh, Asymmetric | Method),
-        (TpmAlgId.Ecdaa, Asymmetric | Signing),
-        (TpmAlgId.Kdf1Sp80056a, HashBit | Method),
-        (TpmAlgId.Kdf1Sp800108, HashBit | Method),
-        (TpmAlgId.Ecc, Asymmetric | ObjectBit),
-        (TpmAlgId.Symcipher, ObjectBit),
-        (TpmAlgId.Cfb, Symmetric | Encrypting),
+        (TpmAlgId.Rsa, TpmaAlgorithm.Asymmetric | TpmaAlgorithm.Object),
+        (TpmAlgId.Sha1, TpmaAlgorithm.Hash),
+        (TpmAlgId.Hmac, TpmaAlgorithm.Hash | TpmaAlgorithm.Signing),
+        (TpmAlgId.Aes, TpmaAlgorithm.Symmetric),
+        (TpmAlgId.Mgf1, TpmaAlgorithm.Hash | TpmaAlgorithm.Method),
+        (TpmAlgId.Keyedhash, TpmaAlgorithm.Hash | TpmaAlgorithm.Object | TpmaAlgorithm.Signing | TpmaAlgorithm.Encrypting),
+        (TpmAlgId.Xor, TpmaAlgorithm.Symmetric | TpmaAlgorithm.Hash),
+        (TpmAlgId.Sha256, TpmaAlgorithm.Hash),
+        (TpmAlgId.Sha384, TpmaAlgorithm.Hash),
+        (TpmAlgId.Sha512, TpmaAlgorithm.Hash),
+        (TpmAlgId.Rsassa, TpmaAlgorithm.Asymmetric | TpmaAlgorithm.Signing),
+        (TpmAlgId.Rsapss, TpmaAlgorithm.Asymmetric | TpmaAlgorithm.Signing),
+        (TpmAlgId.Oaep, TpmaAlgorithm.Asymmetric | TpmaAlgorithm.Encrypting),
+        (TpmAlgId.Ecdsa, TpmaAlgorithm.Asymmetric | TpmaAlgorithm.Signing),
+        (TpmAlgId.Ecdh, TpmaAlgorithm.Asymmetric | TpmaAlgorithm.Method),
+        (TpmAlgId.Ecdaa, TpmaAlgorithm.Asymmetric | TpmaAlgorithm.Signing),
+        (TpmAlgId.Kdf1Sp80056a, TpmaAlgorithm.Hash | TpmaAlgorithm.Method),
+        (TpmAlgId.Kdf1Sp800108, TpmaAlgorithm.Hash | TpmaAlgorithm.Method),
+        (TpmAlgId.Ecc, TpmaAlgorithm.Asymmetric | TpmaAlgorithm.Object),
+        (TpmAlgId.Symcipher, TpmaAlgorithm.Object),
+        (TpmAlgId.Cfb, TpmaAlgorithm.Symmetric | TpmaAlgorithm.Encrypting),
     ];
 
     /// <summary>Implemented ECC curves, ascending.</summary>
@@ -99,12 +87,12 @@ internal sealed class CapabilityCommands : ICommandGroup
             || cc is (>= 0x11F and <= 0x122) or (>= 0x124 and <= 0x12E) or (>= 0x132 and <= 0x146 and not 0x13E) or 0x14F or 0x182 or 0x185;
         var extensive = cc is 0x121 or 0x124 or 0x125 or 0x126;
         var flushed = cc is 0x13E or 0x185;
-        var value = (cc & 0xFFFF) | ((uint)d.Handles.Length << 25);
-        value |= nv ? 1u << 22 : 0;
-        value |= extensive ? 1u << 23 : 0;
-        value |= flushed ? 1u << 24 : 0;
-        value |= d.ResponseHandles > 0 ? 1u << 28 : 0;
-        return value;
+        var value = (TpmaCc)(cc & (uint)TpmaCc.CommandIndexMask) | (TpmaCc)((uint)d.Handles.Length << 25);
+        value |= nv ? TpmaCc.Nv : TpmaCc.None;
+        value |= extensive ? TpmaCc.Extensive : TpmaCc.None;
+        value |= flushed ? TpmaCc.Flushed : TpmaCc.None;
+        value |= d.ResponseHandles > 0 ? TpmaCc.RHandle : TpmaCc.None;
+        return (uint)value;
     }
 
     /// <summary>
@@ -124,7 +112,7 @@ internal sealed class CapabilityCommands : ICommandGroup
         }
         catch (TpmException e)
         {
-            throw ObjectCommands.Numbered(e, 1);
+            throw CommandContext.Numbered(e, 1);
         }
     }
 
@@ -146,7 +134,7 @@ internal sealed class CapabilityCommands : ICommandGroup
                 more = WriteList(data, Algorithms, a => (uint)a.Alg >= property, count, MaxCapAlgs, (w, a) =>
                 {
                     w.WriteAlg(a.Alg);
-                    w.WriteU32(a.Attributes);
+                    w.WriteU32((uint)a.Attributes);
                 });
                 break;
             case TpmCap.Handles:
@@ -363,8 +351,8 @@ internal sealed class CapabilityCommands : ICommandGroup
             TpmPt.NvCountersMax => 0, // no limit beyond NV memory
             TpmPt.NvIndexMax => NvCommands.MaxIndexSize,
             TpmPt.Memory => 0x6, // TPMA_MEMORY sharedNV | objectCopiedToRam
-            TpmPt.MaxCommandSize => MaxCommandSize,
-            TpmPt.MaxResponseSize => MaxCommandSize,
+            TpmPt.MaxCommandSize => SoftwareTpm.MaxCommandSize,
+            TpmPt.MaxResponseSize => SoftwareTpm.MaxCommandSize,
             TpmPt.MaxDigest => 64, // sizeof(TPMU_HA) with SHA-512
             TpmPt.PsFamilyIndicator => 1, // TPM_PS_PC_CLIENT: PCR localities follow the PC Client profile
             TpmPt.PsLevel or TpmPt.PsRevision or TpmPt.PsDayOfYear or TpmPt.PsYear => 0,
@@ -384,7 +372,7 @@ internal sealed class CapabilityCommands : ICommandGroup
             TpmPt.HrActiveAvail => (uint)Math.Max(0, o.MaxActiveSessions - s.Sessions.Count),
             TpmPt.HrTransientAvail => (uint)Math.Max(0, o.MaxTransientObjects - s.TransientObjects.Count),
             TpmPt.HrPersistent => (uint)s.PersistentObjects.Count,
-            TpmPt.HrPersistentAvail => (uint)Math.Max(0, PersistentCapacity - s.PersistentObjects.Count),
+            TpmPt.HrPersistentAvail => (uint)Math.Max(0, ContextCommands.MaxPersistentObjects - s.PersistentObjects.Count),
             TpmPt.NvCounters => (uint)s.NvIndices.Values.Count(nv => nv.Public.IndexType == 1),
             TpmPt.NvCountersAvail => NvSpaceLeft(s) / (8 + NvCommands.IndexOverhead),
             TpmPt.AlgorithmSet => 0,
@@ -400,8 +388,6 @@ internal sealed class CapabilityCommands : ICommandGroup
         value = v ?? 0;
         return v is not null;
     }
-
-    private const uint MaxCommandSize = 4096;
 
     /// <summary>TPMA_PERMANENT (Part 2 §8.6): ownerAuthSet, endorsementAuthSet, lockoutAuthSet, tpmGeneratedEPS.</summary>
     private static uint Permanent(EngineState s)

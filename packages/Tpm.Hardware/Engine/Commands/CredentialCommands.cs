@@ -77,10 +77,7 @@ internal sealed class CredentialCommands : ICommandGroup
         var activateObject = c.Object(0);
         var key = c.Object(1);
         CheckCredentialKey(key, 2);
-        if (key.IsPublicOnly)
-        {
-            throw new TpmException(TpmRc.AuthUnavailable, "a public-only key cannot decrypt");
-        }
+        ObjectCommands.RequirePrivate(key);
 
         var privateKey = key.GetPrivateKey(c.Tpm.Secrets.AllowsDerivedKeyCaching, out var callerDisposes);
         byte[] seed;
@@ -91,7 +88,7 @@ internal sealed class CredentialCommands : ICommandGroup
         catch (TpmException e)
         {
             // TPM_RC_KEY here means the TPM's own key is broken (ms-tpm-20-ref returns TPM_RC_FAILURE).
-            throw e.ResponseCode == TpmRc.Key ? new TpmException(TpmRc.Failure, e.Message, e) : Qualify(e, 2);
+            throw e.ResponseCode == TpmRc.Key ? new TpmException(TpmRc.Failure, e.Message, e) : CommandContext.Numbered(e, 2);
         }
         finally
         {
@@ -113,7 +110,7 @@ internal sealed class CredentialCommands : ICommandGroup
         }
         catch (TpmException e)
         {
-            throw Qualify(e, 1);
+            throw CommandContext.Numbered(e, 1);
         }
         finally
         {
@@ -133,14 +130,5 @@ internal sealed class CredentialCommands : ICommandGroup
         {
             throw CommandContext.HandleError(TpmRc.Type, handle, "credentials are protected only by asymmetric restricted decryption keys");
         }
-    }
-
-    /// <summary>Adds a parameter number to a bare format-one response code (ms-tpm-20-ref RcSafeAddToResult).</summary>
-    private static TpmException Qualify(TpmException e, int parameter)
-    {
-        var code = e.ResponseCode;
-        return TpmResponseCode.IsFormatOne(code) && ((uint)code & 0xF00) == 0
-            ? new TpmException(TpmResponseCode.Parameter(code, parameter), e.Message, e)
-            : e;
     }
 }

@@ -295,6 +295,7 @@ internal sealed class NvCommands : ICommandGroup
 
         c.State.NvIndices.Remove(nv.Public.NvIndex);
         CryptographicOperations.ZeroMemory(nv.Data);
+        CryptographicOperations.ZeroMemory(nv.AuthValue);
     }
 
     private static void Write(CommandContext c)

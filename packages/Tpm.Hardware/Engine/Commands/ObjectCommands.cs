@@ -67,12 +67,6 @@ internal sealed class ObjectCommands : ICommandGroup
         return publicArea;
     }
 
-    /// <summary>Rethrows a base-code error from the crypto layer numbered for parameter <paramref name="n"/>.</summary>
-    internal static TpmException Numbered(TpmException e, int n) =>
-        TpmResponseCode.IsFormatOne(e.ResponseCode) && ((uint)e.ResponseCode & 0xF00) == 0
-            ? new TpmException(TpmResponseCode.Parameter(e.ResponseCode, n), $"{TpmResponseCode.Describe(TpmResponseCode.Parameter(e.ResponseCode, n))}: {e.Message}", e)
-            : e;
-
     private static void CreatePrimary(CommandContext c)
     {
         var hierarchy = c.Handles[0];
@@ -91,7 +85,7 @@ internal sealed class ObjectCommands : ICommandGroup
             }
             catch (TpmException e)
             {
-                throw Numbered(e, 1);
+                throw CommandContext.Numbered(e, 1);
             }
             finally
             {
@@ -140,7 +134,7 @@ internal sealed class ObjectCommands : ICommandGroup
             }
             catch (TpmException e)
             {
-                throw Numbered(e, 1);
+                throw CommandContext.Numbered(e, 1);
             }
 
             using (sensitive)
@@ -199,7 +193,7 @@ internal sealed class ObjectCommands : ICommandGroup
             }
             catch (TpmException e)
             {
-                throw Numbered(e, 1);
+                throw CommandContext.Numbered(e, 1);
             }
         }
 
@@ -278,7 +272,7 @@ internal sealed class ObjectCommands : ICommandGroup
                 }
                 catch (TpmException e)
                 {
-                    throw Numbered(e, 2);
+                    throw CommandContext.Numbered(e, 2);
                 }
 
                 ValidatePublicKey(inPublic);
@@ -397,7 +391,7 @@ internal sealed class ObjectCommands : ICommandGroup
         }
         catch (TpmException e)
         {
-            throw Numbered(e, 2);
+            throw CommandContext.Numbered(e, 2);
         }
 
         if (sensitive.SensitiveType != inPublic.Type)
@@ -438,7 +432,7 @@ internal sealed class ObjectCommands : ICommandGroup
                 }
                 catch (TpmException e)
                 {
-                    throw Numbered(e, 2);
+                    throw CommandContext.Numbered(e, 2);
                 }
 
                 break;
@@ -532,7 +526,7 @@ internal sealed class ObjectCommands : ICommandGroup
         }
         catch (TpmException e)
         {
-            throw Numbered(e, 1);
+            throw CommandContext.Numbered(e, 1);
         }
     }
 
@@ -567,7 +561,7 @@ internal sealed class ObjectCommands : ICommandGroup
             }
             catch (TpmException e)
             {
-                throw Numbered(e, 2);
+                throw CommandContext.Numbered(e, 2);
             }
 
             if (TpmObject.TrimmedLength(Sensitive.UserAuth) > TpmHash.DigestSize(Template.NameAlg))

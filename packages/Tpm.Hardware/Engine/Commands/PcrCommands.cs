@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-
 namespace TrustStack.Tpm.Hardware;
 
 /// <summary>TPM2_PCR_Extend, PCR_Event, PCR_Read, PCR_Reset (Part 3 §22).</summary>
@@ -171,7 +169,20 @@ internal sealed class PcrCommands : ICommandGroup
     /// <summary>H_hashAlg of the concatenated values of the selected allocated PCRs, banks in list order, PCRs ascending (Part 3 §18.4, PCRComputeCurrentDigest).</summary>
     public static byte[] ComputeDigest(EngineState s, PcrSelectionList selection, TpmAlgId hashAlg)
     {
-        using var h = IncrementalHash.CreateHash(TpmHash.Name(hashAlg));
+        // The concatenated values (at most one entry per implemented hash: 4 × 24 × 64 octets) are
+        // hashed from one stack copy, with no hash object.
+        var total = CopySelected(s, selection, []);
+        Span<byte> values = stackalloc byte[total];
+        CopySelected(s, selection, values);
+        var digest = TpmHash.Hash(hashAlg, values);
+        values.Clear();
+        return digest;
+    }
+
+    /// <summary>Copies the selected allocated PCR values (banks in list order, PCRs ascending) into <paramref name="destination"/>, or only counts them when it is empty; returns their length.</summary>
+    private static int CopySelected(EngineState s, PcrSelectionList selection, Span<byte> destination)
+    {
+        var length = 0;
         foreach (var entry in selection.Selections)
         {
             if (!s.Pcrs.TryGetValue(entry.Hash, out var bank))
@@ -183,12 +194,17 @@ internal sealed class PcrCommands : ICommandGroup
             {
                 if ((entry.Select[pcr / 8] & (1 << (pcr % 8))) != 0)
                 {
-                    h.AppendData(bank[pcr]);
+                    if (!destination.IsEmpty)
+                    {
+                        bank[pcr].CopyTo(destination[length..]);
+                    }
+
+                    length += bank[pcr].Length;
                 }
             }
         }
 
-        return h.GetHashAndReset();
+        return length;
     }
 
     private static void PcrExtend(CommandContext c)

@@ -188,7 +188,7 @@ internal sealed class PolicyCommands : ICommandGroup
             throw CommandContext.ParameterError(TpmRc.Value, 1, $"the policy is already restricted to {session.CommandCode}");
         }
 
-        if (!c.Tpm.ImplementedCommands.Contains(code))
+        if (!c.Tpm.Implements(code))
         {
             throw CommandContext.ParameterError(TpmRc.PolicyCc, 1, $"command 0x{(uint)code:x8} is not implemented");
         }
