@@ -5,7 +5,7 @@ namespace TrustStack.Tpm.Hardware;
 /// <summary>Authorization sessions: password, HMAC and policy (TPM 2.0 Part 1 §19).</summary>
 public sealed partial class SoftwareTpm
 {
-    private List<SessionUse> Authorize(TpmCc code, CommandDescriptor descriptor, uint[] handles, IAuthEntity?[] entities, List<(uint Handle, byte[] Nonce, TpmaSession Attributes, byte[] Hmac)> areas, byte[] parameters)
+    private List<SessionUse> Authorize(TpmCc code, CommandDescriptor descriptor, uint[] handles, IAuthEntity?[] entities, List<SessionArea> areas, byte[] parameters)
     {
         var uses = new List<SessionUse>(areas.Count);
         byte[]? cpHashCache = null;
@@ -38,6 +38,7 @@ public sealed partial class SoftwareTpm
             }
         }
 
+        // Reference ParseSessionBuffer: structural checks of each session, then its authorization.
         for (var s = 0; s < areas.Count; s++)
         {
             var n = s + 1;
@@ -49,34 +50,16 @@ public sealed partial class SoftwareTpm
             {
                 if (slot < 0)
                 {
-                    throw new TpmException(TpmResponseCode.Session(TpmRc.Value, n), "a password session can only authorize a handle");
-                }
-
-                if (nonce.Length != 0)
-                {
-                    throw new TpmException(TpmResponseCode.Session(TpmRc.Nonce, n), "password session with a nonce");
-                }
-
-                if ((attributes & ~TpmaSession.ContinueSession) != 0)
-                {
-                    throw new TpmException(TpmResponseCode.Session(TpmRc.Attributes, n), "password session attributes other than continueSession");
+                    throw new TpmException(TpmResponseCode.Session(TpmRc.Handle, n), "a password session can only authorize a handle");
                 }
             }
             else
             {
-                if (!State.Sessions.TryGetValue(handle, out session) || session.IsSaved)
+                session = State.Sessions[handle];
+                if (session.IsTrial)
                 {
-                    throw new TpmException((TpmRc)((uint)TpmRc.ReferenceS0 + (uint)s), $"session 0x{handle:x8} is not loaded");
-                }
-
-                if (uses.Any(u => u.Handle == handle))
-                {
-                    throw new TpmException(TpmResponseCode.Session(TpmRc.Handle, n), "session used twice");
-                }
-
-                if (slot < 0 && session.IsPolicy)
-                {
-                    throw new TpmException(TpmResponseCode.Session(TpmRc.Handle, n), "a policy session can only authorize a handle");
+                    // A trial session cannot authorize, audit or encrypt (reference ParseSessionBuffer).
+                    throw new TpmException(TpmResponseCode.Session(TpmRc.Attributes, n), "a trial session cannot be used in the session area");
                 }
             }
 
@@ -84,6 +67,19 @@ public sealed partial class SoftwareTpm
             if (slot >= 0)
             {
                 CheckAuthorization(code, descriptor.Handles[slot].Role, entities[slot], use, n, CpHash);
+            }
+            else
+            {
+                // A session that authorizes nothing must audit, encrypt or decrypt; its HMAC has no authValue.
+                if ((attributes & (TpmaSession.Audit | TpmaSession.Encrypt | TpmaSession.Decrypt)) == 0)
+                {
+                    throw new TpmException(TpmResponseCode.Session(TpmRc.Attributes, n), "a session that authorizes no handle must audit, encrypt or decrypt");
+                }
+
+                if (!HmacMatches(session!, use, CpHash))
+                {
+                    throw new TpmException(TpmResponseCode.Session(TpmRc.BadAuth, n), "HMAC does not match");
+                }
             }
 
             uses.Add(use);
@@ -106,15 +102,19 @@ public sealed partial class SoftwareTpm
             NvCommands.CheckAuthAvailable(code, role, nvIndex, session?.IsPolicy == true);
         }
 
-        var policyRequired = role == AuthRole.Dup
-            || (entity is TpmObject obj && ((role == AuthRole.User && (obj.Attributes & TpmaObject.UserWithAuth) == 0)
-                                           || (role == AuthRole.Admin && (obj.Attributes & TpmaObject.AdminWithPolicy) != 0)));
-
         if (session is null || !session.IsPolicy)
         {
+            // Reference CheckAuthSession: IsPolicySessionRequired (TPM_RC_AUTH_TYPE), then IsAuthValueAvailable.
+            var policyRequired = role == AuthRole.Dup
+                || (role == AuthRole.Admin && (entity is not TpmObject admin || (admin.Attributes & TpmaObject.AdminWithPolicy) != 0));
             if (policyRequired)
             {
-                throw new TpmException(TpmRc.AuthUnavailable, $"{code} needs a policy session for this {role} authorization");
+                throw new TpmException(TpmRc.AuthType, $"{code} needs a policy session for this {role} authorization");
+            }
+
+            if (entity is TpmObject o && (o.IsPublicOnly || (role == AuthRole.User && (o.Attributes & TpmaObject.UserWithAuth) == 0)))
+            {
+                throw new TpmException(TpmRc.AuthUnavailable, $"{code}: the authValue of 0x{o.Handle:x8} may not be used (userWithAuth clear or public part only)");
             }
 
             if (session is null)
@@ -140,19 +140,33 @@ public sealed partial class SoftwareTpm
             return;
         }
 
-        if (session.IsTrial)
+        // Reference IsAuthPolicyAvailable: a hierarchy needs a policy set, an object its sensitive
+        // area, a PCR never has one here (no PCR policies are implemented).
+        var policyAvailable = entity switch
         {
-            // Reference implementation (SessionProcess.c): a trial session in the session area is TPM_RC_ATTRIBUTES.
-            throw new TpmException(TpmResponseCode.Session(TpmRc.Attributes, n), "a trial session cannot authorize");
+            TpmObject o => !o.IsPublicOnly,
+            PcrEntity => false,
+            NvIndex => true,
+            _ => entity.AuthPolicy.Length != 0,
+        };
+        if (!policyAvailable)
+        {
+            throw new TpmException(TpmRc.AuthUnavailable, $"{code}: no authPolicy is available for this entity");
         }
 
+        // Reference CheckPolicyAuthSession, in its order.
         if (code == TpmCc.PolicySecret && !session.IsPasswordNeeded && !session.IsAuthValueNeeded)
         {
             // Part 3 §23.4: a policy session authorizing PolicySecret must prove the authValue.
             throw new TpmException(TpmResponseCode.Session(TpmRc.Mode, n), "PolicySecret authorized by a policy without PolicyAuthValue/PolicyPassword");
         }
 
-        if (entity.AuthPolicy.Length == 0 || entity.PolicyAlg != session.AuthHash || !CryptographicOperations.FixedTimeEquals(session.PolicyDigest, entity.AuthPolicy))
+        if (session.PcrCounter >= 0 && session.PcrCounter != State.PcrUpdateCounter)
+        {
+            throw new TpmException(TpmRc.PcrChanged, "PCRs changed since PolicyPCR");
+        }
+
+        if (entity.PolicyAlg != session.AuthHash || !CryptographicOperations.FixedTimeEquals(session.PolicyDigest, entity.AuthPolicy))
         {
             throw new TpmException(TpmResponseCode.Session(TpmRc.PolicyFail, n), "policy digest does not match the authPolicy");
         }
@@ -162,14 +176,9 @@ public sealed partial class SoftwareTpm
             throw new TpmException(TpmResponseCode.Session(TpmRc.PolicyCc, n), $"policy is for {session.CommandCode}, not {code}");
         }
 
-        if (role == AuthRole.Admin && session.CommandCode == 0)
+        if (role is AuthRole.Admin or AuthRole.Dup && session.CommandCode == 0)
         {
-            throw new TpmException(TpmResponseCode.Session(TpmRc.PolicyFail, n), "ADMIN role needs PolicyCommandCode");
-        }
-
-        if (session.PcrCounter >= 0 && session.PcrCounter != State.PcrUpdateCounter)
-        {
-            throw new TpmException(TpmRc.PcrChanged, "PCRs changed since PolicyPCR");
+            throw new TpmException(TpmResponseCode.Session(TpmRc.PolicyFail, n), $"{role} role needs PolicyCommandCode");
         }
 
         if (session.CpHash.Length != 0 && !CryptographicOperations.FixedTimeEquals(session.CpHash, cpHash(session.AuthHash)))

@@ -131,12 +131,11 @@ internal sealed class NvCommands : ICommandGroup
     /// </summary>
     public static TpmsNvPublic ReadNvPublic(ref TpmReader r)
     {
-        var inner = r.ReadSized16();
-        if (inner.Remaining == 0)
-        {
-            throw r.Fail(TpmRc.Size, "TPM2B_NV_PUBLIC is empty");
-        }
+        return SizedStructures.Read(ref r, ReadNvPublicArea, "TPM2B_NV_PUBLIC")!;
+    }
 
+    private static TpmsNvPublic ReadNvPublicArea(ref TpmReader inner)
+    {
         var nvIndex = inner.ReadU32();
         if (nvIndex is < IndexFirst or > IndexLast)
         {
@@ -162,7 +161,6 @@ internal sealed class NvCommands : ICommandGroup
             throw inner.Fail(TpmRc.Size, $"dataSize {dataSize} exceeds {MaxIndexSize}");
         }
 
-        inner.EnsureConsumed();
         return new TpmsNvPublic(nvIndex, nameAlg, (TpmaNv)attributes, authPolicy, dataSize);
     }
 
