@@ -68,6 +68,12 @@ public sealed partial class SoftwareTpm
             throw new TpmException(TpmRc.Initialize, "TPM2_Startup has not run");
         }
 
+        if (State.Started && code == TpmCc.Startup)
+        {
+            // Reference ExecuteCommand: a second TPM2_Startup fails before its parameters are read.
+            throw new TpmException(TpmRc.Initialize, "TPM2_Startup after startup");
+        }
+
         // Handle area (reference ParseHandleBuffer, then EntityGetLoadStatus): every handle is
         // unmarshalled and type-checked first (TPM_RC_VALUE + handle n), then each must refer to
         // something present (TPM_RC_REFERENCE_Hn, TPM_RC_HANDLE + handle n, ...).

@@ -192,6 +192,19 @@ public sealed class CapabilityCommandsTests : IDisposable
     }
 
     [Fact]
+    public void GetCapability_NotATpmCapAndTruncated_ReturnsValueParameter1BeforeReadingOn()
+    {
+        // TPM_CAP is checked as it is unmarshalled (reference, libtpms): the short count is never read.
+        var e = Assert.Throws<TpmException>(() => _client.Execute(TpmCc.GetCapability, [], [], w =>
+        {
+            w.WriteU32(0x180);
+            w.WriteU32(0);
+            w.WriteU16(0);
+        }));
+        Assert.Equal(TpmResponseCode.Parameter(TpmRc.Value, 1), e.ResponseCode);
+    }
+
+    [Fact]
     public void GetCapability_HandlesOfUnknownType_ReturnsHandleParameter2()
     {
         Assert.Equal(TpmResponseCode.Parameter(TpmRc.Handle, 2), Fails(() => _client.GetCapability(TpmCap.Handles, 0x41000000, 10)));

@@ -28,6 +28,14 @@ public sealed class SoftwareTpmTests
     }
 
     [Fact]
+    public void Startup_WhenStartedWithMalformedParameters_ReturnsInitializeFirst()
+    {
+        // Reference ExecuteCommand checks TPM2_Startup-after-startup before parsing (found against libtpms).
+        using var tpm = new SoftwareTpm(new SoftwareTpmOptions { AutoStartup = true });
+        Assert.Equal(TpmRc.Initialize, Rc(tpm.Execute(Command(TpmSt.NoSessions, TpmCc.Startup, 0, 0, 1, 2, 3))));
+    }
+
+    [Fact]
     public void Execute_BeforeStartup_ReturnsInitialize()
     {
         using var tpm = new SoftwareTpm(new SoftwareTpmOptions { Seed = 1 });

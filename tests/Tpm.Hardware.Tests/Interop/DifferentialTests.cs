@@ -41,7 +41,7 @@ public sealed class DifferentialTests(SwtpmFixture fixture, ITestOutputHelper ou
     /// parameter areas, removed or appended octets) gets the same response code from both TPMs,
     /// except where docs/interop-differences.md names the difference.
     /// </summary>
-    [Property(MaxTest = 250)]
+    [Property(MaxTest = 300)]
     public void Execute_MutatedValidCommand_SameResponseCodeAsLibtpms(NonNegativeInt baseIndex, MutationKind kind, NonNegativeInt position, byte value)
     {
         var mutation = DifferentialMutations.Mutate(baseIndex.Get, kind, position.Get, value);
@@ -56,6 +56,12 @@ public sealed class DifferentialTests(SwtpmFixture fixture, ITestOutputHelper ou
         var engine = RunMutation(engineTarget, mutation);
         var swtpmRc = RawCommands.ResponseCode(swtpm);
         var engineRc = RawCommands.ResponseCode(engine);
+        if (engineRc != swtpmRc && DifferentialMutations.KnownResultDifference(swtpmRc, engineRc) is { } known)
+        {
+            output.WriteLine($"documented difference for {mutation}: {known}");
+            return;
+        }
+
         Assert.True(engineRc == swtpmRc, $"{mutation}: engine 0x{(uint)engineRc:x} ({TpmResponseCode.Describe(engineRc)}), libtpms 0x{(uint)swtpmRc:x} ({TpmResponseCode.Describe(swtpmRc)})");
     }
 
