@@ -1,6 +1,13 @@
 using BenchmarkDotNet.Running;
 
 // Run with: dotnet run -c Release --project benchmarks/TrustStack.Benchmarks -- --filter '*'
+// vTPM density (memory at 1,000 and 10,000 idle vTPMs): dotnet run -c Release --project benchmarks/TrustStack.Benchmarks -- vtpm-density
+if (args is ["vtpm-density", ..])
+{
+    TrustStack.Benchmarks.VTpmDensity.Run(Console.Out);
+    return;
+}
+
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
 
 /// <summary>Entry point marker for BenchmarkSwitcher.</summary>

@@ -13,6 +13,8 @@ internal static class CliApp
         root.Subcommands.Add(Commands.QuoteVerifyCommand.Create());
         root.Subcommands.Add(Commands.EventLogCommands.CreateEventLogCommand());
         root.Subcommands.Add(Commands.EventLogCommands.CreateImaCommand());
+        root.Subcommands.Add(Commands.VTpmCommands.Create());
+        root.Subcommands.Add(Commands.TpmServeCommand.Create());
         return root;
     }
 

@@ -1,4 +1,5 @@
 using System.Text;
+using TrustStack.Tests.Shared;
 using TrustStack.Tpm.Hardware;
 
 namespace TrustStack.Cli.Tests;
@@ -117,25 +118,5 @@ public sealed class EventLogCommandsTests : IDisposable
         return path;
     }
 
-    private string RunTpm2Eventlog(string path)
-    {
-        var info = new System.Diagnostics.ProcessStartInfo("tpm2_eventlog") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        info.ArgumentList.Add(path);
-        System.Diagnostics.Process process;
-        try
-        {
-            process = System.Diagnostics.Process.Start(info)!;
-        }
-        catch (System.ComponentModel.Win32Exception e)
-        {
-            throw new InvalidOperationException($"Cannot run tpm2_eventlog ({e.Message}); the CLI tests need tpm2-tools 5.x (eng/test.sh installs it).", e);
-        }
-
-        using var owned = process;
-        var error = process.StandardError.ReadToEndAsync();
-        var output = process.StandardOutput.ReadToEnd();
-        process.WaitForExit();
-        Assert.True(process.ExitCode == 0, error.Result);
-        return output;
-    }
+    private static string RunTpm2Eventlog(string path) => PeerTools.RunChecked("tpm2_eventlog", [path]);
 }

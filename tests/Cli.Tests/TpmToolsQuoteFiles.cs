@@ -1,12 +1,10 @@
-using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
+using TrustStack.Tests.Shared;
 
 namespace TrustStack.Cli.Tests;
 
 /// <summary>
-/// Real tpm2-tools output for the CLI tests: starts swtpm on a free 127.0.0.1 port in a temp
-/// folder, makes an ECC AK and two quotes (serialized PCRs with a TPMT_SIGNATURE; values PCRs
+/// Real tpm2-tools output for the CLI tests: starts swtpm (<see cref="SwtpmProcess"/>) with a temp
+/// working folder, makes an ECC AK and two quotes (serialized PCRs with a TPMT_SIGNATURE; values PCRs
 /// with a plain signature), then kills swtpm. The files stay in <see cref="Directory"/> until
 /// <see cref="Dispose"/>.
 /// </summary>
@@ -18,24 +16,21 @@ public sealed class TpmToolsQuoteFiles : IDisposable
     public TpmToolsQuoteFiles()
     {
         Directory = System.IO.Directory.CreateTempSubdirectory("truststack-cli-quote-").FullName;
-        foreach (var tool in new[] { "swtpm", "tpm2_createek", "tpm2_createak", "tpm2_quote", "tpm2_pcrextend", "tpm2_flushcontext", "tpm2_readpublic", "tpm2_eventlog" })
+        foreach (var tool in new[] { "tpm2_createek", "tpm2_createak", "tpm2_quote", "tpm2_pcrextend", "tpm2_flushcontext", "tpm2_readpublic", "tpm2_eventlog" })
         {
-            if (!(Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator).Any(d => File.Exists(Path.Combine(d, tool))))
-            {
-                throw new InvalidOperationException($"'{tool}' is not on PATH. The CLI interop tests need swtpm and tpm2-tools 5.x (eng/test.sh installs them).");
-            }
+            PeerTools.Require(tool, "tpm2-tools");
         }
 
-        var (swtpm, port) = StartSwtpm(Path.Combine(Directory, "state"));
         try
         {
-            var tcti = $"swtpm:host=127.0.0.1,port={port}";
+            // The files stay in Directory after swtpm is gone.
+            using var swtpm = new SwtpmProcess(Directory);
             void Tpm2(params string[] args)
             {
-                Run(args[0], args[1..], tcti);
+                swtpm.RunTool(args[0], args[1..]);
                 if (args[0] != "tpm2_flushcontext" && args[0] != "tpm2_pcrextend")
                 {
-                    Run("tpm2_flushcontext", ["-t"], tcti); // swtpm has no resource manager
+                    swtpm.RunTool("tpm2_flushcontext", "-t"); // swtpm has no resource manager
                 }
             }
 
@@ -50,12 +45,6 @@ public sealed class TpmToolsQuoteFiles : IDisposable
         {
             Dispose();
             throw;
-        }
-        finally
-        {
-            swtpm.Kill(entireProcessTree: true);
-            swtpm.WaitForExit(5000);
-            swtpm.Dispose();
         }
     }
 
@@ -72,102 +61,6 @@ public sealed class TpmToolsQuoteFiles : IDisposable
         catch (IOException)
         {
             // Best effort.
-        }
-    }
-
-    /// <summary>Runs a tool in the folder; returns exit code and output.</summary>
-    public (int ExitCode, string Output, string Error) RunTool(string tool, params string[] args) => RunProcess(tool, args, null);
-
-    private void Run(string tool, string[] args, string tcti)
-    {
-        var (code, _, error) = RunProcess(tool, args, tcti);
-        if (code != 0)
-        {
-            throw new InvalidOperationException($"{tool} {string.Join(' ', args)} exited {code}: {error}");
-        }
-    }
-
-    private (int, string, string) RunProcess(string tool, string[] args, string? tcti)
-    {
-        var info = new ProcessStartInfo(tool) { WorkingDirectory = Directory, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in args)
-        {
-            info.ArgumentList.Add(a);
-        }
-
-        if (tcti is not null)
-        {
-            info.Environment["TPM2TOOLS_TCTI"] = tcti;
-        }
-
-        using var process = Process.Start(info)!;
-        var error = process.StandardError.ReadToEndAsync();
-        var output = process.StandardOutput.ReadToEnd();
-        if (!process.WaitForExit(60_000))
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{tool} did not finish within 60 s.");
-        }
-
-        return (process.ExitCode, output, error.Result);
-    }
-
-    private static (Process, int) StartSwtpm(string state)
-    {
-        System.IO.Directory.CreateDirectory(state);
-        var last = "";
-        for (var attempt = 0; attempt < 5; attempt++)
-        {
-            var listener = new TcpListener(IPAddress.Loopback, 0);
-            listener.Start();
-            var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-            listener.Stop();
-            if (port >= 65535)
-            {
-                continue;
-            }
-
-            var info = new ProcessStartInfo("swtpm") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
-            foreach (var a in new[] { "socket", "--tpm2", "--server", $"type=tcp,port={port},bindaddr=127.0.0.1", "--ctrl", $"type=tcp,port={port + 1},bindaddr=127.0.0.1", "--tpmstate", $"dir={state}", "--flags", "not-need-init,startup-clear" })
-            {
-                info.ArgumentList.Add(a);
-            }
-
-            var process = Process.Start(info)!;
-            for (var i = 0; i < 200 && !process.HasExited; i++)
-            {
-                if (Listening(port) && Listening(port + 1))
-                {
-                    return (process, port);
-                }
-
-                Thread.Sleep(50);
-            }
-
-            if (!process.HasExited)
-            {
-                process.Kill(entireProcessTree: true);
-            }
-
-            process.WaitForExit(5000);
-            last = process.StandardError.ReadToEnd();
-            process.Dispose();
-        }
-
-        throw new InvalidOperationException($"Could not start swtpm: {last}");
-    }
-
-    private static bool Listening(int port)
-    {
-        try
-        {
-            using var client = new TcpClient();
-            client.Connect(IPAddress.Loopback, port);
-            return true;
-        }
-        catch (SocketException)
-        {
-            return false;
         }
     }
 }

@@ -1,66 +1,105 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using TrustStack.Tpm.Hardware;
 
 namespace TrustStack.Tests.Shared;
 
-/// <summary>A real swtpm (libtpms) on 127.0.0.1 with its own state folder, killed on dispose.</summary>
+/// <summary>
+/// A real swtpm (libtpms) on a free 127.0.0.1 port pair (data port, control port + 1), started with
+/// <c>--flags not-need-init,startup-clear</c> and its own state folder; killed and cleaned up on
+/// dispose. The one swtpm launcher of the test projects: it also runs tpm2-tools against itself
+/// (<see cref="RunTool"/>) in a working folder for their files.
+/// </summary>
 public sealed class SwtpmProcess : IDisposable
 {
-    private readonly Process _process;
+    private const int StartAttempts = 5;
+    private static readonly TimeSpan ListenTimeout = TimeSpan.FromSeconds(15);
 
-    public SwtpmProcess()
+    private readonly Process _process;
+    private readonly string _ownedDirectory;
+
+    /// <summary>Starts swtpm.</summary>
+    /// <param name="workingDirectory">
+    /// Folder for tool files (made if missing, kept on dispose); null for a temporary folder that
+    /// dispose deletes. The swtpm state lives in a temporary folder inside it either way.
+    /// </param>
+    public SwtpmProcess(string? workingDirectory = null)
     {
         PeerTools.Require("swtpm", "swtpm");
-        StateDirectory = Directory.CreateTempSubdirectory("truststack-swtpm-").FullName;
-        Port = FreePortPair();
-        var psi = new ProcessStartInfo("swtpm")
+        if (workingDirectory is null)
         {
-            RedirectStandardError = true,
-            RedirectStandardOutput = true,
-            UseShellExecute = false,
-        };
-        foreach (var arg in new[]
+            WorkingDirectory = Directory.CreateTempSubdirectory("truststack-swtpm-").FullName;
+            _ownedDirectory = WorkingDirectory;
+        }
+        else
         {
-            "socket", "--tpm2",
-            "--server", $"type=tcp,port={Port},bindaddr=127.0.0.1",
-            "--ctrl", $"type=tcp,port={Port + 1},bindaddr=127.0.0.1",
-            "--tpmstate", $"dir={StateDirectory}",
-            "--flags", "not-need-init,startup-clear",
-        })
-        {
-            psi.ArgumentList.Add(arg);
+            WorkingDirectory = Directory.CreateDirectory(workingDirectory).FullName;
+            _ownedDirectory = Path.Combine(WorkingDirectory, $"swtpm-{Guid.NewGuid():N}");
         }
 
-        _process = Process.Start(psi) ?? throw new InvalidOperationException("swtpm did not start");
-        WaitForPort(Port);
+        StateDirectory = Directory.CreateDirectory(Path.Combine(_ownedDirectory, "state")).FullName;
+        string? lastError = null;
+        for (var attempt = 0; attempt < StartAttempts; attempt++)
+        {
+            // Another process may take the probed ports before swtpm binds them: try a new pair.
+            var port = FreePortPair();
+            var process = Start(port, StateDirectory);
+            lastError = WaitForListening(process, port);
+            if (lastError is null)
+            {
+                _process = process;
+                Port = port;
+                return;
+            }
+
+            Stop(process);
+        }
+
+        DeleteOwnedDirectory();
+        throw new InvalidOperationException($"swtpm did not come up after {StartAttempts} attempts: {lastError}");
     }
 
+    /// <summary>The data port (the control port is <c>Port + 1</c>).</summary>
     public int Port { get; }
 
+    /// <summary>swtpm's state folder.</summary>
     public string StateDirectory { get; }
+
+    /// <summary>The folder <see cref="RunTool"/> runs in (tool output files).</summary>
+    public string WorkingDirectory { get; }
 
     /// <summary>The tpm2-tools TCTI string for this instance.</summary>
     public string Tcti => $"swtpm:host=127.0.0.1,port={Port}";
 
-    public void Dispose()
+    /// <summary>
+    /// Our client transport to this swtpm. It keeps one data connection, and swtpm serves one
+    /// connection at a time: dispose it before running a tool.
+    /// </summary>
+    public ITpmTransport CreateTransport() => new SwtpmSocketTransport("127.0.0.1", Port);
+
+    /// <summary>Runs a tpm2-tools command against this swtpm in <see cref="WorkingDirectory"/>; returns stdout, throws with stderr on failure.</summary>
+    public string RunTool(string tool, params string[] arguments)
     {
-        try
-        {
-            if (!_process.HasExited)
-            {
-                _process.Kill(entireProcessTree: true);
-                _process.WaitForExit(5000);
-            }
-        }
-        finally
-        {
-            _process.Dispose();
-            Directory.Delete(StateDirectory, recursive: true);
-        }
+        PeerTools.Require(tool, "tpm2-tools");
+        return PeerTools.RunTpm2Tool(Tcti, WorkingDirectory, tool, arguments);
     }
 
-    internal static int FreePortPair()
+    /// <summary>The path of a file in <see cref="WorkingDirectory"/>.</summary>
+    public string PathOf(string name) => Path.Combine(WorkingDirectory, name);
+
+    /// <summary>The octets of a file in <see cref="WorkingDirectory"/>.</summary>
+    public byte[] ReadFile(string name) => File.ReadAllBytes(PathOf(name));
+
+    /// <summary>Kills swtpm and deletes the folders this instance made.</summary>
+    public void Dispose()
+    {
+        Stop(_process);
+        DeleteOwnedDirectory();
+    }
+
+    /// <summary>A port P on 127.0.0.1 with P + 1 free too (swtpm's data and control ports).</summary>
+    public static int FreePortPair()
     {
         for (var attempt = 0; attempt < 50; attempt++)
         {
@@ -82,88 +121,104 @@ public sealed class SwtpmProcess : IDisposable
             }
             catch (SocketException)
             {
+                // port + 1 is taken: try another pair.
             }
         }
 
         throw new InvalidOperationException("no free port pair on 127.0.0.1");
     }
 
-    private void WaitForPort(int port)
+    private static Process Start(int port, string stateDirectory)
     {
-        var deadline = Stopwatch.StartNew();
-        while (deadline.Elapsed < TimeSpan.FromSeconds(15))
-        {
-            if (_process.HasExited)
-            {
-                throw new InvalidOperationException($"swtpm exited with {_process.ExitCode}: {_process.StandardError.ReadToEnd()}");
-            }
-
-            try
-            {
-                using var c = new TcpClient();
-                c.Connect(IPAddress.Loopback, port);
-                return;
-            }
-            catch (SocketException)
-            {
-                Thread.Sleep(50);
-            }
-        }
-
-        throw new TimeoutException($"swtpm did not listen on {port}");
-    }
-}
-
-/// <summary>Finds the real TPM peers (installed by eng/test.sh) and runs them.</summary>
-public static class PeerTools
-{
-    /// <summary>Throws a clear message when <paramref name="command"/> is not on PATH.</summary>
-    public static string Require(string command, string debianPackage)
-    {
-        foreach (var dir in (Environment.GetEnvironmentVariable("PATH") ?? string.Empty).Split(':'))
-        {
-            var candidate = Path.Combine(dir, command);
-            if (File.Exists(candidate))
-            {
-                return candidate;
-            }
-        }
-
-        throw new InvalidOperationException($"'{command}' is not installed: run eng/test.sh (it installs the Debian package '{debianPackage}') or apt-get install -y {debianPackage}.");
-    }
-
-    /// <summary>Runs a tool and returns (exit code, stdout, stderr).</summary>
-    public static (int ExitCode, string Stdout, string Stderr) Run(string command, IEnumerable<string> arguments, IDictionary<string, string>? environment = null, string? workingDirectory = null, int timeoutMs = 60_000)
-    {
-        var psi = new ProcessStartInfo(command)
+        var psi = new ProcessStartInfo("swtpm")
         {
             RedirectStandardError = true,
             RedirectStandardOutput = true,
             UseShellExecute = false,
-            WorkingDirectory = workingDirectory ?? Environment.CurrentDirectory,
         };
-        foreach (var a in arguments)
+        foreach (var arg in new[]
         {
-            psi.ArgumentList.Add(a);
+            "socket", "--tpm2",
+            "--server", $"type=tcp,port={port},bindaddr=127.0.0.1",
+            "--ctrl", $"type=tcp,port={port + 1},bindaddr=127.0.0.1",
+            "--tpmstate", $"dir={stateDirectory}",
+            "--flags", "not-need-init,startup-clear",
+        })
+        {
+            psi.ArgumentList.Add(arg);
         }
 
-        if (environment is not null)
+        return Process.Start(psi) ?? throw new InvalidOperationException("swtpm did not start");
+    }
+
+    /// <summary>Null once both ports accept connections, else why not.</summary>
+    private static string? WaitForListening(Process process, int port)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (deadline.Elapsed < ListenTimeout)
         {
-            foreach (var (k, v) in environment)
+            if (process.HasExited)
             {
-                psi.Environment[k] = v;
+                return $"swtpm exited with {process.ExitCode}: {process.StandardError.ReadToEnd()}";
+            }
+
+            if (CanConnect(port) && CanConnect(port + 1))
+            {
+                return null;
+            }
+
+            Thread.Sleep(50);
+        }
+
+        return $"swtpm did not listen on {port} and {port + 1} within {ListenTimeout.TotalSeconds} s";
+    }
+
+    private static bool CanConnect(int port)
+    {
+        try
+        {
+            using var client = new TcpClient();
+            client.Connect(IPAddress.Loopback, port);
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+
+    private static void Stop(Process process)
+    {
+        try
+        {
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+                process.WaitForExit(5000);
             }
         }
-
-        using var p = Process.Start(psi) ?? throw new InvalidOperationException($"{command} did not start");
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        if (!p.WaitForExit(timeoutMs))
+        catch (InvalidOperationException)
         {
-            p.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{command} {string.Join(' ', arguments)} did not finish in {timeoutMs} ms");
+            // Already gone.
         }
+        finally
+        {
+            process.Dispose();
+        }
+    }
 
-        return (p.ExitCode, stdout.Result, stderr.Result);
+    private void DeleteOwnedDirectory()
+    {
+        try
+        {
+            Directory.Delete(_ownedDirectory, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A temporary folder left behind is harmless.
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
     }
 }

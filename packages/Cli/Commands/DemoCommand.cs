@@ -1,6 +1,7 @@
 using System.CommandLine;
 using TrustStack.Cli.Demo;
 using TrustStack.Tpm.Hardware;
+using TrustStack.VTpm.Core;
 
 namespace TrustStack.Cli.Commands;
 
@@ -42,7 +43,17 @@ internal static class DemoCommand
                 output.WriteLine($"TrustStack demo on {spec}{(seedValue is { } n ? $" (deterministic, seed {n})" : string.Empty)}");
                 var report = new TpmDemo(client, random, step => error.WriteLine($"  ... {step}")).Run();
                 Print(report, output);
-                return report.Passed ? 0 : 1;
+
+                // Book ch. 2: a virtualized host. Its hardware TPM is a fresh engine (the PCRs above
+                // already hold this demo's boot chain); three VMs get vTPMs measured at the junction point.
+                error.WriteLine("  ... launching a TVP-QT host with three VMs");
+                var host = RunTvpQtHost(seedValue, random);
+                PrintHost(host, output);
+
+                var passed = report.Passed && host.AllTrusted;
+                output.WriteLine();
+                output.WriteLine(passed ? "Result: TRUSTED — every step verified." : "Result: NOT TRUSTED — see the failed steps above.");
+                return passed ? 0 : 1;
             }
             catch (Exception e) when (e is TpmException or IOException or System.Net.Sockets.SocketException or UnauthorizedAccessException)
             {
@@ -69,7 +80,38 @@ internal static class DemoCommand
             output.WriteLine($"    {PcrValues.BankName(bank)}:{pcr,-2} 0x{Convert.ToHexString(value)}");
         }
 
+    }
+
+    private static TvpQtDemoResult RunTvpQtHost(ulong? seed, IRandomSource random)
+    {
+        SoftwareTpm Engine(ulong offset) => new(new SoftwareTpmOptions { Seed = seed is { } s ? s + offset : null, AutoStartup = true });
+        using var hardware = Engine(100);
+        var vTpms = new[] { Engine(101), Engine(102), Engine(103) };
+        try
+        {
+            return TvpQtDemo.Run(hardware, vTpms, random);
+        }
+        finally
+        {
+            foreach (var v in vTpms)
+            {
+                v.Dispose();
+            }
+        }
+    }
+
+    private static void PrintHost(TvpQtDemoResult host, TextWriter output)
+    {
         output.WriteLine();
-        output.WriteLine(report.Passed ? "Result: TRUSTED — every step verified." : "Result: NOT TRUSTED — see the failed steps above.");
+        output.WriteLine($"  TVP-QT host: platform chain measured ({host.PlatformEventLog.Length}-octet event log), junction point measured each vTPM at launch");
+        foreach (var vm in host.Vms)
+        {
+            var passed = vm.Result.Checks.Count(c => c.Passed);
+            output.WriteLine($"  [{(vm.Result.IsTrusted ? " OK " : "FAIL")}] VM {vm.VmId}  {passed}/{vm.Result.Checks.Count} checks: hardware quote, platform log, junction event, vTPM quote, guest log, references");
+            foreach (var failure in vm.Result.Failures)
+            {
+                output.WriteLine($"         {failure}");
+            }
+        }
     }
 }

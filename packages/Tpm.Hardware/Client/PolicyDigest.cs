@@ -48,12 +48,7 @@ public static class PolicyDigest
         ArgumentNullException.ThrowIfNull(pcrs);
         CheckSize(hash, policyDigest, nameof(policyDigest));
         CheckSize(hash, pcrDigest, nameof(pcrDigest));
-        var w = new TpmWriter();
-        w.WriteBytes(policyDigest);
-        w.WriteU32((uint)TpmCc.PolicyPCR);
-        pcrs.Marshal(w);
-        w.WriteBytes(pcrDigest);
-        return TpmHash.Hash(hash, w.WrittenSpan);
+        return ExtendPcr(hash, policyDigest, pcrs, pcrDigest);
     }
 
     /// <summary>The digest of PCR values TPM2_PolicyPCR compares: H(value₁ ‖ value₂ ‖ ...).</summary>
@@ -76,15 +71,7 @@ public static class PolicyDigest
     public static byte[] PolicySecret(TpmAlgId hash, ReadOnlySpan<byte> policyDigest, ReadOnlySpan<byte> authObjectName, ReadOnlySpan<byte> policyRef)
     {
         CheckSize(hash, policyDigest, nameof(policyDigest));
-        var w = new TpmWriter();
-        w.WriteBytes(policyDigest);
-        w.WriteU32((uint)TpmCc.PolicySecret);
-        w.WriteBytes(authObjectName);
-        var first = TpmHash.Hash(hash, w.WrittenSpan);
-        w.Clear();
-        w.WriteBytes(first);
-        w.WriteBytes(policyRef);
-        return TpmHash.Hash(hash, w.WrittenSpan);
+        return ExtendSecret(hash, policyDigest, authObjectName, policyRef);
     }
 
     /// <summary>TPM2_PolicySecret naming a permanent entity (for example TPM_RH_ENDORSEMENT), whose Name is its handle.</summary>
@@ -107,16 +94,22 @@ public static class PolicyDigest
     /// <param name="code">The command the policy authorizes.</param>
     /// <returns>The new digest.</returns>
     /// <exception cref="ArgumentException"><paramref name="policyDigest"/> has the wrong size.</exception>
-    public static byte[] PolicyCommandCode(TpmAlgId hash, ReadOnlySpan<byte> policyDigest, TpmCc code) =>
-        Extend(hash, policyDigest, TpmCc.PolicyCommandCode, (uint)code);
+    public static byte[] PolicyCommandCode(TpmAlgId hash, ReadOnlySpan<byte> policyDigest, TpmCc code)
+    {
+        CheckSize(hash, policyDigest, nameof(policyDigest));
+        return Extend(hash, policyDigest, TpmCc.PolicyCommandCode, (uint)code);
+    }
 
     /// <summary>TPM2_PolicyAuthValue: H(old ‖ TPM_CC_PolicyAuthValue).</summary>
     /// <param name="hash">The policy hash algorithm.</param>
     /// <param name="policyDigest">The digest so far.</param>
     /// <returns>The new digest.</returns>
     /// <exception cref="ArgumentException"><paramref name="policyDigest"/> has the wrong size.</exception>
-    public static byte[] PolicyAuthValue(TpmAlgId hash, ReadOnlySpan<byte> policyDigest) =>
-        Extend(hash, policyDigest, TpmCc.PolicyAuthValue, null);
+    public static byte[] PolicyAuthValue(TpmAlgId hash, ReadOnlySpan<byte> policyDigest)
+    {
+        CheckSize(hash, policyDigest, nameof(policyDigest));
+        return Extend(hash, policyDigest, TpmCc.PolicyAuthValue, null);
+    }
 
     /// <summary>TPM2_PolicyPassword: the same digest as <see cref="PolicyAuthValue"/> (Part 3 §23.18 extends TPM_CC_PolicyAuthValue).</summary>
     /// <param name="hash">The policy hash algorithm.</param>
@@ -125,9 +118,38 @@ public static class PolicyDigest
     /// <exception cref="ArgumentException"><paramref name="policyDigest"/> has the wrong size.</exception>
     public static byte[] PolicyPassword(TpmAlgId hash, ReadOnlySpan<byte> policyDigest) => PolicyAuthValue(hash, policyDigest);
 
-    private static byte[] Extend(TpmAlgId hash, ReadOnlySpan<byte> policyDigest, TpmCc command, uint? argument)
+    // The computations themselves, without the size checks of the public methods: the engine's
+    // policy commands extend with them too (a trial session's TPM2_PolicyPCR takes a pcrDigest of
+    // any size, as the reference implementation does).
+
+    /// <summary>H(old ‖ TPM_CC_PolicyPCR ‖ TPML_PCR_SELECTION ‖ pcrDigest).</summary>
+    internal static byte[] ExtendPcr(TpmAlgId hash, ReadOnlySpan<byte> policyDigest, PcrSelectionList pcrs, ReadOnlySpan<byte> pcrDigest)
     {
-        CheckSize(hash, policyDigest, nameof(policyDigest));
+        var w = new TpmWriter();
+        w.WriteBytes(policyDigest);
+        w.WriteU32((uint)TpmCc.PolicyPCR);
+        pcrs.Marshal(w);
+        w.WriteBytes(pcrDigest);
+        return TpmHash.Hash(hash, w.WrittenSpan);
+    }
+
+    /// <summary>H(H(old ‖ TPM_CC_PolicySecret ‖ name) ‖ policyRef).</summary>
+    internal static byte[] ExtendSecret(TpmAlgId hash, ReadOnlySpan<byte> policyDigest, ReadOnlySpan<byte> authObjectName, ReadOnlySpan<byte> policyRef)
+    {
+        var w = new TpmWriter();
+        w.WriteBytes(policyDigest);
+        w.WriteU32((uint)TpmCc.PolicySecret);
+        w.WriteBytes(authObjectName);
+        var first = TpmHash.Hash(hash, w.WrittenSpan);
+        w.Clear();
+        w.WriteBytes(first);
+        w.WriteBytes(policyRef);
+        return TpmHash.Hash(hash, w.WrittenSpan);
+    }
+
+    /// <summary>H(old ‖ command [‖ argument]).</summary>
+    internal static byte[] Extend(TpmAlgId hash, ReadOnlySpan<byte> policyDigest, TpmCc command, uint? argument)
+    {
         var w = new TpmWriter();
         w.WriteBytes(policyDigest);
         w.WriteU32((uint)command);

@@ -14,6 +14,7 @@ public sealed partial class Tpm2
         var value = newAuth.ToArray();
         var auth = WithResponseAuth(authorization ?? TpmAuthorization.EmptyPassword, value);
         Execute(TpmCc.HierarchyChangeAuth, [authHandle], [auth], w => w.WriteTpm2b(value));
+        HierarchyAuthChanged(authHandle, value);
     }
 
     /// <summary>
@@ -35,6 +36,11 @@ public sealed partial class Tpm2
         }
 
         Execute(TpmCc.Clear, [authHandle], [auth], null);
+        foreach (var hierarchy in new[] { TpmRh.Owner, TpmRh.Endorsement, TpmRh.Lockout })
+        {
+            HierarchyAuthChanged(hierarchy, []);
+        }
+
         foreach (var handle in _names.Keys.Where(h => TpmRh.TypeOf(h) is TpmHt.Transient or TpmHt.Persistent or TpmHt.NvIndex).ToList())
         {
             _names.Remove(handle);

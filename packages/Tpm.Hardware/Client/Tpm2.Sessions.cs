@@ -10,6 +10,9 @@ public sealed record PolicySecretResult(byte[] Timeout, TpmtTicket PolicyTicket)
 /// <summary>Authorization sessions and policy commands (TPM 2.0 Part 3 §11 and §23).</summary>
 public sealed partial class Tpm2
 {
+    /// <summary>SHA-256 of the authValues this client set on hierarchies, by hierarchy handle.</summary>
+    private readonly Dictionary<uint, byte[]> _changedHierarchyAuth = [];
+
     /// <summary>
     /// TPM2_StartAuthSession: starts an HMAC, policy or trial session. The nonceCaller comes from
     /// the client's random source (digest-size octets); the session key is computed on this side
@@ -65,7 +68,7 @@ public sealed partial class Tpm2
         }
 
         var boundName = type == TpmSe.Hmac && bind != TpmRh.Null ? GetName(bind) : null;
-        return new TpmSession(response.Handles[0], type, authHash, nonceTpm, sessionKey, boundName) { NonceCaller = nonceCaller };
+        return new TpmSession(response.Handles[0], type, authHash, nonceTpm, sessionKey, boundName, bindAuth, sym) { NonceCaller = nonceCaller };
     }
 
     /// <summary>TPM2_PolicyPCR: the policy holds only while the selected PCRs have their current values.</summary>
@@ -156,6 +159,29 @@ public sealed partial class Tpm2
         session.NeedsAuthValue = false;
         session.NeedsPassword = false;
     }
+
+    /// <summary>
+    /// The client's side of the bind check (Part 1 §19.6.11: the bind entity is the one with the
+    /// session's bind Name AND the authValue it had at StartAuthSession): the Name must match and,
+    /// when this client has changed that hierarchy's authValue since (HierarchyChangeAuth, Clear),
+    /// the current value must still be the one the session was bound with.
+    /// </summary>
+    internal bool IsBoundTo(TpmSession session, uint authorizedHandle)
+    {
+        if (session.BoundEntityName is null || !session.BoundEntityName.AsSpan().SequenceEqual(GetName(authorizedHandle)))
+        {
+            return false;
+        }
+
+        return !_changedHierarchyAuth.TryGetValue(authorizedHandle, out var current)
+            || CryptographicOperations.FixedTimeEquals(current, AuthDigest(session.BoundEntityAuth ?? []));
+    }
+
+    /// <summary>Records that this client changed a hierarchy's authValue, for <see cref="IsBoundTo"/> (a digest: no secret is kept).</summary>
+    private void HierarchyAuthChanged(uint hierarchy, ReadOnlySpan<byte> authValue) =>
+        _changedHierarchyAuth[hierarchy] = AuthDigest(authValue);
+
+    private static byte[] AuthDigest(ReadOnlySpan<byte> authValue) => SHA256.HashData(authValue[..TpmObject.TrimmedLength(authValue)]);
 
     /// <summary>TPM2_ReadPublic's public area (and the Name, which the client records).</summary>
     private TpmtPublic ReadPublicArea(uint handle)

@@ -35,6 +35,29 @@ public sealed partial class Tpm2 : IDisposable
     /// <summary>The transport commands go over.</summary>
     public ITpmTransport Transport { get; }
 
+    /// <summary>
+    /// A session (started with a symmetric algorithm) that the client adds after the authorizations
+    /// of every command with an encryptable parameter, with continueSession and decrypt and/or
+    /// encrypt as the command allows (TPM 2.0 Part 1 §21), so typed methods send their secrets
+    /// encrypted; null (the default) for none. Salt it (tpmKey) so that its key is secret.
+    /// </summary>
+    /// <exception cref="ArgumentException">The session has no symmetric algorithm.</exception>
+    public TpmSession? EncryptionSession
+    {
+        get => _encryptionSession;
+        set
+        {
+            if (value is not null && !ParameterEncryption.CanEncrypt(value.Symmetric))
+            {
+                throw new ArgumentException("The encryption session was started without a symmetric algorithm.", nameof(value));
+            }
+
+            _encryptionSession = value;
+        }
+    }
+
+    private TpmSession? _encryptionSession;
+
     internal IRandomSource Random { get; }
 
     /// <summary>Sends one command. Most callers use the typed methods; this is the escape hatch.</summary>
@@ -48,6 +71,7 @@ public sealed partial class Tpm2 : IDisposable
     public TpmResponse Execute(TpmCc code, ReadOnlySpan<uint> handles, IReadOnlyList<TpmAuthorization> authorizations, Action<TpmWriter>? parameters, int responseHandleCount = 0)
     {
         ArgumentNullException.ThrowIfNull(authorizations);
+        authorizations = WithEncryptionSession(code, authorizations);
         var paramWriter = new TpmWriter();
         parameters?.Invoke(paramWriter);
         var paramBytes = paramWriter.ToArray();
@@ -66,6 +90,29 @@ public sealed partial class Tpm2 : IDisposable
         TpmAlgId cpAlg = 0;
         if (hasSessions)
         {
+            // Names for cpHash first: reading one is a command of its own, which must not roll a
+            // session's nonces between the parameter encryption and the HMAC of this command.
+            if (authorizations.Any(a => a is SessionAuthorization))
+            {
+                foreach (var h in handles)
+                {
+                    _ = GetName(h);
+                }
+            }
+
+            // Fresh caller nonces first: the decrypt session's nonce keys the parameter encryption,
+            // which must happen before cpHash is computed over the encrypted parameters (Part 1 §21).
+            foreach (var authorization in authorizations)
+            {
+                if (authorization is SessionAuthorization s)
+                {
+                    ObjectDisposedException.ThrowIf(s.UsedSession.IsClosed, s.UsedSession);
+                    s.UsedSession.NonceCaller = Random.GetBytes(TpmHash.DigestSize(s.UsedSession.AuthHash));
+                }
+            }
+
+            EncryptCommandParameter(authorizations, paramBytes);
+
             var authMark = w.BeginSize32();
             for (var i = 0; i < authorizations.Count; i++)
             {
@@ -79,8 +126,6 @@ public sealed partial class Tpm2 : IDisposable
                         break;
                     case SessionAuthorization s:
                         var session = s.UsedSession;
-                        ObjectDisposedException.ThrowIf(session.IsClosed, session);
-                        session.NonceCaller = Random.GetBytes(TpmHash.DigestSize(session.AuthHash));
                         w.WriteU32(session.Handle);
                         w.WriteTpm2b(session.NonceCaller);
                         w.WriteU8((byte)s.Attributes);
@@ -192,9 +237,78 @@ public sealed partial class Tpm2 : IDisposable
 
     private byte[] SessionHmacKey(TpmSession session, byte[] authValue, uint authorizedHandle)
     {
-        var boundHere = session.BoundEntityName is not null && authorizedHandle != 0 && session.BoundEntityName.AsSpan().SequenceEqual(GetName(authorizedHandle));
+        var boundHere = authorizedHandle != 0 && IsBoundTo(session, authorizedHandle);
         var includeAuth = session.Type == TpmSe.Policy ? session.NeedsAuthValue : !boundHere;
         return SoftwareTpm.Concat(session.SessionKey, includeAuth ? TpmObject.TrimAuth(authValue) : []);
+    }
+
+    /// <summary>Appends <see cref="EncryptionSession"/> when the command has an encryptable parameter and no session already encrypts.</summary>
+    private IReadOnlyList<TpmAuthorization> WithEncryptionSession(TpmCc code, IReadOnlyList<TpmAuthorization> authorizations)
+    {
+        var session = _encryptionSession;
+        if (session is null || session.IsClosed || authorizations.Count >= 3
+            || authorizations.Any(a => a is SessionAuthorization s && (s.UsedSession == session || (s.Attributes & (TpmaSession.Decrypt | TpmaSession.Encrypt)) != 0)))
+        {
+            return authorizations;
+        }
+
+        var attributes = TpmaSession.ContinueSession
+            | (ParameterEncryption.DecryptableCommands.Contains(code) ? TpmaSession.Decrypt : TpmaSession.None)
+            | (ParameterEncryption.EncryptableResponses.Contains(code) ? TpmaSession.Encrypt : TpmaSession.None);
+        return attributes == TpmaSession.ContinueSession ? authorizations : [.. authorizations, TpmAuthorization.Session(session, default, attributes)];
+    }
+
+    /// <summary>With a decrypt session, encrypts the data of the first command parameter (a TPM2B) in place.</summary>
+    private static void EncryptCommandParameter(IReadOnlyList<TpmAuthorization> authorizations, byte[] parameters)
+    {
+        if (FindEncryptionSession(authorizations, TpmaSession.Decrypt) is not { } s)
+        {
+            return;
+        }
+
+        if (!ParameterEncryption.TryGetFirstTpm2b(parameters, out var data))
+        {
+            throw new ArgumentException("A decrypt session needs a command whose first parameter is a TPM2B.", nameof(authorizations));
+        }
+
+        var session = s.UsedSession;
+        ParameterEncryption.Apply(session.Symmetric, session.AuthHash, session.SessionKey, TpmObject.TrimAuth(s.AuthValue), session.NonceCaller, session.NonceTpm, ParameterEncryption.Direction.Command, encrypt: true, data);
+    }
+
+    /// <summary>With an encrypt session, decrypts the data of the first response parameter in place (after the response HMACs verified).</summary>
+    private static void DecryptResponseParameter(IReadOnlyList<TpmAuthorization> authorizations, byte[] parameters)
+    {
+        if (FindEncryptionSession(authorizations, TpmaSession.Encrypt) is not { } s || !ParameterEncryption.TryGetFirstTpm2b(parameters, out var data))
+        {
+            return;
+        }
+
+        var session = s.UsedSession;
+        ParameterEncryption.Apply(session.Symmetric, session.AuthHash, session.SessionKey, TpmObject.TrimAuth(s.AuthValue), session.NonceCaller, session.NonceTpm, ParameterEncryption.Direction.Response, encrypt: false, data);
+    }
+
+    private static SessionAuthorization? FindEncryptionSession(IReadOnlyList<TpmAuthorization> authorizations, TpmaSession attribute)
+    {
+        SessionAuthorization? found = null;
+        foreach (var authorization in authorizations)
+        {
+            if (authorization is SessionAuthorization s && (s.Attributes & attribute) != 0)
+            {
+                if (found is not null)
+                {
+                    throw new ArgumentException($"Only one session may have the {attribute} attribute.", nameof(authorizations));
+                }
+
+                if (!ParameterEncryption.CanEncrypt(s.UsedSession.Symmetric))
+                {
+                    throw new ArgumentException($"Session 0x{s.UsedSession.Handle:x8} was started without a symmetric algorithm and cannot {attribute.ToString().ToLowerInvariant()}.", nameof(authorizations));
+                }
+
+                found = s;
+            }
+        }
+
+        return found;
     }
 
     private TpmResponse ParseResponse(TpmCc code, byte[] response, IReadOnlyList<TpmAuthorization> authorizations, int responseHandleCount, ReadOnlySpan<uint> handles)
@@ -273,6 +387,7 @@ public sealed partial class Tpm2 : IDisposable
             }
         }
 
+        DecryptResponseParameter(authorizations, parameters);
         return new TpmResponse(outHandles, parameters);
     }
 }

@@ -15,7 +15,14 @@ public abstract class TpmAuthorization
     /// <summary>A password authorization (TPM_RS_PW) with <paramref name="authValue"/>.</summary>
     public static TpmAuthorization Password(ReadOnlySpan<byte> authValue) => authValue.IsEmpty ? EmptyPassword : new PasswordAuthorization(authValue.ToArray());
 
-    /// <summary>Uses <paramref name="session"/>, with the authorized entity's <paramref name="authValue"/> where the session needs it.</summary>
+    /// <summary>
+    /// Uses <paramref name="session"/>, with the authorized entity's <paramref name="authValue"/> where the session needs it.
+    /// With <see cref="TpmaSession.Decrypt"/> the client encrypts the first command parameter, with
+    /// <see cref="TpmaSession.Encrypt"/> the TPM encrypts the first response parameter (TPM 2.0 Part 1 §21;
+    /// the session needs a symmetric algorithm). The key includes <paramref name="authValue"/>, so pass the
+    /// entity's authValue for a session that authorizes it — also a bound or policy session — and nothing
+    /// for a session added after the authorizations only to encrypt.
+    /// </summary>
     public static TpmAuthorization Session(TpmSession session, ReadOnlySpan<byte> authValue = default, TpmaSession attributes = TpmaSession.ContinueSession)
     {
         ArgumentNullException.ThrowIfNull(session);
@@ -52,7 +59,7 @@ internal sealed class SessionAuthorization(TpmSession session, byte[] authValue,
 /// </summary>
 public sealed class TpmSession : IDisposable
 {
-    internal TpmSession(uint handle, TpmSe type, TpmAlgId authHash, byte[] nonceTpm, byte[] sessionKey, byte[]? boundEntityName)
+    internal TpmSession(uint handle, TpmSe type, TpmAlgId authHash, byte[] nonceTpm, byte[] sessionKey, byte[]? boundEntityName, ReadOnlySpan<byte> boundEntityAuth = default, TpmtSymDef? symmetric = null)
     {
         Handle = handle;
         Type = type;
@@ -60,7 +67,12 @@ public sealed class TpmSession : IDisposable
         NonceTpm = nonceTpm;
         SessionKey = sessionKey;
         BoundEntityName = boundEntityName;
+        Symmetric = symmetric ?? TpmtSymDef.Null;
+        BoundEntityAuth = boundEntityName is null ? null : TpmObject.TrimAuth(boundEntityAuth);
     }
+
+    /// <summary>The parameter-encryption algorithm the session was started with (<see cref="TpmtSymDef.Null"/> for none).</summary>
+    public TpmtSymDef Symmetric { get; }
 
     /// <summary>The session handle (0x02xxxxxx HMAC, 0x03xxxxxx policy).</summary>
     public uint Handle { get; }
@@ -81,6 +93,9 @@ public sealed class TpmSession : IDisposable
 
     internal byte[]? BoundEntityName { get; }
 
+    /// <summary>The bind entity's authValue at StartAuthSession.</summary>
+    internal byte[]? BoundEntityAuth { get; }
+
     /// <summary>The session was flushed (continueSession clear, or FlushContext).</summary>
     public bool IsClosed { get; internal set; }
 
@@ -91,7 +106,14 @@ public sealed class TpmSession : IDisposable
     public bool NeedsPassword { get; internal set; }
 
     /// <summary>Zeroes the session key.</summary>
-    public void Dispose() => CryptographicOperations.ZeroMemory(SessionKey);
+    public void Dispose()
+    {
+        CryptographicOperations.ZeroMemory(SessionKey);
+        if (BoundEntityAuth is not null)
+        {
+            CryptographicOperations.ZeroMemory(BoundEntityAuth);
+        }
+    }
 
     /// <inheritdoc />
     public override string ToString() => $"TpmSession 0x{Handle:x8} {Type} {AuthHash}";

@@ -28,11 +28,17 @@ internal sealed class KdfRandomSource : IRandomSource, IDisposable
 
     /// <summary>Starts the stream.</summary>
     public KdfRandomSource(TpmAlgId hash, ReadOnlySpan<byte> seed, string label, ReadOnlySpan<byte> contextU, ReadOnlySpan<byte> contextV, int limitBits = DefaultLimitBits)
+        : this(hash, seed, TpmKdf.LabelBytes(label), contextU, contextV, limitBits)
+    {
+    }
+
+    /// <summary>Starts the stream with a label given as octets (a NUL is appended unless it ends in one).</summary>
+    public KdfRandomSource(TpmAlgId hash, ReadOnlySpan<byte> seed, ReadOnlySpan<byte> label, ReadOnlySpan<byte> contextU, ReadOnlySpan<byte> contextV, int limitBits = DefaultLimitBits)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(limitBits);
         _digestSize = TpmHash.DigestSize(hash);
         _hmac = IncrementalHash.CreateHMAC(TpmHash.Name(hash), seed);
-        _label = TpmKdf.LabelBytes(label);
+        _label = label.IsEmpty || label[^1] != 0 ? [.. label, 0] : label.ToArray();
         _contextU = contextU.ToArray();
         _contextV = contextV.ToArray();
         _limitBits = limitBits;
@@ -40,10 +46,10 @@ internal sealed class KdfRandomSource : IRandomSource, IDisposable
     }
 
     /// <inheritdoc />
-    /// <exception cref="TpmException">TPM_RC_NO_RESULT: the request would exceed the limit.</exception>
+    /// <exception cref="TpmException">TPM_RC_NO_RESULT: the request would exceed the limit (ceil(limit / 8) octets).</exception>
     public void Fill(Span<byte> destination)
     {
-        if ((_produced + destination.Length) * 8 > _limitBits)
+        if ((_produced + destination.Length) * 8 > (long)_limitBits + 7)
         {
             throw new TpmException(TpmRc.NoResult, "the KDF random stream is exhausted");
         }

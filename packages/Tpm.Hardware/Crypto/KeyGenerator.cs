@@ -59,7 +59,7 @@ internal static class KeyGenerator
         ArgumentNullException.ThrowIfNull(sensitiveCreate);
         ValidateAlgorithms(template);
         CreateChecks(template, sensitiveCreate, isPrimary, parent);
-        if (TrimmedLength(sensitiveCreate.UserAuth) > TpmHash.DigestSize(template.NameAlg))
+        if (TpmObject.TrimmedLength(sensitiveCreate.UserAuth) > TpmHash.DigestSize(template.NameAlg))
         {
             throw new TpmException(TpmRc.Size, "the authValue is longer than the nameAlg digest");
         }
@@ -434,7 +434,7 @@ internal static class KeyGenerator
             seedValue = [];
         }
 
-        var authValue = sensitiveCreate.UserAuth.AsSpan(0, TrimmedLength(sensitiveCreate.UserAuth)).ToArray();
+        var authValue = sensitiveCreate.UserAuth.AsSpan(0, TpmObject.TrimmedLength(sensitiveCreate.UserAuth)).ToArray();
         return (template.WithUnique(unique!), new TpmtSensitive(template.Type, authValue, seedValue, sensitive));
     }
 
@@ -495,15 +495,4 @@ internal static class KeyGenerator
     }
 
     private static int BlockSize(TpmAlgId hash) => hash is TpmAlgId.Sha384 or TpmAlgId.Sha512 ? 128 : 64;
-
-    private static int TrimmedLength(byte[] value)
-    {
-        var length = value.Length;
-        while (length > 0 && value[length - 1] == 0)
-        {
-            length--;
-        }
-
-        return length;
-    }
 }

@@ -31,14 +31,42 @@ public static class TpmHash
     };
 
     /// <summary>H(data).</summary>
-    public static byte[] Hash(TpmAlgId alg, ReadOnlySpan<byte> data) => alg switch
+    public static byte[] Hash(TpmAlgId alg, ReadOnlySpan<byte> data)
     {
-        TpmAlgId.Sha1 => SHA1.HashData(data),
-        TpmAlgId.Sha256 => SHA256.HashData(data),
-        TpmAlgId.Sha384 => SHA384.HashData(data),
-        TpmAlgId.Sha512 => SHA512.HashData(data),
+        var digest = new byte[DigestSize(alg)];
+        HashData(alg, data, digest);
+        return digest;
+    }
+
+    /// <summary>H(data) into <paramref name="destination"/> (at least the digest size); returns the digest size.</summary>
+    internal static int HashData(TpmAlgId alg, ReadOnlySpan<byte> data, Span<byte> destination) => alg switch
+    {
+        TpmAlgId.Sha1 => SHA1.HashData(data, destination),
+        TpmAlgId.Sha256 => SHA256.HashData(data, destination),
+        TpmAlgId.Sha384 => SHA384.HashData(data, destination),
+        TpmAlgId.Sha512 => SHA512.HashData(data, destination),
         _ => throw new ArgumentOutOfRangeException(nameof(alg), alg, "Not a supported hash algorithm."),
     };
+
+    /// <summary>A Name (TPM 2.0 Part 1 §16): nameAlg ‖ H_nameAlg(first ‖ second); a qualified name hashes parentQN ‖ Name.</summary>
+    internal static byte[] NameOf(TpmAlgId nameAlg, ReadOnlySpan<byte> first, ReadOnlySpan<byte> second = default)
+    {
+        var name = new byte[2 + DigestSize(nameAlg)];
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(name, (ushort)nameAlg);
+        if (second.IsEmpty)
+        {
+            HashData(nameAlg, first, name.AsSpan(2));
+        }
+        else
+        {
+            using var h = IncrementalHash.CreateHash(Name(nameAlg));
+            h.AppendData(first);
+            h.AppendData(second);
+            h.GetHashAndReset(name.AsSpan(2));
+        }
+
+        return name;
+    }
 
     /// <summary>H(a ‖ b ‖ ...).</summary>
     public static byte[] Hash(TpmAlgId alg, params ReadOnlySpan<byte[]> parts)

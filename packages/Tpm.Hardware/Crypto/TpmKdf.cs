@@ -86,7 +86,7 @@ public static class TpmKdf
         KdfE(hash, z, EncodeLabel(label, buffer), partyUInfo, partyVInfo, bits, destination);
     }
 
-    /// <summary>KDFa with a label given as octets (a NUL is appended unless it ends in one).</summary>
+    /// <summary>KDFa with a label given as octets (a NUL is appended unless it ends in one): the <see cref="KdfRandomSource"/> stream, cut to <paramref name="bits"/>.</summary>
     internal static void KdfA(TpmAlgId hash, ReadOnlySpan<byte> key, ReadOnlySpan<byte> label, ReadOnlySpan<byte> contextU, ReadOnlySpan<byte> contextV, int bits, Span<byte> destination)
     {
         CheckLength(bits, destination);
@@ -95,41 +95,8 @@ public static class TpmKdf
             return;
         }
 
-        var digestSize = TpmHash.DigestSize(hash);
-        using var hmac = IncrementalHash.CreateHMAC(TpmHash.Name(hash), key);
-        Span<byte> block = stackalloc byte[64];
-        block = block[..digestSize];
-        Span<byte> word = stackalloc byte[4];
-        var needsNul = label.IsEmpty || label[^1] != 0;
-        uint counter = 0;
-        for (var offset = 0; offset < destination.Length; offset += digestSize)
-        {
-            counter++;
-            BinaryPrimitives.WriteUInt32BigEndian(word, counter);
-            hmac.AppendData(word);
-            hmac.AppendData(label);
-            if (needsNul)
-            {
-                hmac.AppendData([0]);
-            }
-
-            hmac.AppendData(contextU);
-            hmac.AppendData(contextV);
-            BinaryPrimitives.WriteUInt32BigEndian(word, (uint)bits);
-            hmac.AppendData(word);
-            var take = Math.Min(digestSize, destination.Length - offset);
-            if (take == digestSize)
-            {
-                hmac.GetHashAndReset(destination.Slice(offset, digestSize));
-            }
-            else
-            {
-                hmac.GetHashAndReset(block);
-                block[..take].CopyTo(destination[offset..]);
-            }
-        }
-
-        CryptographicOperations.ZeroMemory(block);
+        using var stream = new KdfRandomSource(hash, key, label, contextU, contextV, bits);
+        stream.Fill(destination);
         MaskTop(bits, destination);
     }
 

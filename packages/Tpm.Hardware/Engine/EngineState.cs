@@ -67,27 +67,15 @@ internal sealed class EngineState : IDisposable
 
     public uint ClearCount { get; set; }
 
-    /// <summary>Set by TPM2_Shutdown; cleared at startup. Reset without it makes the clock unsafe.</summary>
+    /// <summary>
+    /// Set by TPM2_Shutdown; cleared at startup, and when a command changes state the shutdown
+    /// saved (a state-saved PCR). A TPM Reset without it makes the clock unsafe.
+    /// </summary>
     public TpmSu? OrderlyShutdown { get; set; }
 
     public bool ClockSafe { get; set; } = true;
 
-    /// <summary>PCR values loaded from a TPM2_Shutdown(STATE) save, usable by TPM2_Startup(STATE).</summary>
-    public bool SavedPcrsValid { get; set; }
-
-    // ---- volatile ----
-
-    public IReadOnlyList<TpmAlgId> Banks { get; }
-
-    public Dictionary<TpmAlgId, byte[][]> Pcrs { get; }
-
-    /// <summary>Incremented on every PCR change (PolicyPCR detects changes with it).</summary>
-    public uint PcrUpdateCounter { get; set; }
-
-    public bool Started { get; set; }
-
-    /// <summary>The last TPM2_Startup followed an orderly TPM2_Shutdown (TPMA_STARTUP_CLEAR.orderly).</summary>
-    public bool PreviousShutdownOrderly { get; set; }
+    // ---- reset data: kept by TPM2_Shutdown(STATE) for TPM Restart and TPM Resume, lost at TPM Reset ----
 
     /// <summary>Null-hierarchy seed, new at every TPM Reset.</summary>
     public ITpmSecret? NullSeed { get; set; }
@@ -99,8 +87,31 @@ internal sealed class EngineState : IDisposable
 
     public ulong ContextSequence { get; set; }
 
+    /// <summary>
+    /// Incremented at every TPM Restart, zero after a TPM Reset, unchanged by a TPM Resume: saved
+    /// contexts of stClear objects are bound to it (Part 1 §30.3; the reference implementation's
+    /// gr.clearCount). Not <see cref="RestartCount"/>, which a Resume increments too.
+    /// </summary>
+    public uint StClearEpoch { get; set; }
+
+    /// <summary>Incremented on every PCR change (PolicyPCR detects changes with it).</summary>
+    public uint PcrUpdateCounter { get; set; }
+
+    // ---- volatile ----
+
+    public IReadOnlyList<TpmAlgId> Banks { get; }
+
+    /// <summary>PCR values: state-saved ones (0–15) survive TPM2_Shutdown(STATE) for a TPM Resume.</summary>
+    public Dictionary<TpmAlgId, byte[][]> Pcrs { get; }
+
+    public bool Started { get; set; }
+
+    /// <summary>The last TPM2_Startup followed an orderly TPM2_Shutdown (TPMA_STARTUP_CLEAR.orderly).</summary>
+    public bool PreviousShutdownOrderly { get; set; }
+
     public SortedDictionary<uint, TpmObject> TransientObjects { get; } = [];
 
+    /// <summary>Loaded sessions, and saved ones (<see cref="AuthSession.IsSaved"/>), which are reset data.</summary>
     public SortedDictionary<uint, AuthSession> Sessions { get; } = [];
 
     public IAuthEntity? Hierarchy(uint handle) => handle switch
@@ -126,23 +137,34 @@ internal sealed class EngineState : IDisposable
         return values;
     }
 
-    /// <summary>PCRs 17–22 are DRTM PCRs: all ones until a dynamic launch resets them (PC Client profile).</summary>
-    public void ResetPcrsForStartup()
+    /// <summary>
+    /// PCRs to their startup values: all of them at TPM Reset and Restart (and the update counter
+    /// to zero); at TPM Resume (<paramref name="resume"/>) only those that are not state-saved, 16–23
+    /// (PC Client profile, the reference implementation's PCRStartup). PCRs 17–22 are DRTM PCRs:
+    /// all ones until a dynamic launch resets them.
+    /// </summary>
+    public void ResetPcrsForStartup(bool resume)
     {
         foreach (var bank in Banks)
         {
             var values = Pcrs[bank];
             for (var i = 0; i < PcrCount; i++)
             {
-                Array.Fill(values[i], i is >= 17 and <= 22 ? (byte)0xFF : (byte)0);
+                if (!resume || !PcrCommands.IsStateSaved(i))
+                {
+                    Array.Fill(values[i], i is >= 17 and <= 22 ? (byte)0xFF : (byte)0);
+                }
             }
         }
 
-        PcrUpdateCounter = 0;
+        if (!resume)
+        {
+            PcrUpdateCounter = 0;
+        }
     }
 
-    /// <summary>Flushes every transient object and session.</summary>
-    public void FlushVolatile()
+    /// <summary>Flushes every transient object and loaded session; saved sessions stay unless <paramref name="savedSessions"/>.</summary>
+    public void FlushVolatile(bool savedSessions = false)
     {
         foreach (var o in TransientObjects.Values)
         {
@@ -150,17 +172,16 @@ internal sealed class EngineState : IDisposable
         }
 
         TransientObjects.Clear();
-        foreach (var s in Sessions.Values)
+        foreach (var s in Sessions.Values.Where(s => savedSessions || !s.IsSaved).ToList())
         {
+            Sessions.Remove(s.Handle);
             s.Dispose();
         }
-
-        Sessions.Clear();
     }
 
     public void Dispose()
     {
-        FlushVolatile();
+        FlushVolatile(savedSessions: true);
         foreach (var o in PersistentObjects.Values)
         {
             o.Dispose();

@@ -44,12 +44,8 @@ internal sealed class PermanentEntity : IAuthEntity
 
     public bool Enabled { get; set; } = true;
 
-    public static byte[] BigEndian(uint handle)
-    {
-        var bytes = new byte[4];
-        System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(bytes, handle);
-        return bytes;
-    }
+    /// <summary>The Name of a permanent entity or PCR: its handle, big-endian.</summary>
+    public static byte[] BigEndian(uint handle) => TpmWriter.U32Bytes(handle);
 }
 
 /// <summary>A PCR as an authorization entity: empty auth, no policy (PCR auth/policy groups are not implemented).</summary>
@@ -73,13 +69,13 @@ internal sealed class TpmObject : IAuthEntity, IDisposable
 {
     private TpmPrivateKey? _key;
 
-    public TpmObject(TpmtPublic publicArea, ITpmSecret sensitive, byte[] authValue, uint hierarchy, byte[] qualifiedName, bool isPrimary)
+    public TpmObject(TpmtPublic publicArea, ITpmSecret sensitive, byte[] authValue, uint hierarchy, byte[] qualifiedName, bool isPrimary, byte[]? name = null)
     {
         Public = publicArea;
         Sensitive = sensitive;
         AuthValue = TrimAuth(authValue);
         Hierarchy = hierarchy;
-        Name = publicArea.GetName();
+        Name = name ?? publicArea.GetName();
         QualifiedName = qualifiedName;
         IsPrimary = isPrimary;
     }
@@ -112,6 +108,9 @@ internal sealed class TpmObject : IAuthEntity, IDisposable
 
     /// <summary>Loaded by TPM2_LoadExternal: its qualified name is its Name and it is never a parent.</summary>
     public bool IsExternal { get; init; }
+
+    /// <summary>Set for a hash or event sequence object (TPM2_HashSequenceStart): it occupies a transient slot but is no key.</summary>
+    public HashSequence? Sequence { get; init; }
 
     /// <summary>Loaded without a sensitive area (a public key for verification).</summary>
     public bool IsPublicOnly => Sensitive.Length == 0;
@@ -147,15 +146,65 @@ internal sealed class TpmObject : IAuthEntity, IDisposable
     /// <summary>Reads the sensitive area (dispose it to zero the copy).</summary>
     public TpmtSensitive ReadSensitive() => SecretMarshal.LoadSensitive(Sensitive);
 
+    /// <summary>
+    /// Writes TPM2B_PUBLIC ‖ TPM2B(TPMT_SENSITIVE, empty for a public-only object) ‖ TPM2B(qualified
+    /// name): what a saved context and the state file keep of an object besides its handle.
+    /// </summary>
+    public void WriteTo(TpmWriter w)
+    {
+        Public.MarshalSized(w);
+        var sensitive = Sensitive.Reveal();
+        w.WriteTpm2b(sensitive);
+        CryptographicOperations.ZeroMemory(sensitive);
+        w.WriteTpm2b(QualifiedName);
+    }
+
+    /// <summary>Reads what <see cref="WriteTo"/> wrote, storing the sensitive area in <paramref name="store"/>; set <see cref="Handle"/> afterwards.</summary>
+    public static TpmObject ReadFrom(ref TpmReader r, ITpmSecretStore store, string purpose, uint hierarchy, bool isPrimary, bool isExternal)
+    {
+        var publicArea = TpmtPublic.UnmarshalSized(ref r);
+        var sensitiveBytes = r.ReadTpm2b();
+        TpmtSensitive? sensitive = null;
+        try
+        {
+            if (sensitiveBytes.Length != 0)
+            {
+                var sr = new TpmReader(sensitiveBytes);
+                sensitive = TpmtSensitive.Unmarshal(ref sr);
+            }
+
+            var qualifiedName = r.ReadTpm2b(2 + 64);
+            var secret = sensitive is null ? store.Store([], $"{purpose} (public only)") : SecretMarshal.StoreSensitive(store, sensitive, purpose);
+            return new TpmObject(publicArea, secret, sensitive?.AuthValue ?? [], hierarchy, qualifiedName, isPrimary) { IsExternal = isExternal };
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(sensitiveBytes);
+            sensitive?.Dispose();
+        }
+    }
+
     public void Dispose()
     {
         _key?.Dispose();
         _key = null;
         Sensitive.Dispose();
+        Sequence?.Dispose();
     }
 
     /// <summary>Part 1 §19.6.5: trailing zero octets of an authValue are not significant.</summary>
-    public static byte[] TrimAuth(ReadOnlySpan<byte> auth)
+    public static byte[] TrimAuth(ReadOnlySpan<byte> auth) => auth[..TrimmedLength(auth)].ToArray();
+
+    /// <summary>Constant-time equality of two authValues, trailing zero octets ignored (Part 1 §19.6.5).</summary>
+    public static bool AuthEquals(ReadOnlySpan<byte> a, ReadOnlySpan<byte> b)
+    {
+        a = a[..TrimmedLength(a)];
+        b = b[..TrimmedLength(b)];
+        return a.Length == b.Length && CryptographicOperations.FixedTimeEquals(a, b);
+    }
+
+    /// <summary>The length of <paramref name="auth"/> without its trailing zero octets.</summary>
+    public static int TrimmedLength(ReadOnlySpan<byte> auth)
     {
         var n = auth.Length;
         while (n > 0 && auth[n - 1] == 0)
@@ -163,7 +212,7 @@ internal sealed class TpmObject : IAuthEntity, IDisposable
             n--;
         }
 
-        return auth[..n].ToArray();
+        return n;
     }
 
     public override string ToString() => $"object 0x{Handle:x8} {Public.Type}";
@@ -202,7 +251,7 @@ internal sealed class NvIndex : IAuthEntity
 /// <summary>An authorization session: HMAC, policy or trial (TPM 2.0 Part 1 §19.6).</summary>
 internal sealed class AuthSession : IDisposable
 {
-    public AuthSession(uint handle, TpmSe type, TpmAlgId authHash, TpmtSymDef symmetric, byte[] nonceTpm, byte[] sessionKey, byte[]? boundEntityName)
+    public AuthSession(uint handle, TpmSe type, TpmAlgId authHash, TpmtSymDef symmetric, byte[] nonceTpm, byte[] sessionKey, byte[]? boundEntityName, byte[]? boundEntityAuth = null)
     {
         Handle = handle;
         Type = type;
@@ -211,6 +260,7 @@ internal sealed class AuthSession : IDisposable
         NonceTpm = nonceTpm;
         SessionKey = sessionKey;
         BoundEntityName = boundEntityName;
+        BoundEntityAuth = boundEntityName is null ? null : TpmObject.TrimAuth(boundEntityAuth ?? []);
         PolicyDigest = new byte[TpmHash.DigestSize(authHash)];
     }
 
@@ -230,6 +280,19 @@ internal sealed class AuthSession : IDisposable
 
     /// <summary>Name of the bind entity; a bound session's authValue is already in the key (Part 1 §19.6.11).</summary>
     public byte[]? BoundEntityName { get; }
+
+    /// <summary>The bind entity's authValue when the session started (part of the bind check).</summary>
+    public byte[]? BoundEntityAuth { get; }
+
+    /// <summary>
+    /// True while <paramref name="entity"/> is the bind entity: the same Name AND the same authValue
+    /// as at StartAuthSession (Part 1 §19.6.11). Once the entity's authValue changes, the session
+    /// counts as unbound for it and the HMAC key includes the new authValue.
+    /// </summary>
+    public bool IsBoundTo(IAuthEntity entity) =>
+        BoundEntityName is not null && BoundEntityAuth is not null
+        && BoundEntityName.AsSpan().SequenceEqual(entity.Name)
+        && TpmObject.AuthEquals(BoundEntityAuth, entity.AuthValue);
 
     public byte[] PolicyDigest { get; set; }
 
@@ -269,16 +332,14 @@ internal sealed class AuthSession : IDisposable
         CpHash = [];
     }
 
-    /// <summary>policyDigest_new = H(policyDigest_old ‖ parts...).</summary>
-    public void ExtendPolicy(params ReadOnlySpan<byte[]> parts)
+    public void Dispose()
     {
-        var all = new byte[parts.Length + 1][];
-        all[0] = PolicyDigest;
-        parts.CopyTo(all.AsSpan(1));
-        PolicyDigest = TpmHash.Hash(AuthHash, all);
+        CryptographicOperations.ZeroMemory(SessionKey);
+        if (BoundEntityAuth is not null)
+        {
+            CryptographicOperations.ZeroMemory(BoundEntityAuth);
+        }
     }
-
-    public void Dispose() => CryptographicOperations.ZeroMemory(SessionKey);
 
     public override string ToString() => $"session 0x{Handle:x8} {Type}";
 }

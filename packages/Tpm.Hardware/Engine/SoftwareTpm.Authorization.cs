@@ -38,7 +38,8 @@ public sealed partial class SoftwareTpm
             }
         }
 
-        // Reference ParseSessionBuffer: structural checks of each session, then its authorization.
+        // Reference ParseSessionBuffer: structural checks of each session (the encrypt/decrypt/audit
+        // attributes were checked as the sessions were read, RetrieveSessions), then its authorization.
         for (var s = 0; s < areas.Count; s++)
         {
             var n = s + 1;
@@ -88,6 +89,58 @@ public sealed partial class SoftwareTpm
         return uses;
     }
 
+    /// <summary>
+    /// Decrypts the first command parameter in place when a session has the decrypt attribute
+    /// (Part 1 §21; after cpHash and the HMACs were computed over the encrypted form). The key
+    /// includes the authValue of the entity the session authorizes, bound or not (reference
+    /// ParseSessionBuffer); TPM_RC_SIZE + session when the TPM2B claims more than there is.
+    /// </summary>
+    private static void DecryptCommandParameter(List<SessionUse> sessions, IAuthEntity?[] entities, byte[] parameters)
+    {
+        for (var s = 0; s < sessions.Count; s++)
+        {
+            var use = sessions[s];
+            if (use.Session is not { } session || (use.Attributes & TpmaSession.Decrypt) == 0)
+            {
+                continue;
+            }
+
+            if (!ParameterEncryption.TryGetFirstTpm2b(parameters, out var data))
+            {
+                throw new TpmException(TpmResponseCode.Session(TpmRc.Size, s + 1), "the encrypted parameter is larger than the parameter area");
+            }
+
+            var authValue = use.AuthorizedHandleIndex >= 0 ? entities[use.AuthorizedHandleIndex]?.AuthValue ?? [] : [];
+            ParameterEncryption.Apply(session.Symmetric, session.AuthHash, session.SessionKey, authValue, use.NonceCaller, session.NonceTpm, ParameterEncryption.Direction.Command, encrypt: false, data);
+            return;
+        }
+    }
+
+    /// <summary>Encrypts the first response parameter in place with the encrypt session, after its nonceTPM rolled (Part 1 §21).</summary>
+    private static void EncryptResponseParameter(CommandContext context, byte[] output)
+    {
+        if (output.Length < 2)
+        {
+            return;
+        }
+
+        foreach (var use in context.Sessions)
+        {
+            if (use.Session is not { } session || (use.Attributes & TpmaSession.Encrypt) == 0)
+            {
+                continue;
+            }
+
+            if (ParameterEncryption.TryGetFirstTpm2b(output, out var data))
+            {
+                var authValue = use.AuthorizedHandleIndex >= 0 ? context.Entities[use.AuthorizedHandleIndex]?.AuthValue ?? [] : [];
+                ParameterEncryption.Apply(session.Symmetric, session.AuthHash, session.SessionKey, authValue, use.NonceCaller, session.NonceTpm, ParameterEncryption.Direction.Response, encrypt: true, data);
+            }
+
+            return;
+        }
+    }
+
     private void CheckAuthorization(TpmCc code, AuthRole role, IAuthEntity? entity, SessionUse use, int n, Func<TpmAlgId, byte[]> cpHash)
     {
         if (entity is null)
@@ -112,7 +165,8 @@ public sealed partial class SoftwareTpm
                 throw new TpmException(TpmRc.AuthType, $"{code} needs a policy session for this {role} authorization");
             }
 
-            if (entity is TpmObject o && (o.IsPublicOnly || (role == AuthRole.User && (o.Attributes & TpmaObject.UserWithAuth) == 0)))
+            // A sequence object's authValue is always available (reference IsAuthValueAvailable).
+            if (entity is TpmObject { Sequence: null } o && (o.IsPublicOnly || (role == AuthRole.User && (o.Attributes & TpmaObject.UserWithAuth) == 0)))
             {
                 throw new TpmException(TpmRc.AuthUnavailable, $"{code}: the authValue of 0x{o.Handle:x8} may not be used (userWithAuth clear or public part only)");
             }
@@ -129,7 +183,7 @@ public sealed partial class SoftwareTpm
             }
 
             // HMAC session: the key is sessionKey ‖ authValue unless the session is bound to this entity.
-            var includeAuth = session.BoundEntityName is null || !session.BoundEntityName.AsSpan().SequenceEqual(entity.Name);
+            var includeAuth = !session.IsBoundTo(entity);
             use.ResponseAuth = includeAuth ? entity.AuthValue : [];
             use.IncludesAuth = includeAuth;
             if (!HmacMatches(session, use, cpHash))
@@ -141,10 +195,10 @@ public sealed partial class SoftwareTpm
         }
 
         // Reference IsAuthPolicyAvailable: a hierarchy needs a policy set, an object its sensitive
-        // area, a PCR never has one here (no PCR policies are implemented).
+        // area (and never a sequence), a PCR never has one here (no PCR policies are implemented).
         var policyAvailable = entity switch
         {
-            TpmObject o => !o.IsPublicOnly,
+            TpmObject o => !o.IsPublicOnly && o.Sequence is null,
             PcrEntity => false,
             NvIndex => true,
             _ => entity.AuthPolicy.Length != 0,
@@ -241,7 +295,20 @@ public sealed partial class SoftwareTpm
         }
     }
 
-    private void WriteResponseSessions(TpmWriter w, CommandContext context)
+    /// <summary>Every session's nonceTPM rolls before the response is encrypted and its HMACs computed.</summary>
+    private void RollNonces(CommandContext context)
+    {
+        foreach (var use in context.Sessions)
+        {
+            if (use.Session is { } session)
+            {
+                session.NonceCaller = use.NonceCaller;
+                session.NonceTpm = NewNonce(session.NonceTpm.Length);
+            }
+        }
+    }
+
+    private void WriteResponseSessions(TpmWriter w, CommandContext context, byte[] output)
     {
         byte[]? rpHashCache = null;
         TpmAlgId rpAlg = 0;
@@ -256,8 +323,6 @@ public sealed partial class SoftwareTpm
             }
 
             var session = use.Session!;
-            session.NonceCaller = use.NonceCaller;
-            session.NonceTpm = NewNonce(session.NonceTpm.Length);
             var attributes = use.Attributes & (TpmaSession.ContinueSession | TpmaSession.Audit | TpmaSession.Decrypt | TpmaSession.Encrypt);
             w.WriteTpm2b(session.NonceTpm);
             w.WriteU8((byte)attributes);
@@ -274,10 +339,10 @@ public sealed partial class SoftwareTpm
             {
                 if (rpHashCache is null || rpAlg != session.AuthHash)
                 {
-                    var rp = new TpmWriter(8 + context.Output.Length);
+                    var rp = new TpmWriter(8 + output.Length);
                     rp.WriteU32((uint)TpmRc.Success);
                     rp.WriteU32((uint)context.Code);
-                    rp.WriteBytes(context.Output.WrittenSpan);
+                    rp.WriteBytes(output);
                     rpHashCache = TpmHash.Hash(session.AuthHash, rp.WrittenSpan);
                     rpAlg = session.AuthHash;
                 }

@@ -139,6 +139,7 @@ public sealed partial class SoftwareTpm
 
         var parameters = reader.RemainingSpan.ToArray();
         var sessions = Authorize(code, descriptor, handles, entities, sessionAreas, parameters);
+        DecryptCommandParameter(sessions, entities, parameters);
 
         // Execute. A handler validates everything before it changes state.
         var context = new CommandContext(this, descriptor, handles, entities, parameters, sessions, Locality);
@@ -329,7 +330,7 @@ public sealed partial class SoftwareTpm
                     throw new TpmException(TpmResponseCode.Session(TpmRc.Attributes, n), "decrypt: the command has no encryptable parameter, or another session decrypts");
                 }
 
-                if (session.Symmetric.Algorithm == TpmAlgId.Null)
+                if (!ParameterEncryption.CanEncrypt(session.Symmetric))
                 {
                     throw new TpmException(TpmResponseCode.Session(TpmRc.Symmetric, n), "decrypt with a session without a symmetric algorithm");
                 }
@@ -342,7 +343,7 @@ public sealed partial class SoftwareTpm
                     throw new TpmException(TpmResponseCode.Session(TpmRc.Attributes, n), "encrypt: the response has no encryptable parameter, or another session encrypts");
                 }
 
-                if (session.Symmetric.Algorithm == TpmAlgId.Null)
+                if (!ParameterEncryption.CanEncrypt(session.Symmetric))
                 {
                     throw new TpmException(TpmResponseCode.Session(TpmRc.Symmetric, n), "encrypt with a session without a symmetric algorithm");
                 }
@@ -399,9 +400,13 @@ public sealed partial class SoftwareTpm
 
         if (tag == TpmSt.Sessions)
         {
-            w.WriteU32(checked((uint)context.Output.Length));
-            w.WriteBytes(context.Output.WrittenSpan);
-            WriteResponseSessions(w, context);
+            // Part 1 §21 / reference BuildResponseSession: new nonces, then parameter encryption, then rpHash and HMACs.
+            RollNonces(context);
+            var output = context.Output.ToArray();
+            EncryptResponseParameter(context, output);
+            w.WriteU32(checked((uint)output.Length));
+            w.WriteBytes(output);
+            WriteResponseSessions(w, context, output);
         }
         else
         {

@@ -32,6 +32,11 @@ public sealed partial class SoftwareTpm : ITpmTransport
     /// <param name="logger">Logger for lifecycle events.</param>
     /// <exception cref="TpmStateException">The state folder holds a corrupt or unreadable state file.</exception>
     public SoftwareTpm(SoftwareTpmOptions? options = null, IRandomSource? random = null, TimeProvider? timeProvider = null, ITpmSecretStore? secretStore = null, ILogger<SoftwareTpm>? logger = null)
+        : this(options, random, timeProvider, secretStore, logger, image: default, fromImage: false)
+    {
+    }
+
+    private SoftwareTpm(SoftwareTpmOptions? options, IRandomSource? random, TimeProvider? timeProvider, ITpmSecretStore? secretStore, ILogger<SoftwareTpm>? logger, ReadOnlySpan<byte> image, bool fromImage)
     {
         _options = options ?? new SoftwareTpmOptions();
         _options.Validate();
@@ -39,10 +44,19 @@ public sealed partial class SoftwareTpm : ITpmTransport
         Time = timeProvider ?? (_options.Seed is not null ? new FixedTimeProvider() : TimeProvider.System);
         Secrets = secretStore ?? ManagedSecretStore.Instance;
         _logger = (ILogger?)logger ?? NullLogger.Instance;
-        State = new EngineState(_options.PcrBanks);
+        if (fromImage && _options.StateDirectory is not null)
+        {
+            throw new ArgumentException("An engine restored from an in-memory state image has no state folder.", nameof(options));
+        }
+
+        State = fromImage ? StatePersistence.Deserialize(image, _options.PcrBanks, Secrets, "<in-memory state image>") : new EngineState(_options.PcrBanks);
         RegisterCommands();
 
-        if (_options.StateDirectory is { } dir)
+        if (fromImage)
+        {
+            _logger.LogDebug("Restored TPM state from an in-memory image");
+        }
+        else if (_options.StateDirectory is { } dir)
         {
             _persistence = new StatePersistence(dir);
             if (!_persistence.TryLoad(this))
@@ -96,6 +110,9 @@ public sealed partial class SoftwareTpm : ITpmTransport
 
     internal EngineState State { get; private set; }
 
+    /// <summary>The command table (tests check descriptors against the client's tables).</summary>
+    internal CommandTable CommandsForTests => _commands;
+
     internal IRandomSource Random { get; }
 
     internal TimeProvider Time { get; }
@@ -107,6 +124,9 @@ public sealed partial class SoftwareTpm : ITpmTransport
 
     /// <summary>Current locality (set by a server's control channel).</summary>
     public byte Locality { get; set; }
+
+    /// <summary>TPMS_TIME_INFO.time: milliseconds since the last power-on.</summary>
+    internal ulong TimeMilliseconds => (ulong)Time.GetElapsedTime(_powerOnTimestamp).TotalMilliseconds;
 
     /// <summary>TPMS_CLOCK_INFO.clock: milliseconds powered, persisted across power cycles.</summary>
     internal ulong ClockMilliseconds => State.ClockBase + (ulong)Time.GetElapsedTime(_powerOnTimestamp).TotalMilliseconds;
@@ -121,13 +141,21 @@ public sealed partial class SoftwareTpm : ITpmTransport
         }
     }
 
-    /// <summary>Power-on: volatile state is lost; with <see cref="SoftwareTpmOptions.AutoStartup"/> the TPM starts with TPM2_Startup(CLEAR).</summary>
+    /// <summary>
+    /// Power-on (TPM_Init): the TPM needs TPM2_Startup, or runs TPM2_Startup(CLEAR) itself with
+    /// <see cref="SoftwareTpmOptions.AutoStartup"/>. A TPM that is on is powered off first.
+    /// </summary>
     public void PowerOn()
     {
         lock (_lock)
         {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (_poweredOn)
+            {
+                PowerOffLocked();
+            }
+
             State.Started = false;
-            State.FlushVolatile();
             _powerOnTimestamp = Time.GetTimestamp();
             _poweredOn = true;
             if (_options.AutoStartup)
@@ -137,20 +165,21 @@ public sealed partial class SoftwareTpm : ITpmTransport
         }
     }
 
-    /// <summary>Power-off without TPM2_Shutdown (a disorderly shutdown): volatile state is lost, the clock is saved.</summary>
+    /// <summary>
+    /// Power-off: the clock is saved and the state goes through the state image, as a process
+    /// restart from the state folder would: loaded objects and sessions are lost, PCRs and saved
+    /// sessions survive only a TPM2_Shutdown(STATE), and without TPM2_Shutdown the next startup is
+    /// a disorderly TPM Reset. Does nothing when the TPM is off.
+    /// </summary>
     public void PowerOff()
     {
         lock (_lock)
         {
-            if (State.Started)
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (_poweredOn)
             {
-                State.ClockBase = ClockMilliseconds;
-                State.Started = false;
-                SaveState();
+                PowerOffLocked();
             }
-
-            State.FlushVolatile();
-            _poweredOn = false;
         }
     }
 
@@ -160,6 +189,49 @@ public sealed partial class SoftwareTpm : ITpmTransport
         lock (_lock)
         {
             SaveState();
+        }
+    }
+
+    /// <summary>
+    /// Restores an engine from a state image made by <see cref="ExportState"/> (the content of a
+    /// state folder's <c>tpm-state.bin</c>), so a host such as a vTPM manager can keep the state
+    /// wherever it likes (for example encrypted). The engine then powers on as after a restart.
+    /// </summary>
+    /// <param name="image">The state image.</param>
+    /// <param name="options">Engine options; <see cref="SoftwareTpmOptions.StateDirectory"/> must be null.</param>
+    /// <param name="random">Randomness, as for the constructor.</param>
+    /// <param name="timeProvider">Clock, as for the constructor.</param>
+    /// <param name="secretStore">Where the restored seeds and private areas go.</param>
+    /// <param name="logger">Logger for lifecycle events.</param>
+    /// <returns>The restored, powered-on engine.</returns>
+    /// <exception cref="TpmStateException">The image is corrupt, truncated or of an unknown version.</exception>
+    /// <exception cref="ArgumentException"><paramref name="options"/> names a state folder.</exception>
+    public static SoftwareTpm FromState(ReadOnlySpan<byte> image, SoftwareTpmOptions? options = null, IRandomSource? random = null, TimeProvider? timeProvider = null, ITpmSecretStore? secretStore = null, ILogger<SoftwareTpm>? logger = null) =>
+        new(options, random, timeProvider, secretStore, logger, image, fromImage: true);
+
+    /// <summary>
+    /// The engine's persistent state (seeds, hierarchy auth, NV, persistent objects, clock, and the
+    /// PCRs after an orderly TPM2_Shutdown(STATE)) as one image, in the format of <c>tpm-state.bin</c>.
+    /// The image holds the seeds in the clear: encrypt it or zero it (<see cref="CryptographicOperations.ZeroMemory"/>) when done.
+    /// </summary>
+    /// <returns>The state image.</returns>
+    /// <exception cref="ObjectDisposedException">The engine is disposed.</exception>
+    public byte[] ExportState()
+    {
+        lock (_lock)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            // The image carries the clock as of now; the running engine keeps counting from its base.
+            var clockBase = State.ClockBase;
+            State.ClockBase = State.Started ? ClockMilliseconds : clockBase;
+            try
+            {
+                return StatePersistence.Serialize(State);
+            }
+            finally
+            {
+                State.ClockBase = clockBase;
+            }
         }
     }
 
@@ -185,6 +257,28 @@ public sealed partial class SoftwareTpm : ITpmTransport
     }
 
     internal void SaveState() => _persistence?.Save(this);
+
+    private void PowerOffLocked()
+    {
+        if (State.Started)
+        {
+            State.ClockBase = ClockMilliseconds;
+            State.Started = false;
+        }
+
+        var image = StatePersistence.Serialize(State);
+        try
+        {
+            _persistence?.Write(image);
+            ReplaceState(StatePersistence.Deserialize(image, _options.PcrBanks, Secrets, "the power-off state image"));
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(image);
+        }
+
+        _poweredOn = false;
+    }
 
     /// <summary>TPM2_Clear sets Clock to zero (TPM 2.0 Part 3 §24.6).</summary>
     internal void ResetClock()
@@ -249,6 +343,8 @@ public sealed partial class SoftwareTpm : ITpmTransport
             new CredentialCommands(),
             new NvCommands(),
             new HashCommands(),
+            new SequenceCommands(),
+            new ClockCommands(),
         ];
         foreach (var group in groups)
         {

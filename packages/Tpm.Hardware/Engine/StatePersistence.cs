@@ -3,16 +3,25 @@ using System.Security.Cryptography;
 namespace TrustStack.Tpm.Hardware;
 
 /// <summary>
-/// Writes and reads an engine's persistent state as one file, <c>tpm-state.bin</c>, in the
-/// state folder: a magic, a version, the body, and a SHA-256 of all of it. Writes are atomic
-/// (temporary file, flush to disk, rename), so a crash leaves the old or the new state.
+/// An engine's persistent state as one image: a magic, a version, the body, and a SHA-256 of all
+/// of it. The state folder holds it as <c>tpm-state.bin</c>, written atomically (temporary file,
+/// flush to disk, rename), so a crash leaves the old or the new state. An in-process power cycle
+/// goes through the same image, so it loses exactly what a restart from the folder loses.
 /// Like swtpm's state files, the seeds inside are not encrypted: protect the folder.
 /// </summary>
+/// <remarks>
+/// Body: the primary seeds and proofs; the hierarchies (authValue, authPolicy, enable); clock and
+/// counters; the orderly-shutdown type; NV indices; persistent objects. After TPM2_Shutdown(STATE)
+/// also the reset data a TPM Restart or Resume needs (Part 1 §36.4): PCRs and their update
+/// counter, the null seed and proof, the context key and sequence, the stClear epoch and the
+/// saved sessions.
+/// </remarks>
 internal sealed class StatePersistence
 {
     public const string FileName = "tpm-state.bin";
+    private const ushort Version = 2;
+    private const int ChecksumSize = 32;
     private static readonly byte[] s_magic = "TSTPMST1"u8.ToArray();
-    private const ushort Version = 1;
 
     public StatePersistence(string directory)
     {
@@ -25,24 +34,88 @@ internal sealed class StatePersistence
 
     public string Path { get; }
 
-    public void Save(SoftwareTpm tpm)
+    /// <summary>The state image of <paramref name="state"/> (zero it after use: it holds the seeds).</summary>
+    public static byte[] Serialize(EngineState state)
     {
         var w = new TpmWriter(4096);
         w.WriteBytes(s_magic);
         w.WriteU16(Version);
-        WriteBody(w, tpm.State);
+        WriteBody(w, state);
         w.WriteBytes(SHA256.HashData(w.WrittenSpan));
+        var image = w.ToArray();
+        w.Clear();
+        return image;
+    }
 
+    /// <summary>Reads a state image into a new <see cref="EngineState"/>.</summary>
+    /// <exception cref="TpmStateException">The image is corrupt or of another version.</exception>
+    public static EngineState Deserialize(ReadOnlySpan<byte> image, IReadOnlyList<TpmAlgId> banks, ITpmSecretStore store, string source)
+    {
+        if (image.Length < s_magic.Length + 2 + ChecksumSize || !image[..s_magic.Length].SequenceEqual(s_magic))
+        {
+            throw new TpmStateException(source, "not a TrustStack TPM state file (bad magic)");
+        }
+
+        var body = image[..^ChecksumSize];
+        Span<byte> checksum = stackalloc byte[ChecksumSize];
+        SHA256.HashData(body, checksum);
+        if (!CryptographicOperations.FixedTimeEquals(checksum, image[^ChecksumSize..]))
+        {
+            throw new TpmStateException(source, "checksum mismatch (the file is corrupt or truncated)");
+        }
+
+        var state = new EngineState(banks);
+        try
+        {
+            var r = new TpmReader(body[s_magic.Length..]);
+            var version = r.ReadU16();
+            if (version != Version)
+            {
+                throw new TpmStateException(source, $"version {version} is not supported (expected {Version})");
+            }
+
+            ReadBody(ref r, state, store);
+            r.EnsureConsumed();
+            return state;
+        }
+        catch (TpmException e)
+        {
+            state.Dispose();
+            throw new TpmStateException(source, $"malformed body: {e.Message}", e);
+        }
+        catch
+        {
+            state.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Writes <paramref name="image"/> to the state file atomically.</summary>
+    public void Write(ReadOnlySpan<byte> image)
+    {
         System.IO.Directory.CreateDirectory(Directory);
         var temp = Path + ".tmp";
         using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
         {
-            stream.Write(w.WrittenSpan);
+            stream.Write(image);
             stream.Flush(flushToDisk: true);
         }
 
         File.Move(temp, Path, overwrite: true);
-        w.Clear();
+    }
+
+    /// <summary>Writes the engine's state to the state file.</summary>
+    public void Save(SoftwareTpm tpm)
+    {
+        var image = Serialize(tpm.State);
+        try
+        {
+            Write(image);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(image);
+        }
     }
 
     /// <summary>Loads the state file into <paramref name="tpm"/>; false when there is none.</summary>
@@ -66,33 +139,8 @@ internal sealed class StatePersistence
 
         try
         {
-            if (bytes.Length < s_magic.Length + 2 + 32 || !bytes.AsSpan(0, s_magic.Length).SequenceEqual(s_magic))
-            {
-                throw new TpmStateException(Path, "not a TrustStack TPM state file (bad magic)");
-            }
-
-            var body = bytes.AsSpan(0, bytes.Length - 32);
-            if (!CryptographicOperations.FixedTimeEquals(SHA256.HashData(body), bytes.AsSpan(bytes.Length - 32)))
-            {
-                throw new TpmStateException(Path, "checksum mismatch (the file is corrupt or truncated)");
-            }
-
-            var r = new TpmReader(body[s_magic.Length..]);
-            var version = r.ReadU16();
-            if (version != Version)
-            {
-                throw new TpmStateException(Path, $"version {version} is not supported (expected {Version})");
-            }
-
-            var state = new EngineState(tpm.Options.PcrBanks);
-            ReadBody(ref r, state, tpm.Secrets);
-            r.EnsureConsumed();
-            tpm.ReplaceState(state);
+            tpm.ReplaceState(Deserialize(bytes, tpm.Options.PcrBanks, tpm.Secrets, Path));
             return true;
-        }
-        catch (TpmException e)
-        {
-            throw new TpmStateException(Path, $"malformed body: {e.Message}", e);
         }
         finally
         {
@@ -104,9 +152,7 @@ internal sealed class StatePersistence
     {
         foreach (var secret in new[] { s.Eps, s.Sps, s.Pps, s.ShProof, s.EhProof, s.PhProof })
         {
-            var value = secret!.Reveal();
-            w.WriteTpm2b(value);
-            CryptographicOperations.ZeroMemory(value);
+            WriteSecret(w, secret!);
         }
 
         foreach (var h in new[] { s.Owner, s.Endorsement, s.Platform, s.Lockout })
@@ -138,46 +184,61 @@ internal sealed class StatePersistence
             w.WriteU32(o.Handle);
             w.WriteU32(o.Hierarchy);
             w.WriteU8(o.IsPrimary ? (byte)1 : (byte)0);
-            o.Public.MarshalSized(w);
-            var sensitive = o.Sensitive.Reveal();
-            w.WriteTpm2b(sensitive);
-            CryptographicOperations.ZeroMemory(sensitive);
-            w.WriteTpm2b(o.QualifiedName);
+            o.WriteTo(w);
         }
 
-        // PCRs survive only an orderly TPM2_Shutdown(STATE) (Part 1 §36.4).
-        var savePcrs = s.OrderlyShutdown == TpmSu.State;
-        w.WriteU8(savePcrs ? (byte)1 : (byte)0);
-        if (savePcrs)
+        // The reset data survives only an orderly TPM2_Shutdown(STATE) (Part 1 §36.4).
+        var saveResetData = s.OrderlyShutdown == TpmSu.State && s.ContextKey is not null;
+        w.WriteU8(saveResetData ? (byte)1 : (byte)0);
+        if (saveResetData)
         {
-            w.WriteU32(s.PcrUpdateCounter);
-            foreach (var bank in s.Banks)
+            WriteResetData(w, s);
+        }
+    }
+
+    private static void WriteResetData(TpmWriter w, EngineState s)
+    {
+        w.WriteU32(s.PcrUpdateCounter);
+        foreach (var bank in s.Banks)
+        {
+            w.WriteAlg(bank);
+            foreach (var value in s.Pcrs[bank])
             {
-                w.WriteAlg(bank);
-                foreach (var value in s.Pcrs[bank])
-                {
-                    w.WriteBytes(value);
-                }
+                w.WriteBytes(value);
             }
+        }
+
+        WriteSecret(w, s.NullSeed!);
+        WriteSecret(w, s.NullProof!);
+        WriteSecret(w, s.ContextKey!);
+        w.WriteU64(s.ContextSequence);
+        w.WriteU32(s.StClearEpoch);
+
+        // Saved sessions: what the TPM keeps of them (the rest is in their context blobs).
+        var saved = s.Sessions.Values.Where(x => x.IsSaved).ToList();
+        w.WriteU32((uint)saved.Count);
+        foreach (var session in saved)
+        {
+            w.WriteU32(session.Handle);
+            w.WriteU8((byte)session.Type);
+            w.WriteAlg(session.AuthHash);
+            session.Symmetric.Marshal(w);
+            w.WriteU16((ushort)session.SessionKey.Length);
+            w.WriteU8(session.BoundEntityName is null ? (byte)0 : (byte)1);
+            w.WriteTpm2b(session.BoundEntityName ?? []);
+            w.WriteTpm2b(session.BoundEntityAuth ?? []);
+            w.WriteU64(session.SavedSequence);
         }
     }
 
     private static void ReadBody(ref TpmReader r, EngineState s, ITpmSecretStore store)
     {
-        ITpmSecret Secret(ref TpmReader reader, string purpose)
-        {
-            var value = reader.ReadTpm2b(128);
-            var secret = store.Store(value, purpose);
-            CryptographicOperations.ZeroMemory(value);
-            return secret;
-        }
-
-        s.Eps = Secret(ref r, "EPS");
-        s.Sps = Secret(ref r, "SPS");
-        s.Pps = Secret(ref r, "PPS");
-        s.ShProof = Secret(ref r, "shProof");
-        s.EhProof = Secret(ref r, "ehProof");
-        s.PhProof = Secret(ref r, "phProof");
+        s.Eps = ReadSecret(ref r, store, "EPS");
+        s.Sps = ReadSecret(ref r, store, "SPS");
+        s.Pps = ReadSecret(ref r, store, "PPS");
+        s.ShProof = ReadSecret(ref r, store, "shProof");
+        s.EhProof = ReadSecret(ref r, store, "ehProof");
+        s.PhProof = ReadSecret(ref r, store, "phProof");
         foreach (var h in new[] { s.Owner, s.Endorsement, s.Platform, s.Lockout })
         {
             h.AuthValue = r.ReadTpm2b(64);
@@ -209,34 +270,79 @@ internal sealed class StatePersistence
             var handle = r.ReadU32();
             var hierarchy = r.ReadU32();
             var isPrimary = r.ReadU8() != 0;
-            var pub = TpmtPublic.UnmarshalSized(ref r);
-            var sensitiveBytes = r.ReadTpm2b();
-            var sr = new TpmReader(sensitiveBytes);
-            using var sensitive = TpmtSensitive.Unmarshal(ref sr);
-            CryptographicOperations.ZeroMemory(sensitiveBytes);
-            var qualifiedName = r.ReadTpm2b(68);
-            var secret = SecretMarshal.StoreSensitive(store, sensitive, $"persistent object 0x{handle:x8}");
-            s.PersistentObjects[handle] = new TpmObject(pub, secret, sensitive.AuthValue, hierarchy, qualifiedName, isPrimary) { Handle = handle };
+            var o = TpmObject.ReadFrom(ref r, store, $"persistent object 0x{handle:x8}", hierarchy, isPrimary, isExternal: false);
+            o.Handle = handle;
+            s.PersistentObjects[handle] = o;
         }
 
         if (r.ReadU8() != 0)
         {
-            s.PcrUpdateCounter = r.ReadU32();
-            foreach (var bank in s.Banks)
-            {
-                var alg = r.ReadAlg();
-                if (alg != bank)
-                {
-                    throw r.Fail(TpmRc.Value, $"saved PCR bank {alg} does not match the configured bank {bank}");
-                }
+            ReadResetData(ref r, s, store);
+        }
+    }
 
-                foreach (var value in s.Pcrs[bank])
-                {
-                    r.ReadBytes(value.Length).CopyTo(value);
-                }
+    private static void ReadResetData(ref TpmReader r, EngineState s, ITpmSecretStore store)
+    {
+        s.PcrUpdateCounter = r.ReadU32();
+        foreach (var bank in s.Banks)
+        {
+            var alg = r.ReadAlg();
+            if (alg != bank)
+            {
+                throw r.Fail(TpmRc.Value, $"saved PCR bank {alg} does not match the configured bank {bank}");
             }
 
-            s.SavedPcrsValid = true;
+            foreach (var value in s.Pcrs[bank])
+            {
+                r.ReadBytes(value.Length).CopyTo(value);
+            }
         }
+
+        s.NullSeed = ReadSecret(ref r, store, "null seed");
+        s.NullProof = ReadSecret(ref r, store, "nullProof");
+        s.ContextKey = ReadSecret(ref r, store, "context key");
+        s.ContextSequence = r.ReadU64();
+        s.StClearEpoch = r.ReadU32();
+
+        var sessionCount = r.ReadU32();
+        for (var i = 0; i < sessionCount; i++)
+        {
+            var handle = r.ReadU32();
+            var type = (TpmSe)r.ReadU8();
+            var authHash = r.ReadAlg();
+            var symmetric = TpmtSymDef.Unmarshal(ref r);
+            var keySize = r.ReadU16();
+            var bound = r.ReadU8() != 0;
+            var boundName = r.ReadTpm2b(2 + 64);
+            var boundAuth = r.ReadTpm2b(64);
+            var sequence = r.ReadU64();
+            if (!TpmHash.IsSupported(authHash) || keySize > 64)
+            {
+                throw r.Fail(TpmRc.Value, $"saved session 0x{handle:x8} is malformed");
+            }
+
+            var session = new AuthSession(handle, type, authHash, symmetric, [], new byte[keySize], bound ? boundName : null, bound ? boundAuth : null)
+            {
+                IsSaved = true,
+                SavedSequence = sequence,
+            };
+            CryptographicOperations.ZeroMemory(boundAuth);
+            s.Sessions[handle] = session;
+        }
+    }
+
+    private static void WriteSecret(TpmWriter w, ITpmSecret secret)
+    {
+        var value = secret.Reveal();
+        w.WriteTpm2b(value);
+        CryptographicOperations.ZeroMemory(value);
+    }
+
+    private static ITpmSecret ReadSecret(ref TpmReader r, ITpmSecretStore store, string purpose)
+    {
+        var value = r.ReadTpm2b(128);
+        var secret = store.Store(value, purpose);
+        CryptographicOperations.ZeroMemory(value);
+        return secret;
     }
 }

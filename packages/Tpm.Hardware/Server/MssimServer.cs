@@ -69,7 +69,7 @@ public sealed class MssimServer : TpmTcpServer
                         throw new InvalidDataException($"unknown mssim command {code}");
                     }
 
-                    await stream.WriteAsync(TpmStreams.U32(0), cancellationToken).ConfigureAwait(false);
+                    await stream.WriteAsync(TpmWriter.U32Bytes(0), cancellationToken).ConfigureAwait(false);
                     break;
             }
         }
@@ -94,7 +94,7 @@ public sealed class MssimServer : TpmTcpServer
 
             if (code == MssimSignal.Stop)
             {
-                await stream.WriteAsync(TpmStreams.U32(0), cancellationToken).ConfigureAwait(false);
+                await stream.WriteAsync(TpmWriter.U32Bytes(0), cancellationToken).ConfigureAwait(false);
                 Stop();
                 return;
             }
@@ -104,7 +104,7 @@ public sealed class MssimServer : TpmTcpServer
                 throw new InvalidDataException($"unknown mssim platform signal {code}");
             }
 
-            await stream.WriteAsync(TpmStreams.U32(0), cancellationToken).ConfigureAwait(false);
+            await stream.WriteAsync(TpmWriter.U32Bytes(0), cancellationToken).ConfigureAwait(false);
         }
     }
 

@@ -72,11 +72,11 @@ public sealed class SwtpmSocketServer : TpmTcpServer
                     await ReadPayloadAsync(stream, 4, cancellationToken).ConfigureAwait(false);
                     Tpm.PowerOff();
                     Tpm.PowerOn();
-                    reply = TpmStreams.U32(TpmSuccess);
+                    reply = TpmWriter.U32Bytes(TpmSuccess);
                     break;
                 case SwtpmControl.Shutdown:
                     Tpm.PowerOff();
-                    reply = TpmStreams.U32(TpmSuccess);
+                    reply = TpmWriter.U32Bytes(TpmSuccess);
                     break;
                 case SwtpmControl.GetTpmEstablished:
                     reply = [0, 0, 0, 0, _established ? (byte)1 : (byte)0];
@@ -85,12 +85,12 @@ public sealed class SwtpmSocketServer : TpmTcpServer
                     var locality = (await ReadPayloadAsync(stream, 1, cancellationToken).ConfigureAwait(false))[0];
                     if (locality > 4)
                     {
-                        reply = TpmStreams.U32(TpmBadLocality);
+                        reply = TpmWriter.U32Bytes(TpmBadLocality);
                     }
                     else
                     {
                         Tpm.Locality = locality;
-                        reply = TpmStreams.U32(TpmSuccess);
+                        reply = TpmWriter.U32Bytes(TpmSuccess);
                     }
 
                     break;
@@ -99,20 +99,20 @@ public sealed class SwtpmSocketServer : TpmTcpServer
                     if (resetLocality is 3 or 4)
                     {
                         _established = false;
-                        reply = TpmStreams.U32(TpmSuccess);
+                        reply = TpmWriter.U32Bytes(TpmSuccess);
                     }
                     else
                     {
-                        reply = TpmStreams.U32(TpmBadLocality);
+                        reply = TpmWriter.U32Bytes(TpmBadLocality);
                     }
 
                     break;
                 case SwtpmControl.CancelTpmCommand:
-                    reply = TpmStreams.U32(TpmSuccess);
+                    reply = TpmWriter.U32Bytes(TpmSuccess);
                     break;
                 case SwtpmControl.StoreVolatile:
                     Tpm.Save();
-                    reply = TpmStreams.U32(TpmSuccess);
+                    reply = TpmWriter.U32Bytes(TpmSuccess);
                     break;
                 case SwtpmControl.GetConfig:
                     reply = new byte[8];
@@ -127,12 +127,12 @@ public sealed class SwtpmSocketServer : TpmTcpServer
                     break;
                 case SwtpmControl.Stop:
                     Tpm.PowerOff();
-                    await stream.WriteAsync(TpmStreams.U32(TpmSuccess), cancellationToken).ConfigureAwait(false);
+                    await stream.WriteAsync(TpmWriter.U32Bytes(TpmSuccess), cancellationToken).ConfigureAwait(false);
                     Logger.LogInformation("CMD_STOP received; stopping");
                     Stop();
                     return;
                 default:
-                    reply = TpmStreams.U32(TpmBadOrdinal);
+                    reply = TpmWriter.U32Bytes(TpmBadOrdinal);
                     await stream.WriteAsync(reply, cancellationToken).ConfigureAwait(false);
                     return;
             }

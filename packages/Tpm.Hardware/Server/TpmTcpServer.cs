@@ -159,6 +159,7 @@ public abstract class TpmTcpServer : IAsyncDisposable
             }
 
             socket.NoDelay = true;
+            Logger.LogDebug("{Server}: client {Remote} connected to port {Port}", GetType().Name, socket.RemoteEndPoint, ((IPEndPoint)listener.LocalEndpoint).Port);
             var task = Task.Run(() => ServeAsync(socket, serve));
             lock (_connectionsLock)
             {

@@ -116,6 +116,25 @@ public sealed record NvCertifyInfo(byte[] IndexName, ushort Offset, byte[] NvCon
     }
 }
 
+/// <summary>TPMS_TIME_ATTEST_INFO (TPM2_GetTime): TPMS_TIME_INFO (time, clock info) and the firmware version.</summary>
+/// <param name="Time">Milliseconds since the last power-on.</param>
+/// <param name="TimeClockInfo">The clock state (not obfuscated: the privacy administrator authorized it).</param>
+/// <param name="TimeFirmwareVersion">The TPM firmware version.</param>
+public sealed record TimeAttestInfo(ulong Time, TpmsClockInfo TimeClockInfo, ulong TimeFirmwareVersion) : AttestInfo
+{
+    /// <inheritdoc />
+    public override TpmSt Tag => TpmSt.AttestTime;
+
+    /// <inheritdoc />
+    public override void Marshal(TpmWriter writer)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        writer.WriteU64(Time);
+        TimeClockInfo.Marshal(writer);
+        writer.WriteU64(TimeFirmwareVersion);
+    }
+}
+
 /// <summary>TPMS_ATTEST: the structure a TPM signs in Quote, Certify and friends (TPM 2.0 Part 2 §10.12.12).</summary>
 /// <param name="Magic">TPM_GENERATED_VALUE (0xff544347) when the TPM made it.</param>
 /// <param name="QualifiedSigner">Qualified name of the signing key.</param>
@@ -177,6 +196,7 @@ public sealed record TpmsAttest(uint Magic, byte[] QualifiedSigner, byte[] Extra
             TpmSt.AttestCertify => new CertifyInfo(reader.ReadTpm2b(68), reader.ReadTpm2b(68)),
             TpmSt.AttestCreation => new CreationInfo(reader.ReadTpm2b(68), reader.ReadTpm2b(64)),
             TpmSt.AttestNv => new NvCertifyInfo(reader.ReadTpm2b(68), reader.ReadU16(), reader.ReadTpm2b(2048)),
+            TpmSt.AttestTime => new TimeAttestInfo(reader.ReadU64(), TpmsClockInfo.Unmarshal(ref reader), reader.ReadU64()),
             _ => throw reader.Fail(TpmRc.Selector, $"attestation type {type} is not supported"),
         };
         return new TpmsAttest(magic, signer, extra, clock, firmware, info);

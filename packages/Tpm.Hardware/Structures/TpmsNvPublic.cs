@@ -41,14 +41,7 @@ public sealed record TpmsNvPublic(uint NvIndex, TpmAlgId NameAlg, TpmaNv Attribu
     }
 
     /// <summary>The index's Name: nameAlg ‖ H(TPMS_NV_PUBLIC).</summary>
-    public byte[] GetName()
-    {
-        var digest = TpmHash.Hash(NameAlg, ToBytes());
-        var name = new byte[2 + digest.Length];
-        System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(name, (ushort)NameAlg);
-        digest.CopyTo(name, 2);
-        return name;
-    }
+    public byte[] GetName() => TpmHash.NameOf(NameAlg, ToBytes());
 
     /// <summary>The TPM_NT index type (ordinary, counter, bits, extend) from bits 4..7.</summary>
     public int IndexType => (int)(((uint)Attributes >> 4) & 0xF);

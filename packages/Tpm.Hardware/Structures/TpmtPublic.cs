@@ -224,14 +224,7 @@ public sealed record TpmtPublic(TpmAlgId Type, TpmAlgId NameAlg, TpmaObject Obje
     }
 
     /// <summary>The object's Name: nameAlg ‖ H_nameAlg(TPMT_PUBLIC) (TPM 2.0 Part 1 §16).</summary>
-    public byte[] GetName()
-    {
-        var digest = TpmHash.Hash(NameAlg, ToBytes());
-        var name = new byte[2 + digest.Length];
-        System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(name, (ushort)NameAlg);
-        digest.CopyTo(name, 2);
-        return name;
-    }
+    public byte[] GetName() => TpmHash.NameOf(NameAlg, ToBytes());
 
     /// <summary>The same public area with another unique field (templates to keys).</summary>
     public TpmtPublic WithUnique(PublicId unique) => this with { Unique = unique };

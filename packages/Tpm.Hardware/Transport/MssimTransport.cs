@@ -75,7 +75,7 @@ public sealed class MssimTransport : ITpmTransport
         using var platform = new TcpClient { NoDelay = true };
         platform.Connect(_host, _platformPort);
         var stream = platform.GetStream();
-        stream.Write(TpmStreams.U32(signal));
+        stream.Write(TpmWriter.U32Bytes(signal));
         Span<byte> reply = stackalloc byte[4];
         if (!TpmStreams.ReadExactOrEnd(stream, reply))
         {
@@ -96,7 +96,7 @@ public sealed class MssimTransport : ITpmTransport
         {
             if (_tpm.Connected)
             {
-                _tpm.GetStream().Write(TpmStreams.U32(MssimSignal.SessionEnd));
+                _tpm.GetStream().Write(TpmWriter.U32Bytes(MssimSignal.SessionEnd));
             }
         }
         catch (IOException)

@@ -98,11 +98,4 @@ internal static class TpmStreams
             }
         }
     }
-
-    public static byte[] U32(uint value)
-    {
-        var bytes = new byte[4];
-        BinaryPrimitives.WriteUInt32BigEndian(bytes, value);
-        return bytes;
-    }
 }

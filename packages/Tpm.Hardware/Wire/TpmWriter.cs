@@ -35,6 +35,14 @@ public sealed class TpmWriter
         _length = 0;
     }
 
+    /// <summary>The four big-endian octets of a UINT32 (a handle as a Name, a command code, a framing word).</summary>
+    internal static byte[] U32Bytes(uint value)
+    {
+        var bytes = new byte[4];
+        BinaryPrimitives.WriteUInt32BigEndian(bytes, value);
+        return bytes;
+    }
+
     /// <summary>Writes one octet.</summary>
     public void WriteU8(byte value) => Reserve(1)[0] = value;
 

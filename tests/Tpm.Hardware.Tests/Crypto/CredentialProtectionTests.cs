@@ -1,4 +1,4 @@
-using System.Diagnostics;
+using TrustStack.Tests.Shared;
 
 namespace TrustStack.Tpm.Hardware.Tests;
 
@@ -98,7 +98,7 @@ public class CredentialProtectionTests
             File.WriteAllBytes(pubPath, writer.ToArray());
             File.WriteAllBytes(secretPath, Credential);
 
-            RunTool("tpm2_makecredential", "--tcti", "none", "-u", pubPath, "-s", secretPath, "-n", Convert.ToHexString(ObjectName).ToLowerInvariant(), "-o", outPath);
+            PeerTools.RunChecked("tpm2_makecredential", ["--tcti", "none", "-u", pubPath, "-s", secretPath, "-n", Convert.ToHexString(ObjectName).ToLowerInvariant(), "-o", outPath]);
 
             var file = File.ReadAllBytes(outPath);
             var reader = new TpmReader(file);
@@ -112,33 +112,6 @@ public class CredentialProtectionTests
         finally
         {
             dir.Delete(recursive: true);
-        }
-    }
-
-    private static void RunTool(string tool, params string[] arguments)
-    {
-        var start = new ProcessStartInfo(tool) { RedirectStandardError = true, RedirectStandardOutput = true };
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        Process process;
-        try
-        {
-            process = Process.Start(start) ?? throw new InvalidOperationException($"{tool} did not start");
-        }
-        catch (System.ComponentModel.Win32Exception e)
-        {
-            throw new InvalidOperationException($"{tool} is not installed (tpm2-tools; eng/test.sh installs it): {e.Message}", e);
-        }
-
-        using (process)
-        {
-            var stderr = process.StandardError.ReadToEndAsync();
-            var stdout = process.StandardOutput.ReadToEnd();
-            Assert.True(process.WaitForExit(60_000), $"{tool} timed out");
-            Assert.True(process.ExitCode == 0, $"{tool} failed ({process.ExitCode}): {stderr.Result} {stdout}");
         }
     }
 }

@@ -52,6 +52,47 @@ public class RsaPrimesTests
     }
 
     [Fact]
+    public void Montgomery_StrongTestBase2_MatchesBigIntegerReference()
+    {
+        using var random = DeterministicRandomSource.FromSeed(17);
+        foreach (var bits in new[] { 64, 65, 127, 512, 1000, 1024 })
+        {
+            for (var i = 0; i < 20; i++)
+            {
+                var w = i % 4 == 0 && bits % 8 == 0 ? RsaPrimes.GeneratePrime(bits, 65537, random) : RandomOdd(random, bits);
+                var mont = new RsaPrimes.Montgomery(w);
+
+                Assert.Equal(IsStrongProbablePrime(w, 2), mont.IsStrongProbablePrimeBase2());
+            }
+        }
+    }
+
+    [Theory]
+    [InlineData("2047")] // 23 · 89, the smallest strong pseudoprime to base 2
+    [InlineData("3825123056546413051")] // strong pseudoprime to bases 2..23
+    [InlineData("340282366920938463463374607431768211457")] // 2^128 + 1 (a Fermat number)
+    public void Montgomery_StrongTestBase2_StrongPseudoprime_PassesButRandomBasesReject(string value)
+    {
+        var w = BigInteger.Parse(value);
+        using var random = DeterministicRandomSource.FromSeed(1);
+
+        Assert.True(new RsaPrimes.Montgomery(w).IsStrongProbablePrimeBase2());
+        Assert.False(RsaPrimes.IsProbablePrime(w, 10, random));
+    }
+
+    [Fact]
+    public void GeneratePrime_ExponentThree_PMinusOneIsCoprimeToIt()
+    {
+        using var random = DeterministicRandomSource.FromSeed(23);
+        for (var i = 0; i < 5; i++)
+        {
+            var p = RsaPrimes.GeneratePrime(512, 3, random);
+
+            Assert.NotEqual(BigInteger.Zero, (p - 1) % 3);
+        }
+    }
+
+    [Fact]
     public void GeneratePrime_SameRandom_SamePrimeOfExactSize()
     {
         using var a = DeterministicRandomSource.FromSeed(5);
@@ -88,6 +129,34 @@ public class RsaPrimesTests
         var bytes = random.GetBytes((bits + 7) / 8);
         var value = new BigInteger(bytes, isUnsigned: true) & ((BigInteger.One << bits) - 1);
         return value | (BigInteger.One << (bits - 1)) | BigInteger.One;
+    }
+
+    private static bool IsStrongProbablePrime(BigInteger w, BigInteger b)
+    {
+        var m = w - 1;
+        var a = 0;
+        while (m.IsEven)
+        {
+            m >>= 1;
+            a++;
+        }
+
+        var x = BigInteger.ModPow(b, m, w);
+        if (x.IsOne || x == w - 1)
+        {
+            return true;
+        }
+
+        for (var j = 1; j < a; j++)
+        {
+            x = x * x % w;
+            if (x == w - 1)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private static BigInteger RandomBelow(IRandomSource random, BigInteger bound)

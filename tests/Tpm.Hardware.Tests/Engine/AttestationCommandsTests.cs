@@ -1,8 +1,8 @@
 using System.Buffers.Binary;
-using System.Diagnostics;
 using System.Security.Cryptography;
 using Snapshooter.Xunit;
-using static TrustStack.Tpm.Hardware.Tests.Engine.ObjectTestKit;
+using TrustStack.Tests.Shared;
+using static TrustStack.Tpm.Hardware.Tests.Engine.EngineTestKit;
 
 namespace TrustStack.Tpm.Hardware.Tests.Engine;
 
@@ -259,8 +259,7 @@ public sealed class AttestationCommandsTests
     [InlineData("rsa")]
     public void Quote_Tpm2CheckQuote_AcceptsOurQuoteAndRejectsAWrongNonce(string algorithm)
     {
-        var tool = FindOnPath("tpm2_checkquote")
-            ?? throw new InvalidOperationException("tpm2_checkquote was not found on PATH: install tpm2-tools to run this interop test.");
+        PeerTools.Require("tpm2_checkquote", "tpm2-tools");
         using var tpm = NewTpm();
         ExtendPcrs(tpm);
         var client = new Tpm2(tpm);
@@ -277,9 +276,9 @@ public sealed class AttestationCommandsTests
             File.WriteAllBytes(Path.Combine(dir.FullName, "quote.sig"), quote.Signature.ToBytes());
             File.WriteAllBytes(Path.Combine(dir.FullName, "pcrs.bin"), [.. ExpectedPcr(0), .. ExpectedPcr(1), .. ExpectedPcr(2)]);
 
-            var (ok, output) = Run(tool, dir.FullName, Convert.ToHexStringLower(Nonce));
+            var (ok, output) = CheckQuote(dir.FullName, Convert.ToHexStringLower(Nonce));
             Assert.True(ok, output);
-            var (wrongNonceOk, _) = Run(tool, dir.FullName, Convert.ToHexStringLower(SHA256.HashData(Nonce)));
+            var (wrongNonceOk, _) = CheckQuote(dir.FullName, Convert.ToHexStringLower(SHA256.HashData(Nonce)));
             Assert.False(wrongNonceOk);
         }
         finally
@@ -347,31 +346,14 @@ public sealed class AttestationCommandsTests
         Assert.Equal(TpmRc.AuthMissing, rc);
     }
 
-    private static (bool Ok, string Output) Run(string tool, string dir, string nonceHex)
+    private static (bool Ok, string Output) CheckQuote(string dir, string nonceHex)
     {
-        var info = new ProcessStartInfo(tool)
-        {
-            WorkingDirectory = dir,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        foreach (var arg in new[] { "-u", "ak.pub", "-m", "quote.msg", "-s", "quote.sig", "-f", "pcrs.bin", "-l", "sha256:0,1,2", "-g", "sha256", "-q", nonceHex })
-        {
-            info.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(info)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEnd();
-        process.WaitForExit();
-        return (process.ExitCode == 0, $"exit {process.ExitCode}\n{stdout.Result}\n{stderr}");
+        var (code, stdout, stderr) = PeerTools.Run(
+            "tpm2_checkquote",
+            ["-u", "ak.pub", "-m", "quote.msg", "-s", "quote.sig", "-f", "pcrs.bin", "-l", "sha256:0,1,2", "-g", "sha256", "-q", nonceHex],
+            workingDirectory: dir);
+        return (code == 0, $"exit {code}\n{stdout}\n{stderr}");
     }
-
-    private static string? FindOnPath(string name) =>
-        (Environment.GetEnvironmentVariable("PATH") ?? string.Empty)
-            .Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
-            .Select(dir => Path.Combine(dir, name))
-            .FirstOrDefault(File.Exists);
 
     /// <summary>Records every command and response (hex) that passes through.</summary>
     private sealed class RecordingTransport(ITpmTransport inner) : ITpmTransport
@@ -388,5 +370,93 @@ public sealed class AttestationCommandsTests
         public void Dispose()
         {
         }
+    }
+
+    [Fact]
+    public void NvCertify_OwnerAuthorizedRange_SignsIndexNameOffsetAndData()
+    {
+        using var tpm = new SoftwareTpm(new SoftwareTpmOptions { Seed = 9, AutoStartup = true });
+        var client = new Tpm2(tpm);
+        const uint index = 0x0150_0030;
+        client.NvDefineSpace(TpmRh.Owner, new TpmsNvPublic(index, TpmAlgId.Sha256, TpmaNv.OwnerRead | TpmaNv.OwnerWrite, [], 32), []);
+        var data = Enumerable.Range(0, 32).Select(i => (byte)i).ToArray();
+        client.NvWrite(TpmRh.Owner, index, data);
+        var ak = client.CreatePrimary(TpmRh.Endorsement, TpmTemplates.AkEccP256());
+
+        var r = client.Execute(TpmCc.NvCertify, [ak.Handle, TpmRh.Owner, index], [TpmAuthorization.EmptyPassword, TpmAuthorization.EmptyPassword], w =>
+        {
+            w.WriteTpm2b(Nonce);
+            TpmtScheme.Null.Marshal(w);
+            w.WriteU16(8);
+            w.WriteU16(4);
+        }).Reader();
+        var attestBytes = r.ReadTpm2b();
+        var signature = TpmtSignature.Unmarshal(ref r);
+
+        var attest = TpmsAttest.Parse(attestBytes);
+        Assert.Equal(TpmSt.AttestNv, attest.Type);
+        Assert.Equal(Nonce, attest.ExtraData);
+        var info = Assert.IsType<NvCertifyInfo>(attest.Attested);
+        Assert.Equal(client.NvReadPublic(index).Name, info.IndexName);
+        Assert.Equal(4, info.Offset);
+        Assert.Equal(data[4..12], info.NvContents);
+        Assert.True(TpmSignatureVerifier.VerifyMessage(ak.Public, attestBytes, signature));
+    }
+
+    [Fact]
+    public void NvCertify_BeyondDataSize_ReturnsNvRange()
+    {
+        using var tpm = new SoftwareTpm(new SoftwareTpmOptions { Seed = 9, AutoStartup = true });
+        var client = new Tpm2(tpm);
+        const uint index = 0x0150_0031;
+        client.NvDefineSpace(TpmRh.Owner, new TpmsNvPublic(index, TpmAlgId.Sha256, TpmaNv.OwnerRead | TpmaNv.OwnerWrite, [], 8), []);
+        client.NvWrite(TpmRh.Owner, index, new byte[8]);
+        var ak = client.CreatePrimary(TpmRh.Endorsement, TpmTemplates.AkEccP256());
+        var e = Assert.Throws<TpmException>(() => client.Execute(TpmCc.NvCertify, [ak.Handle, TpmRh.Owner, index], [TpmAuthorization.EmptyPassword, TpmAuthorization.EmptyPassword], w =>
+        {
+            w.WriteTpm2b([]);
+            TpmtScheme.Null.Marshal(w);
+            w.WriteU16(8);
+            w.WriteU16(1);
+        }));
+        Assert.Equal(TpmRc.NvRange, e.ResponseCode);
+    }
+
+    [Fact]
+    public void GetTime_EndorsementAuthorized_SignsTimeClockAndFirmware()
+    {
+        using var tpm = new SoftwareTpm(new SoftwareTpmOptions { Seed = 9, AutoStartup = true, FirmwareVersion = 0x0001_0002_0003_0004 });
+        var client = new Tpm2(tpm);
+        var ak = client.CreatePrimary(TpmRh.Endorsement, TpmTemplates.AkEccP256());
+
+        var r = client.Execute(TpmCc.GetTime, [TpmRh.Endorsement, ak.Handle], [TpmAuthorization.EmptyPassword, TpmAuthorization.EmptyPassword], w =>
+        {
+            w.WriteTpm2b(Nonce);
+            TpmtScheme.Null.Marshal(w);
+        }).Reader();
+        var attestBytes = r.ReadTpm2b();
+        var signature = TpmtSignature.Unmarshal(ref r);
+
+        var attest = TpmsAttest.Parse(attestBytes);
+        Assert.Equal(TpmSt.AttestTime, attest.Type);
+        var info = Assert.IsType<TimeAttestInfo>(attest.Attested);
+        Assert.Equal(tpm.TimeMilliseconds, info.Time);
+        Assert.Equal(0x0001_0002_0003_0004ul, info.TimeFirmwareVersion);
+        Assert.Equal(tpm.State.ResetCount, info.TimeClockInfo.ResetCount);
+        Assert.True(TpmSignatureVerifier.VerifyMessage(ak.Public, attestBytes, signature));
+    }
+
+    [Fact]
+    public void GetTime_OwnerInsteadOfEndorsement_ReturnsValueHandle1()
+    {
+        using var tpm = new SoftwareTpm(new SoftwareTpmOptions { Seed = 9, AutoStartup = true });
+        var client = new Tpm2(tpm);
+        var ak = client.CreatePrimary(TpmRh.Endorsement, TpmTemplates.AkEccP256());
+        var e = Assert.Throws<TpmException>(() => client.Execute(TpmCc.GetTime, [TpmRh.Owner, ak.Handle], [TpmAuthorization.EmptyPassword, TpmAuthorization.EmptyPassword], w =>
+        {
+            w.WriteTpm2b([]);
+            TpmtScheme.Null.Marshal(w);
+        }));
+        Assert.Equal(TpmResponseCode.Handle(TpmRc.Value, 1), e.ResponseCode);
     }
 }

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using static TrustStack.Tpm.Hardware.Tests.Engine.EngineTestKit;
 
 namespace TrustStack.Tpm.Hardware.Tests.Engine;
 
@@ -11,8 +12,6 @@ public sealed class CapabilityCommandsTests : IDisposable
 
     public void Dispose() => _tpm.Dispose();
 
-    private static TpmRc Fails(Action action) => Assert.Throws<TpmException>(action).ResponseCode;
-
     [Fact]
     public void GetAlgorithms_All_AscendingWithAttributes()
     {
@@ -23,6 +22,9 @@ public sealed class CapabilityCommandsTests : IDisposable
         Assert.Contains(new TpmsAlgProperty(TpmAlgId.Ecdsa, TpmaAlgorithm.Asymmetric | TpmaAlgorithm.Signing), algs);
         Assert.Contains(new TpmsAlgProperty(TpmAlgId.Cfb, TpmaAlgorithm.Symmetric | TpmaAlgorithm.Encrypting), algs);
         Assert.Contains(algs, a => a.Alg == TpmAlgId.Ecdaa);
+
+        // XOR parameter encryption is implemented, so tpm2_getcap algorithms lists it (as libtpms: symmetric | hash).
+        Assert.Contains(new TpmsAlgProperty(TpmAlgId.Xor, TpmaAlgorithm.Symmetric | TpmaAlgorithm.Hash), algs);
         Assert.DoesNotContain(algs, a => a.Alg == TpmAlgId.Tdes);
     }
 
@@ -205,9 +207,21 @@ public sealed class CapabilityCommandsTests : IDisposable
     }
 
     [Fact]
+    public void GetHandles_SavedPolicySession_ListedAsHmacRangeLikeTheReference()
+    {
+        // tpm2_getcap handles-saved-session on libtpms lists a saved trial/policy session 0x03000000 as 0x02000000.
+        var hmac = _client.StartAuthSession(TpmSe.Hmac);
+        var policy = _client.StartAuthSession(TpmSe.Trial);
+        _tpm.State.Sessions[policy.Handle].IsSaved = true;
+
+        Assert.Equal([0x0200_0001u], _client.GetHandles(TpmHt.PolicySession));
+        Assert.Equal([hmac.Handle], _client.GetHandles(TpmHt.HmacSession));
+    }
+
+    [Fact]
     public void GetCapability_HandlesOfUnknownType_ReturnsHandleParameter2()
     {
-        Assert.Equal(TpmResponseCode.Parameter(TpmRc.Handle, 2), Fails(() => _client.GetCapability(TpmCap.Handles, 0x41000000, 10)));
+        Assert.Equal(TpmResponseCode.Parameter(TpmRc.Handle, 2), ErrorOf(() => _client.GetCapability(TpmCap.Handles, 0x41000000, 10)));
     }
 
     [Fact]
@@ -222,7 +236,7 @@ public sealed class CapabilityCommandsTests : IDisposable
     [Fact]
     public void GetCapability_PcrsWithNonZeroProperty_ReturnsValueParameter2()
     {
-        Assert.Equal(TpmResponseCode.Parameter(TpmRc.Value, 2), Fails(() => _client.GetCapability(TpmCap.Pcrs, 1, 1)));
+        Assert.Equal(TpmResponseCode.Parameter(TpmRc.Value, 2), ErrorOf(() => _client.GetCapability(TpmCap.Pcrs, 1, 1)));
     }
 
     [Fact]
@@ -257,7 +271,7 @@ public sealed class CapabilityCommandsTests : IDisposable
     [InlineData((uint)TpmCap.VendorProperty)]
     public void GetCapability_UnknownCapability_ReturnsValueParameter1(uint capability)
     {
-        Assert.Equal(TpmResponseCode.Parameter(TpmRc.Value, 1), Fails(() => _client.GetCapability((TpmCap)capability, 0, 1)));
+        Assert.Equal(TpmResponseCode.Parameter(TpmRc.Value, 1), ErrorOf(() => _client.GetCapability((TpmCap)capability, 0, 1)));
     }
 
     [Fact]
@@ -278,5 +292,27 @@ public sealed class CapabilityCommandsTests : IDisposable
             w.WriteU16(1);
         }));
         Assert.Equal(TpmResponseCode.Parameter(TpmRc.Insufficient, 3), e.ResponseCode);
+    }
+
+    [Theory]
+    [InlineData("0001" + "0010" + "0010" + "0800" + "00000000")] // RSA-2048 (tpm2_testparms rsa2048)
+    [InlineData("0023" + "0010" + "0010" + "0003" + "0010")] // ECC P-256 (tpm2_testparms ecc256)
+    [InlineData("0025" + "0006" + "0080" + "0043")] // SYMCIPHER AES-128-CFB (tpm2_testparms aes128cfb)
+    [InlineData("0008" + "0005" + "000B")] // KEYEDHASH HMAC-SHA256
+    public void TestParms_ImplementedParameters_Succeed(string parms)
+    {
+        var bytes = Convert.FromHexString(parms);
+        _client.Execute(TpmCc.TestParms, [], [], w => w.WriteBytes(bytes));
+    }
+
+    [Theory]
+    [InlineData("0001" + "0010" + "0010" + "1000" + "00000000", TpmRc.Value)] // RSA-4096
+    [InlineData("0023" + "0010" + "0010" + "0099" + "0010", TpmRc.Curve)] // unknown curve
+    [InlineData("0025" + "0003" + "0080" + "0043", TpmRc.Symmetric)] // TDES
+    [InlineData("0099", TpmRc.Type)] // not an object type
+    public void TestParms_UnimplementedParameters_ReturnParameter1Error(string parms, TpmRc expected)
+    {
+        var bytes = Convert.FromHexString(parms);
+        Assert.Equal(TpmResponseCode.Parameter(expected, 1), EngineTestKit.ErrorOf(() => _client.Execute(TpmCc.TestParms, [], [], w => w.WriteBytes(bytes))));
     }
 }

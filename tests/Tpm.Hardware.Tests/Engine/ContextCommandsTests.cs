@@ -1,4 +1,4 @@
-using System.Buffers.Binary;
+using static TrustStack.Tpm.Hardware.Tests.Engine.EngineTestKit;
 
 namespace TrustStack.Tpm.Hardware.Tests.Engine;
 
@@ -8,28 +8,7 @@ public sealed class ContextCommandsTests
     private const uint PlatformPersistent = 0x8180_0001;
 
     private static SoftwareTpm NewTpm(int maxObjects = 3, int maxSessions = 3, string? stateDirectory = null) =>
-        new(new SoftwareTpmOptions { Seed = 21, AutoStartup = true, MaxTransientObjects = maxObjects, MaxLoadedSessions = maxSessions, StateDirectory = stateDirectory });
-
-    private static TpmRc Rc(Action action) => Assert.Throws<TpmException>(action).ResponseCode;
-
-    private static TpmRc Rc(byte[] response) => (TpmRc)BinaryPrimitives.ReadUInt32BigEndian(response.AsSpan(6));
-
-    private static byte[] Command(TpmSt tag, TpmCc code, params byte[] body)
-    {
-        var w = new TpmWriter();
-        w.WriteU16((ushort)tag);
-        w.WriteU32((uint)(10 + body.Length));
-        w.WriteU32((uint)code);
-        w.WriteBytes(body);
-        return w.ToArray();
-    }
-
-    private static byte[] U32(uint value)
-    {
-        var bytes = new byte[4];
-        BinaryPrimitives.WriteUInt32BigEndian(bytes, value);
-        return bytes;
-    }
+        EngineTestKit.NewTpm(21, maxObjects, stateDirectory, o => o.MaxLoadedSessions = maxSessions);
 
     private static CreatePrimaryResult Srk(Tpm2 client, uint hierarchy = TpmRh.Owner, TpmaObject extra = TpmaObject.None)
     {
@@ -52,7 +31,7 @@ public sealed class ContextCommandsTests
         using var tpm = NewTpm(maxObjects: 1);
         var client = new Tpm2(tpm);
         var srk = Srk(client);
-        Assert.Equal(TpmRc.ObjectMemory, Rc(() => Srk(client)));
+        Assert.Equal(TpmRc.ObjectMemory, ErrorOf(() => Srk(client)));
         client.FlushContext(srk.Handle);
         Assert.Empty(tpm.State.TransientObjects);
         Assert.Equal(srk.Handle, Srk(client).Handle);
@@ -62,7 +41,7 @@ public sealed class ContextCommandsTests
     public void FlushContext_UnknownObject_ReturnsHandleParameter1()
     {
         using var tpm = NewTpm();
-        Assert.Equal(TpmResponseCode.Parameter(TpmRc.Handle, 1), Rc(() => new Tpm2(tpm).FlushContext(0x8000_0002)));
+        Assert.Equal(TpmResponseCode.Parameter(TpmRc.Handle, 1), ErrorOf(() => new Tpm2(tpm).FlushContext(0x8000_0002)));
     }
 
     [Theory]
@@ -73,7 +52,7 @@ public sealed class ContextCommandsTests
     public void FlushContext_NotObjectOrSession_ReturnsValueParameter1(uint handle)
     {
         using var tpm = NewTpm();
-        Assert.Equal(TpmResponseCode.Parameter(TpmRc.Value, 1), Rc(() => new Tpm2(tpm).FlushContext(handle)));
+        Assert.Equal(TpmResponseCode.Parameter(TpmRc.Value, 1), ErrorOf(() => new Tpm2(tpm).FlushContext(handle)));
     }
 
     [Theory]
@@ -84,7 +63,7 @@ public sealed class ContextCommandsTests
     {
         // TPMI_DH_CONTEXT accepts transient and session handles only up to the slot counts (libtpms).
         using var tpm = NewTpm();
-        Assert.Equal(TpmResponseCode.Parameter(TpmRc.Value, 1), Rc(() => new Tpm2(tpm).FlushContext(handle)));
+        Assert.Equal(TpmResponseCode.Parameter(TpmRc.Value, 1), ErrorOf(() => new Tpm2(tpm).FlushContext(handle)));
     }
 
     [Fact]
@@ -107,7 +86,7 @@ public sealed class ContextCommandsTests
         client.FlushContext(session);
         Assert.True(session.IsClosed);
         Assert.Empty(tpm.State.Sessions);
-        Assert.Equal(TpmResponseCode.Parameter(TpmRc.Handle, 1), Rc(() => client.FlushContext(session.Handle)));
+        Assert.Equal(TpmResponseCode.Parameter(TpmRc.Handle, 1), ErrorOf(() => client.FlushContext(session.Handle)));
     }
 
     [Fact]
@@ -119,7 +98,7 @@ public sealed class ContextCommandsTests
         var saved = client.ContextSave(session.Handle);
         client.FlushContext(session.Handle);
         Assert.Empty(tpm.State.Sessions);
-        Assert.Equal(TpmResponseCode.Parameter(TpmRc.Handle, 1), Rc(() => client.ContextLoad(saved)));
+        Assert.Equal(TpmResponseCode.Parameter(TpmRc.Handle, 1), ErrorOf(() => client.ContextLoad(saved)));
     }
 
     [Fact]
@@ -133,7 +112,7 @@ public sealed class ContextCommandsTests
         body.WriteU8(1);
         body.WriteTpm2b([]);
         body.WriteU32(0x8000_0000);
-        Assert.Equal(TpmRc.AuthContext, Rc(tpm.Execute(Command(TpmSt.Sessions, TpmCc.FlushContext, body.ToArray()))));
+        Assert.Equal(TpmRc.AuthContext, Rc(tpm.Execute(RawCommand(TpmSt.Sessions, TpmCc.FlushContext, body.ToArray()))));
     }
 
     // ---- ContextSave / ContextLoad of objects ----
@@ -241,7 +220,7 @@ public sealed class ContextCommandsTests
         using var tpm = NewTpm(maxObjects: 1);
         var client = new Tpm2(tpm);
         var srk = Srk(client);
-        Assert.Equal(TpmRc.ObjectMemory, Rc(() => client.ContextLoad(client.ContextSave(srk.Handle))));
+        Assert.Equal(TpmRc.ObjectMemory, ErrorOf(() => client.ContextLoad(client.ContextSave(srk.Handle))));
     }
 
     [Theory]
@@ -255,7 +234,7 @@ public sealed class ContextCommandsTests
         var client = new Tpm2(tpm);
         var context = client.ContextSave(Srk(client).Handle);
         var tampered = WithBlob(context, b => b[index < 0 ? b.Length - 1 : index] ^= 1);
-        Assert.Equal(TpmResponseCode.Parameter(index == 0 ? TpmRc.Size : TpmRc.Integrity, 1), Rc(() => client.ContextLoad(tampered)));
+        Assert.Equal(TpmResponseCode.Parameter(index == 0 ? TpmRc.Size : TpmRc.Integrity, 1), ErrorOf(() => client.ContextLoad(tampered)));
     }
 
     [Fact]
@@ -264,9 +243,9 @@ public sealed class ContextCommandsTests
         using var tpm = NewTpm();
         var client = new Tpm2(tpm);
         var context = client.ContextSave(Srk(client).Handle);
-        Assert.Equal(TpmResponseCode.Parameter(TpmRc.Integrity, 1), Rc(() => client.ContextLoad(context with { Sequence = context.Sequence + 1 })));
-        Assert.Equal(TpmResponseCode.Parameter(TpmRc.Integrity, 1), Rc(() => client.ContextLoad(context with { Hierarchy = TpmRh.Endorsement })));
-        Assert.Equal(TpmResponseCode.Parameter(TpmRc.Integrity, 1), Rc(() => client.ContextLoad(context with { SavedHandle = ContextCommands.SavedStClearObject })));
+        Assert.Equal(TpmResponseCode.Parameter(TpmRc.Integrity, 1), ErrorOf(() => client.ContextLoad(context with { Sequence = context.Sequence + 1 })));
+        Assert.Equal(TpmResponseCode.Parameter(TpmRc.Integrity, 1), ErrorOf(() => client.ContextLoad(context with { Hierarchy = TpmRh.Endorsement })));
+        Assert.Equal(TpmResponseCode.Parameter(TpmRc.Integrity, 1), ErrorOf(() => client.ContextLoad(context with { SavedHandle = ContextCommands.SavedStClearObject })));
     }
 
     [Fact]
@@ -276,7 +255,7 @@ public sealed class ContextCommandsTests
         var client = new Tpm2(tpm);
         using var session = client.StartAuthSession(TpmSe.Hmac);
         var context = client.ContextSave(Srk(client, TpmRh.Null).Handle);
-        Assert.Equal(TpmResponseCode.Parameter(TpmRc.Integrity, 1), Rc(() => client.ContextLoad(context with { SavedHandle = session.Handle })));
+        Assert.Equal(TpmResponseCode.Parameter(TpmRc.Integrity, 1), ErrorOf(() => client.ContextLoad(context with { SavedHandle = session.Handle })));
     }
 
     [Theory]
@@ -290,7 +269,7 @@ public sealed class ContextCommandsTests
         using var tpm = NewTpm();
         var client = new Tpm2(tpm);
         var context = new TpmsContext(1, savedHandle, hierarchy, new byte[64]);
-        Assert.Equal(TpmResponseCode.Parameter(TpmRc.Value, 1), Rc(() => client.ContextLoad(context)));
+        Assert.Equal(TpmResponseCode.Parameter(TpmRc.Value, 1), ErrorOf(() => client.ContextLoad(context)));
     }
 
     [Theory]
@@ -308,7 +287,7 @@ public sealed class ContextCommandsTests
         }
 
         var context = new TpmsContext(1, ContextCommands.SavedObject, TpmRh.Owner, blob);
-        Assert.Equal(TpmResponseCode.Parameter(TpmRc.Size, 1), Rc(() => new Tpm2(tpm).ContextLoad(context)));
+        Assert.Equal(TpmResponseCode.Parameter(TpmRc.Size, 1), ErrorOf(() => new Tpm2(tpm).ContextLoad(context)));
     }
 
     [Fact]
@@ -319,7 +298,7 @@ public sealed class ContextCommandsTests
         var context = client.ContextSave(Srk(client).Handle);
         tpm.PowerOff();
         tpm.PowerOn();
-        Assert.Equal(TpmResponseCode.Parameter(TpmRc.Integrity, 1), Rc(() => client.ContextLoad(context)));
+        Assert.Equal(TpmResponseCode.Parameter(TpmRc.Integrity, 1), ErrorOf(() => client.ContextLoad(context)));
     }
 
     [Fact]
@@ -338,7 +317,75 @@ public sealed class ContextCommandsTests
 
         Assert.Equal(ContextCommands.SavedObject, ordinary.SavedHandle);
         _ = client.ContextLoad(ordinary);
-        Assert.Equal(TpmResponseCode.Parameter(TpmRc.Integrity, 1), Rc(() => client.ContextLoad(stClear)));
+        Assert.Equal(TpmResponseCode.Parameter(TpmRc.Integrity, 1), ErrorOf(() => client.ContextLoad(stClear)));
+    }
+
+    [Fact]
+    public void ContextLoad_AfterTpmResume_LoadsStClearObjectsToo()
+    {
+        using var tpm = new SoftwareTpm(new SoftwareTpmOptions { Seed = 21 });
+        var client = new Tpm2(tpm);
+        client.Startup();
+        var stClear = client.ContextSave(Srk(client, extra: TpmaObject.StClear).Handle);
+
+        client.Shutdown(TpmSu.State);
+        tpm.PowerOff();
+        tpm.PowerOn();
+        client.Startup(TpmSu.State); // TPM Resume: RestartCount moves, stClear objects stay loadable
+
+        Assert.Equal(ContextCommands.SavedStClearObject, stClear.SavedHandle);
+        Assert.Equal(1u, tpm.State.RestartCount);
+        Assert.Equal(TpmRh.TransientFirst, client.ContextLoad(stClear));
+    }
+
+    [Fact]
+    public void ContextLoad_SavedSessionAfterTpmRestart_LoadsAndStillAuthorizes()
+    {
+        using var tpm = new SoftwareTpm(new SoftwareTpmOptions { Seed = 21 });
+        var client = new Tpm2(tpm);
+        client.Startup();
+        using var session = client.StartAuthSession(TpmSe.Hmac, bind: TpmRh.Endorsement);
+        var context = client.ContextSave(session.Handle);
+
+        client.Shutdown(TpmSu.State);
+        tpm.PowerOff();
+        tpm.PowerOn();
+        client.Startup(TpmSu.Clear); // TPM Restart: saved sessions survive, loaded ones do not
+
+        Assert.Equal(session.Handle, client.ContextLoad(context));
+        using var trial = client.StartAuthSession(TpmSe.Trial);
+        client.PolicySecret(trial, TpmRh.Endorsement, TpmAuthorization.Session(session));
+    }
+
+    [Fact]
+    public void ContextLoad_AfterShutdownStateAndRestartFromStateFolder_LoadsObjectAndSession()
+    {
+        var dir = Directory.CreateTempSubdirectory("truststack-context-");
+        try
+        {
+            TpmsContext objectContext;
+            TpmsContext sessionContext;
+            uint sessionHandle;
+            using (var tpm = NewTpm(stateDirectory: dir.FullName))
+            {
+                var client = new Tpm2(tpm);
+                objectContext = client.ContextSave(Srk(client, extra: TpmaObject.StClear).Handle);
+                var session = client.StartAuthSession(TpmSe.Policy);
+                sessionHandle = session.Handle;
+                sessionContext = client.ContextSave(session.Handle);
+                client.Shutdown(TpmSu.State);
+            }
+
+            using var again = new SoftwareTpm(new SoftwareTpmOptions { Seed = 21, StateDirectory = dir.FullName });
+            var fresh = new Tpm2(again);
+            fresh.Startup(TpmSu.State);
+            Assert.Equal(TpmRh.TransientFirst, fresh.ContextLoad(objectContext));
+            Assert.Equal(sessionHandle, fresh.ContextLoad(sessionContext));
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
     }
 
     [Fact]
@@ -350,8 +397,8 @@ public sealed class ContextCommandsTests
         var endorsement = client.ContextSave(Srk(client, TpmRh.Endorsement).Handle);
         var platform = client.ContextSave(Srk(client, TpmRh.Platform).Handle);
         client.Clear();
-        Assert.Equal(TpmResponseCode.Parameter(TpmRc.Integrity, 1), Rc(() => client.ContextLoad(owner)));
-        Assert.Equal(TpmResponseCode.Parameter(TpmRc.Integrity, 1), Rc(() => client.ContextLoad(endorsement)));
+        Assert.Equal(TpmResponseCode.Parameter(TpmRc.Integrity, 1), ErrorOf(() => client.ContextLoad(owner)));
+        Assert.Equal(TpmResponseCode.Parameter(TpmRc.Integrity, 1), ErrorOf(() => client.ContextLoad(endorsement)));
         _ = client.ContextLoad(platform);
     }
 
@@ -362,7 +409,7 @@ public sealed class ContextCommandsTests
         var client = new Tpm2(tpm);
         var context = client.ContextSave(Srk(client, TpmRh.Endorsement).Handle);
         tpm.State.Endorsement.Enabled = false;
-        Assert.Equal(TpmResponseCode.Parameter(TpmRc.Hierarchy, 1), Rc(() => client.ContextLoad(context)));
+        Assert.Equal(TpmResponseCode.Parameter(TpmRc.Hierarchy, 1), ErrorOf(() => client.ContextLoad(context)));
     }
 
     // ---- ContextSave / ContextLoad of sessions ----
@@ -381,8 +428,8 @@ public sealed class ContextCommandsTests
         Assert.Equal(32, engine.SessionKey.Length);
         Assert.All(engine.SessionKey, b => Assert.Equal(0, b));
 
-        Assert.Equal(TpmRc.ReferenceS0, Rc(() => client.HierarchyChangeAuth(TpmRh.Owner, [], TpmAuthorization.Session(session))));
-        Assert.Equal(TpmRc.ReferenceH0, Rc(() => client.ContextSave(session.Handle)));
+        Assert.Equal(TpmRc.ReferenceS0, ErrorOf(() => client.HierarchyChangeAuth(TpmRh.Owner, [], TpmAuthorization.Session(session))));
+        Assert.Equal(TpmRc.ReferenceH0, ErrorOf(() => client.ContextSave(session.Handle)));
     }
 
     [Fact]
@@ -392,7 +439,7 @@ public sealed class ContextCommandsTests
         var client = new Tpm2(tpm);
         using var session = client.StartAuthSession(TpmSe.Policy);
         _ = client.ContextSave(session.Handle);
-        Assert.Equal(TpmRc.ReferenceH0, Rc(() => client.PolicyAuthValue(session)));
+        Assert.Equal(TpmRc.ReferenceH0, ErrorOf(() => client.PolicyAuthValue(session)));
     }
 
     [Fact]
@@ -433,7 +480,7 @@ public sealed class ContextCommandsTests
         using var session = client.StartAuthSession(TpmSe.Hmac);
         var context = client.ContextSave(session.Handle);
         client.ContextLoad(context);
-        Assert.Equal(TpmResponseCode.Parameter(TpmRc.Handle, 1), Rc(() => client.ContextLoad(context)));
+        Assert.Equal(TpmResponseCode.Parameter(TpmRc.Handle, 1), ErrorOf(() => client.ContextLoad(context)));
     }
 
     [Fact]
@@ -446,7 +493,7 @@ public sealed class ContextCommandsTests
         client.ContextLoad(old);
         client.PolicyAuthValue(session);
         var latest = client.ContextSave(session.Handle);
-        Assert.Equal(TpmResponseCode.Parameter(TpmRc.Handle, 1), Rc(() => client.ContextLoad(old)));
+        Assert.Equal(TpmResponseCode.Parameter(TpmRc.Handle, 1), ErrorOf(() => client.ContextLoad(old)));
         client.ContextLoad(latest);
         Assert.True(tpm.State.Sessions[session.Handle].IsAuthValueNeeded);
     }
@@ -460,7 +507,7 @@ public sealed class ContextCommandsTests
         var context = client.ContextSave(first.Handle);
         using var second = client.StartAuthSession(TpmSe.Hmac);
         Assert.NotEqual(first.Handle, second.Handle);
-        Assert.Equal(TpmRc.SessionMemory, Rc(() => client.ContextLoad(context)));
+        Assert.Equal(TpmRc.SessionMemory, ErrorOf(() => client.ContextLoad(context)));
         client.FlushContext(second);
         Assert.Equal(first.Handle, client.ContextLoad(context));
     }
@@ -476,7 +523,7 @@ public sealed class ContextCommandsTests
         tpm.PowerOn();
         using var again = client.StartAuthSession(TpmSe.Hmac);
         Assert.Equal(session.Handle, again.Handle);
-        Assert.Equal(TpmResponseCode.Parameter(TpmRc.Integrity, 1), Rc(() => client.ContextLoad(context)));
+        Assert.Equal(TpmResponseCode.Parameter(TpmRc.Integrity, 1), ErrorOf(() => client.ContextLoad(context)));
     }
 
     // ---- EvictControl ----
@@ -507,7 +554,7 @@ public sealed class ContextCommandsTests
         client.EvictControl(TpmRh.Owner, Srk(client).Handle, OwnerPersistent);
         client.EvictControl(TpmRh.Owner, OwnerPersistent, OwnerPersistent);
         Assert.Empty(tpm.State.PersistentObjects);
-        Assert.Equal(TpmResponseCode.Handle(TpmRc.Handle, 1), Rc(() => client.ReadPublic(OwnerPersistent)));
+        Assert.Equal(TpmResponseCode.Handle(TpmRc.Handle, 1), ErrorOf(() => client.ReadPublic(OwnerPersistent)));
     }
 
     [Fact]
@@ -517,7 +564,7 @@ public sealed class ContextCommandsTests
         var client = new Tpm2(tpm);
         var srk = Srk(client);
         client.EvictControl(TpmRh.Owner, srk.Handle, OwnerPersistent);
-        Assert.Equal(TpmRc.NvDefined, Rc(() => client.EvictControl(TpmRh.Owner, srk.Handle, OwnerPersistent)));
+        Assert.Equal(TpmRc.NvDefined, ErrorOf(() => client.EvictControl(TpmRh.Owner, srk.Handle, OwnerPersistent)));
     }
 
     [Fact]
@@ -525,7 +572,7 @@ public sealed class ContextCommandsTests
     {
         using var tpm = NewTpm();
         var client = new Tpm2(tpm);
-        Assert.Equal(TpmResponseCode.Parameter(TpmRc.Range, 1), Rc(() => client.EvictControl(TpmRh.Owner, Srk(client).Handle, PlatformPersistent)));
+        Assert.Equal(TpmResponseCode.Parameter(TpmRc.Range, 1), ErrorOf(() => client.EvictControl(TpmRh.Owner, Srk(client).Handle, PlatformPersistent)));
     }
 
     [Fact]
@@ -534,7 +581,7 @@ public sealed class ContextCommandsTests
         using var tpm = NewTpm();
         var client = new Tpm2(tpm);
         var platformKey = Srk(client, TpmRh.Platform);
-        Assert.Equal(TpmResponseCode.Parameter(TpmRc.Range, 1), Rc(() => client.EvictControl(TpmRh.Platform, platformKey.Handle, OwnerPersistent)));
+        Assert.Equal(TpmResponseCode.Parameter(TpmRc.Range, 1), ErrorOf(() => client.EvictControl(TpmRh.Platform, platformKey.Handle, OwnerPersistent)));
         client.EvictControl(TpmRh.Platform, platformKey.Handle, PlatformPersistent);
         Assert.Equal(TpmRh.Platform, tpm.State.PersistentObjects[PlatformPersistent].Hierarchy);
     }
@@ -546,12 +593,12 @@ public sealed class ContextCommandsTests
         var client = new Tpm2(tpm);
         var ownerKey = Srk(client);
         var platformKey = Srk(client, TpmRh.Platform);
-        Assert.Equal(TpmResponseCode.Handle(TpmRc.Hierarchy, 2), Rc(() => client.EvictControl(TpmRh.Platform, ownerKey.Handle, PlatformPersistent)));
-        Assert.Equal(TpmResponseCode.Handle(TpmRc.Hierarchy, 2), Rc(() => client.EvictControl(TpmRh.Owner, platformKey.Handle, OwnerPersistent)));
+        Assert.Equal(TpmResponseCode.Handle(TpmRc.Hierarchy, 2), ErrorOf(() => client.EvictControl(TpmRh.Platform, ownerKey.Handle, PlatformPersistent)));
+        Assert.Equal(TpmResponseCode.Handle(TpmRc.Hierarchy, 2), ErrorOf(() => client.EvictControl(TpmRh.Owner, platformKey.Handle, OwnerPersistent)));
 
         // platformAuth may evict any persistent object, ownerAuth none of the platform's.
         client.EvictControl(TpmRh.Platform, platformKey.Handle, PlatformPersistent);
-        Assert.Equal(TpmResponseCode.Handle(TpmRc.Hierarchy, 2), Rc(() => client.EvictControl(TpmRh.Owner, PlatformPersistent, PlatformPersistent)));
+        Assert.Equal(TpmResponseCode.Handle(TpmRc.Hierarchy, 2), ErrorOf(() => client.EvictControl(TpmRh.Owner, PlatformPersistent, PlatformPersistent)));
         client.EvictControl(TpmRh.Owner, ownerKey.Handle, OwnerPersistent);
         client.EvictControl(TpmRh.Platform, OwnerPersistent, OwnerPersistent);
         Assert.False(tpm.State.PersistentObjects.ContainsKey(OwnerPersistent));
@@ -567,7 +614,7 @@ public sealed class ContextCommandsTests
         var external = client.LoadExternal(client.ReadPublic(stClear.Handle).Public, hierarchy: TpmRh.Owner);
         foreach (var handle in new[] { nullKey.Handle, stClear.Handle, external.Handle })
         {
-            Assert.Equal(TpmResponseCode.Handle(TpmRc.Attributes, 2), Rc(() => client.EvictControl(TpmRh.Owner, handle, OwnerPersistent)));
+            Assert.Equal(TpmResponseCode.Handle(TpmRc.Attributes, 2), ErrorOf(() => client.EvictControl(TpmRh.Owner, handle, OwnerPersistent)));
         }
     }
 
@@ -577,7 +624,7 @@ public sealed class ContextCommandsTests
         using var tpm = NewTpm();
         var client = new Tpm2(tpm);
         client.EvictControl(TpmRh.Owner, Srk(client).Handle, OwnerPersistent);
-        Assert.Equal(TpmResponseCode.Handle(TpmRc.Handle, 2), Rc(() => client.EvictControl(TpmRh.Owner, OwnerPersistent, OwnerPersistent + 1)));
+        Assert.Equal(TpmResponseCode.Handle(TpmRc.Handle, 2), ErrorOf(() => client.EvictControl(TpmRh.Owner, OwnerPersistent, OwnerPersistent + 1)));
     }
 
     [Theory]
@@ -588,7 +635,7 @@ public sealed class ContextCommandsTests
     {
         using var tpm = NewTpm();
         var client = new Tpm2(tpm);
-        Assert.Equal(TpmResponseCode.Parameter(TpmRc.Value, 1), Rc(() => client.EvictControl(TpmRh.Owner, Srk(client).Handle, persistentHandle)));
+        Assert.Equal(TpmResponseCode.Parameter(TpmRc.Value, 1), ErrorOf(() => client.EvictControl(TpmRh.Owner, Srk(client).Handle, persistentHandle)));
     }
 
     [Fact]
@@ -596,7 +643,7 @@ public sealed class ContextCommandsTests
     {
         using var tpm = NewTpm();
         var client = new Tpm2(tpm);
-        Assert.Equal(TpmResponseCode.Handle(TpmRc.Value, 1), Rc(() => client.EvictControl(TpmRh.Endorsement, Srk(client).Handle, OwnerPersistent)));
+        Assert.Equal(TpmResponseCode.Handle(TpmRc.Value, 1), ErrorOf(() => client.EvictControl(TpmRh.Endorsement, Srk(client).Handle, OwnerPersistent)));
     }
 
     [Fact]
@@ -606,7 +653,7 @@ public sealed class ContextCommandsTests
         var client = new Tpm2(tpm);
         var srk = Srk(client);
         client.HierarchyChangeAuth(TpmRh.Owner, "owner"u8);
-        Assert.Equal(TpmResponseCode.Session(TpmRc.BadAuth, 1), Rc(() => client.EvictControl(TpmRh.Owner, srk.Handle, OwnerPersistent)));
+        Assert.Equal(TpmResponseCode.Session(TpmRc.BadAuth, 1), ErrorOf(() => client.EvictControl(TpmRh.Owner, srk.Handle, OwnerPersistent)));
         client.EvictControl(TpmRh.Owner, srk.Handle, OwnerPersistent, TpmAuthorization.Password("owner"u8));
     }
 
@@ -621,7 +668,7 @@ public sealed class ContextCommandsTests
             client.EvictControl(TpmRh.Owner, srk.Handle, OwnerPersistent + i);
         }
 
-        Assert.Equal(TpmRc.NvSpace, Rc(() => client.EvictControl(TpmRh.Owner, srk.Handle, 0x8100_0000)));
+        Assert.Equal(TpmRc.NvSpace, ErrorOf(() => client.EvictControl(TpmRh.Owner, srk.Handle, 0x8100_0000)));
     }
 
     [Fact]

@@ -1,4 +1,5 @@
-using System.Diagnostics;
+using TrustStack.Tests.Shared;
+using static TrustStack.Tpm.Hardware.Tests.Engine.EngineTestKit;
 
 namespace TrustStack.Tpm.Hardware.Tests.Engine;
 
@@ -50,8 +51,6 @@ public sealed class PersistedRsaEkFixture
 public sealed class CredentialCommandsTests(PersistedRsaEkFixture rsaEk) : IClassFixture<PersistedRsaEkFixture>
 {
     private static readonly byte[] Credential = "0123456789abcdef0123456789abcdef"u8.ToArray();
-
-    private static TpmRc Rc(Action action) => Assert.Throws<TpmException>(action).ResponseCode;
 
     /// <summary>The EK's USER role: a policy session satisfying PolicySecret(TPM_RH_ENDORSEMENT) (EK Credential Profile).</summary>
     private static TpmAuthorization EkPolicy(Tpm2 client)
@@ -157,7 +156,7 @@ public sealed class CredentialCommandsTests(PersistedRsaEkFixture rsaEk) : IClas
         var other = ak.Name.ToArray();
         other[^1] ^= 1;
         var made = Tpm2.MakeCredentialOffline(ekPublic, Credential, other);
-        Assert.Equal(TpmResponseCode.Parameter(TpmRc.Integrity, 1), Rc(() => client.ActivateCredential(ak.Handle, ek, made.CredentialBlob, made.Secret, TpmAuthorization.EmptyPassword, EkPolicy(client))));
+        Assert.Equal(TpmResponseCode.Parameter(TpmRc.Integrity, 1), ErrorOf(() => client.ActivateCredential(ak.Handle, ek, made.CredentialBlob, made.Secret, TpmAuthorization.EmptyPassword, EkPolicy(client))));
     });
 
     [Fact]
@@ -167,7 +166,7 @@ public sealed class CredentialCommandsTests(PersistedRsaEkFixture rsaEk) : IClas
         using var rsa = System.Security.Cryptography.RSA.Create(2048);
         var otherEk = ekPublic with { Unique = new RsaPublicId(rsa.ExportParameters(false).Modulus!) };
         var made = Tpm2.MakeCredentialOffline(otherEk, Credential, ak.Name);
-        Assert.Equal(TpmResponseCode.Parameter(TpmRc.Value, 2), Rc(() => client.ActivateCredential(ak.Handle, ek, made.CredentialBlob, made.Secret, TpmAuthorization.EmptyPassword, EkPolicy(client))));
+        Assert.Equal(TpmResponseCode.Parameter(TpmRc.Value, 2), ErrorOf(() => client.ActivateCredential(ak.Handle, ek, made.CredentialBlob, made.Secret, TpmAuthorization.EmptyPassword, EkPolicy(client))));
     });
 
     [Fact]
@@ -176,7 +175,7 @@ public sealed class CredentialCommandsTests(PersistedRsaEkFixture rsaEk) : IClas
         var ak = Ak(client);
         var otherEk = client.CreatePrimary(TpmRh.Endorsement, TpmTemplates.EkEccP256() with { Unique = new EccPoint([1], [2]) });
         var made = client.MakeCredential(otherEk.Handle, Credential, ak.Name);
-        Assert.Equal(TpmResponseCode.Parameter(TpmRc.Integrity, 1), Rc(() => client.ActivateCredential(ak.Handle, ek, made.CredentialBlob, made.Secret, TpmAuthorization.EmptyPassword, EkPolicy(client))));
+        Assert.Equal(TpmResponseCode.Parameter(TpmRc.Integrity, 1), ErrorOf(() => client.ActivateCredential(ak.Handle, ek, made.CredentialBlob, made.Secret, TpmAuthorization.EmptyPassword, EkPolicy(client))));
     });
 
     [Fact]
@@ -185,7 +184,7 @@ public sealed class CredentialCommandsTests(PersistedRsaEkFixture rsaEk) : IClas
         var ak = Ak(client);
         var made = client.MakeCredential(ek, Credential, ak.Name);
         made.Secret[17] ^= 0x40;
-        Assert.Equal(TpmResponseCode.Parameter(TpmRc.Value, 2), Rc(() => client.ActivateCredential(ak.Handle, ek, made.CredentialBlob, made.Secret, TpmAuthorization.EmptyPassword, EkPolicy(client))));
+        Assert.Equal(TpmResponseCode.Parameter(TpmRc.Value, 2), ErrorOf(() => client.ActivateCredential(ak.Handle, ek, made.CredentialBlob, made.Secret, TpmAuthorization.EmptyPassword, EkPolicy(client))));
     });
 
     [Fact]
@@ -194,7 +193,7 @@ public sealed class CredentialCommandsTests(PersistedRsaEkFixture rsaEk) : IClas
         var ak = Ak(client);
         var made = client.MakeCredential(ek, Credential, ak.Name);
         made.Secret[^1] ^= 1; // y of the ephemeral point
-        Assert.Equal(TpmResponseCode.Parameter(TpmRc.EccPoint, 2), Rc(() => client.ActivateCredential(ak.Handle, ek, made.CredentialBlob, made.Secret, TpmAuthorization.EmptyPassword, EkPolicy(client))));
+        Assert.Equal(TpmResponseCode.Parameter(TpmRc.EccPoint, 2), ErrorOf(() => client.ActivateCredential(ak.Handle, ek, made.CredentialBlob, made.Secret, TpmAuthorization.EmptyPassword, EkPolicy(client))));
     });
 
     [Fact]
@@ -202,7 +201,7 @@ public sealed class CredentialCommandsTests(PersistedRsaEkFixture rsaEk) : IClas
     {
         var ak = Ak(client);
         var made = client.MakeCredential(ek, Credential, ak.Name);
-        var rc = Rc(() => client.ActivateCredential(ak.Handle, ek, made.CredentialBlob, made.Secret[..^3], TpmAuthorization.EmptyPassword, EkPolicy(client)));
+        var rc = ErrorOf(() => client.ActivateCredential(ak.Handle, ek, made.CredentialBlob, made.Secret[..^3], TpmAuthorization.EmptyPassword, EkPolicy(client)));
         Assert.Equal(0x240u, (uint)rc & 0xF40u);
     });
 
@@ -221,7 +220,7 @@ public sealed class CredentialCommandsTests(PersistedRsaEkFixture rsaEk) : IClas
             blob[index < 0 ? blob.Length - 1 : index] ^= 1;
         }
 
-        Assert.Equal(TpmResponseCode.Parameter(expected, 1), Rc(() => client.ActivateCredential(ak.Handle, ek, blob, made.Secret, TpmAuthorization.EmptyPassword, EkPolicy(client))));
+        Assert.Equal(TpmResponseCode.Parameter(expected, 1), ErrorOf(() => client.ActivateCredential(ak.Handle, ek, blob, made.Secret, TpmAuthorization.EmptyPassword, EkPolicy(client))));
     });
 
     [Fact]
@@ -229,7 +228,7 @@ public sealed class CredentialCommandsTests(PersistedRsaEkFixture rsaEk) : IClas
     {
         var ak = Ak(client);
         var made = Tpm2.MakeCredentialOffline(ekPublic, Credential, ak.Name);
-        Assert.Equal(TpmRc.AuthUnavailable, Rc(() => client.ActivateCredential(ak.Handle, ek, made.CredentialBlob, made.Secret, TpmAuthorization.EmptyPassword, TpmAuthorization.EmptyPassword)));
+        Assert.Equal(TpmRc.AuthUnavailable, ErrorOf(() => client.ActivateCredential(ak.Handle, ek, made.CredentialBlob, made.Secret, TpmAuthorization.EmptyPassword, TpmAuthorization.EmptyPassword)));
     });
 
     [Fact]
@@ -240,7 +239,7 @@ public sealed class CredentialCommandsTests(PersistedRsaEkFixture rsaEk) : IClas
         using var session = client.StartAuthSession(TpmSe.Policy);
         Assert.Equal(
             TpmResponseCode.Session(TpmRc.PolicyFail, 2),
-            Rc(() => client.ActivateCredential(ak.Handle, ek, made.CredentialBlob, made.Secret, TpmAuthorization.EmptyPassword, TpmAuthorization.Session(session))));
+            ErrorOf(() => client.ActivateCredential(ak.Handle, ek, made.CredentialBlob, made.Secret, TpmAuthorization.EmptyPassword, TpmAuthorization.Session(session))));
     });
 
     [Fact]
@@ -250,7 +249,7 @@ public sealed class CredentialCommandsTests(PersistedRsaEkFixture rsaEk) : IClas
         var made = Tpm2.MakeCredentialOffline(ekPublic, Credential, ak.Name);
         Assert.Equal(
             TpmResponseCode.Session(TpmRc.AuthFail, 1),
-            Rc(() => client.ActivateCredential(ak.Handle, ek, made.CredentialBlob, made.Secret, TpmAuthorization.Password("x"u8), EkPolicy(client))));
+            ErrorOf(() => client.ActivateCredential(ak.Handle, ek, made.CredentialBlob, made.Secret, TpmAuthorization.Password("x"u8), EkPolicy(client))));
     });
 
     [Fact]
@@ -260,7 +259,7 @@ public sealed class CredentialCommandsTests(PersistedRsaEkFixture rsaEk) : IClas
         var made = Tpm2.MakeCredentialOffline(ekPublic, Credential, ak.Name);
         Assert.Equal(
             TpmResponseCode.Handle(TpmRc.Type, 2),
-            Rc(() => client.ActivateCredential(ak.Handle, ak.Handle, made.CredentialBlob, made.Secret, TpmAuthorization.EmptyPassword, TpmAuthorization.EmptyPassword)));
+            ErrorOf(() => client.ActivateCredential(ak.Handle, ak.Handle, made.CredentialBlob, made.Secret, TpmAuthorization.EmptyPassword, TpmAuthorization.EmptyPassword)));
     });
 
     [Fact]
@@ -271,7 +270,7 @@ public sealed class CredentialCommandsTests(PersistedRsaEkFixture rsaEk) : IClas
         var made = client.MakeCredential(external.Handle, Credential, ak.Name);
         Assert.Equal(
             TpmRc.AuthUnavailable,
-            Rc(() => client.ActivateCredential(ak.Handle, external.Handle, made.CredentialBlob, made.Secret, TpmAuthorization.EmptyPassword, EkPolicy(client))));
+            ErrorOf(() => client.ActivateCredential(ak.Handle, external.Handle, made.CredentialBlob, made.Secret, TpmAuthorization.EmptyPassword, EkPolicy(client))));
     });
 
     // ---- MakeCredential errors ----
@@ -280,7 +279,7 @@ public sealed class CredentialCommandsTests(PersistedRsaEkFixture rsaEk) : IClas
     public void MakeCredential_SigningKey_ReturnsTypeHandle1() => WithEk("ecc", (_, client, _, _) =>
     {
         var ak = Ak(client);
-        Assert.Equal(TpmResponseCode.Handle(TpmRc.Type, 1), Rc(() => client.MakeCredential(ak.Handle, Credential, ak.Name)));
+        Assert.Equal(TpmResponseCode.Handle(TpmRc.Type, 1), ErrorOf(() => client.MakeCredential(ak.Handle, Credential, ak.Name)));
     });
 
     [Fact]
@@ -292,27 +291,27 @@ public sealed class CredentialCommandsTests(PersistedRsaEkFixture rsaEk) : IClas
             ObjectAttributes = template.ObjectAttributes & ~TpmaObject.Restricted,
             Parameters = new EccParms(TpmtSymDef.Null, TpmtScheme.Null, TpmEccCurve.NistP256, TpmtScheme.Null),
         });
-        Assert.Equal(TpmResponseCode.Handle(TpmRc.Type, 1), Rc(() => client.MakeCredential(key.Handle, Credential, key.Name)));
+        Assert.Equal(TpmResponseCode.Handle(TpmRc.Type, 1), ErrorOf(() => client.MakeCredential(key.Handle, Credential, key.Name)));
     });
 
     [Fact]
     public void MakeCredential_CredentialLongerThanNameDigest_ReturnsSizeParameter1() => WithEk("ecc", (_, client, ek, _) =>
     {
-        Assert.Equal(TpmResponseCode.Parameter(TpmRc.Size, 1), Rc(() => client.MakeCredential(ek, new byte[33], new byte[34])));
-        Assert.Equal(TpmResponseCode.Parameter(TpmRc.Size, 1), Rc(() => client.MakeCredential(ek, new byte[65], new byte[34])));
+        Assert.Equal(TpmResponseCode.Parameter(TpmRc.Size, 1), ErrorOf(() => client.MakeCredential(ek, new byte[33], new byte[34])));
+        Assert.Equal(TpmResponseCode.Parameter(TpmRc.Size, 1), ErrorOf(() => client.MakeCredential(ek, new byte[65], new byte[34])));
     });
 
     [Fact]
     public void MakeCredential_NameTooLong_ReturnsSizeParameter2() => WithEk("ecc", (_, client, ek, _) =>
     {
-        Assert.Equal(TpmResponseCode.Parameter(TpmRc.Size, 2), Rc(() => client.MakeCredential(ek, Credential, new byte[67])));
+        Assert.Equal(TpmResponseCode.Parameter(TpmRc.Size, 2), ErrorOf(() => client.MakeCredential(ek, Credential, new byte[67])));
     });
 
     [Fact]
     public void MakeCredential_UnknownHandle_ReturnsReferenceH0()
     {
         using var tpm = new SoftwareTpm(new SoftwareTpmOptions { Seed = 42, AutoStartup = true });
-        Assert.Equal(TpmRc.ReferenceH0, Rc(() => new Tpm2(tpm).MakeCredential(0x8000_0000, Credential, new byte[34])));
+        Assert.Equal(TpmRc.ReferenceH0, ErrorOf(() => new Tpm2(tpm).MakeCredential(0x8000_0000, Credential, new byte[34])));
     }
 
     [Fact]
@@ -335,7 +334,7 @@ public sealed class CredentialCommandsTests(PersistedRsaEkFixture rsaEk) : IClas
             ekPublic.MarshalSized(pub);
             File.WriteAllBytes(Path.Combine(dir.FullName, "ek.pub"), pub.ToArray());
             File.WriteAllBytes(Path.Combine(dir.FullName, "secret"), Credential);
-            RunTool(dir.FullName, "tpm2_makecredential", "--tcti", "none", "-u", "ek.pub", "-s", "secret", "-n", Convert.ToHexString(ak.Name), "-o", "cred.out");
+            PeerTools.RunChecked("tpm2_makecredential", ["--tcti", "none", "-u", "ek.pub", "-s", "secret", "-n", Convert.ToHexString(ak.Name), "-o", "cred.out"], workingDirectory: dir.FullName);
 
             var file = File.ReadAllBytes(Path.Combine(dir.FullName, "cred.out"));
             var credential = CredentialBlobFile.Read(file);
@@ -367,37 +366,4 @@ public sealed class CredentialCommandsTests(PersistedRsaEkFixture rsaEk) : IClas
     [InlineData("BADCC0DE00000001" + "0000" + "0000" + "FF")]
     public void CredentialBlobFile_Read_MalformedFile_ThrowsFormatException(string hex) =>
         Assert.Throws<FormatException>(() => CredentialBlobFile.Read(Convert.FromHexString(hex)));
-
-    private static void RunTool(string workingDirectory, string tool, params string[] arguments)
-    {
-        var start = new ProcessStartInfo(tool) { WorkingDirectory = workingDirectory, RedirectStandardError = true, RedirectStandardOutput = true };
-        foreach (var a in arguments)
-        {
-            start.ArgumentList.Add(a);
-        }
-
-        Process process;
-        try
-        {
-            process = Process.Start(start) ?? throw new InvalidOperationException($"{tool} did not start");
-        }
-        catch (System.ComponentModel.Win32Exception e)
-        {
-            Assert.Fail($"{tool} is required for this interop test (install tpm2-tools): {e.Message}");
-            return;
-        }
-
-        using (process)
-        {
-            var stderr = process.StandardError.ReadToEndAsync();
-            var stdout = process.StandardOutput.ReadToEndAsync();
-            if (!process.WaitForExit(60_000))
-            {
-                process.Kill(entireProcessTree: true);
-                Assert.Fail($"{tool} did not finish within a minute");
-            }
-
-            Assert.True(process.ExitCode == 0, $"{tool} exited with {process.ExitCode}: {stderr.Result} {stdout.Result}");
-        }
-    }
 }

@@ -1,33 +1,11 @@
-using System.Buffers.Binary;
+using static TrustStack.Tpm.Hardware.Tests.Engine.EngineTestKit;
 
 namespace TrustStack.Tpm.Hardware.Tests.Engine;
 
 public sealed class HierarchyCommandsTests
 {
     private static SoftwareTpm NewTpm(string? stateDirectory = null, TimeProvider? time = null) =>
-        new(new SoftwareTpmOptions { Seed = 31, AutoStartup = true, StateDirectory = stateDirectory }, timeProvider: time);
-
-    private static TpmRc Rc(Action action) => Assert.Throws<TpmException>(action).ResponseCode;
-
-    private static TpmRc Rc(byte[] response) => (TpmRc)BinaryPrimitives.ReadUInt32BigEndian(response.AsSpan(6));
-
-    /// <summary>A command with one password authorization (empty) for a single handle.</summary>
-    private static byte[] PasswordCommand(TpmCc code, uint handle, byte[] parameters)
-    {
-        var w = new TpmWriter();
-        w.WriteU16((ushort)TpmSt.Sessions);
-        var size = w.BeginSize32();
-        w.WriteU32((uint)code);
-        w.WriteU32(handle);
-        w.WriteU32(9);
-        w.WriteU32(TpmRh.Password);
-        w.WriteTpm2b([]);
-        w.WriteU8(1);
-        w.WriteTpm2b([]);
-        w.WriteBytes(parameters);
-        w.EndSize32(size, includeField: true);
-        return w.ToArray();
-    }
+        EngineTestKit.NewTpm(31, stateDirectory: stateDirectory, timeProvider: time);
 
     private static NvIndex AddNvIndex(SoftwareTpm tpm, uint handle, TpmaNv attributes)
     {
@@ -51,7 +29,7 @@ public sealed class HierarchyCommandsTests
         Assert.Equal("new-auth"u8.ToArray(), tpm.State.PermanentEntityFor(hierarchy)!.AuthValue);
 
         var daProtected = hierarchy == TpmRh.Lockout;
-        Assert.Equal(TpmResponseCode.Session(daProtected ? TpmRc.AuthFail : TpmRc.BadAuth, 1), Rc(() => client.HierarchyChangeAuth(hierarchy, [])));
+        Assert.Equal(TpmResponseCode.Session(daProtected ? TpmRc.AuthFail : TpmRc.BadAuth, 1), ErrorOf(() => client.HierarchyChangeAuth(hierarchy, [])));
         client.HierarchyChangeAuth(hierarchy, [], TpmAuthorization.Password("new-auth"u8));
         Assert.Empty(tpm.State.PermanentEntityFor(hierarchy)!.AuthValue);
     }
@@ -62,7 +40,7 @@ public sealed class HierarchyCommandsTests
         using var tpm = NewTpm();
         var client = new Tpm2(tpm);
         client.HierarchyChangeAuth(TpmRh.Owner, "owner"u8);
-        Assert.Equal(TpmResponseCode.Session(TpmRc.BadAuth, 1), Rc(() => client.CreatePrimary(TpmRh.Owner, TpmTemplates.SrkEccP256())));
+        Assert.Equal(TpmResponseCode.Session(TpmRc.BadAuth, 1), ErrorOf(() => client.CreatePrimary(TpmRh.Owner, TpmTemplates.SrkEccP256())));
         _ = client.CreatePrimary(TpmRh.Owner, TpmTemplates.SrkEccP256(), hierarchyAuth: TpmAuthorization.Password("owner"u8));
     }
 
@@ -89,7 +67,7 @@ public sealed class HierarchyCommandsTests
     public void HierarchyChangeAuth_SixtyFiveOctets_ReturnsSizeParameter1()
     {
         using var tpm = NewTpm();
-        Assert.Equal(TpmResponseCode.Parameter(TpmRc.Size, 1), Rc(() => new Tpm2(tpm).HierarchyChangeAuth(TpmRh.Owner, new byte[65])));
+        Assert.Equal(TpmResponseCode.Parameter(TpmRc.Size, 1), ErrorOf(() => new Tpm2(tpm).HierarchyChangeAuth(TpmRh.Owner, new byte[65])));
         Assert.Empty(tpm.State.Owner.AuthValue);
     }
 
@@ -100,7 +78,7 @@ public sealed class HierarchyCommandsTests
     public void HierarchyChangeAuth_NotAHierarchy_ReturnsValueHandle1(uint handle)
     {
         using var tpm = NewTpm();
-        Assert.Equal(TpmResponseCode.Handle(TpmRc.Value, 1), Rc(tpm.Execute(PasswordCommand(TpmCc.HierarchyChangeAuth, handle, [0, 0]))));
+        Assert.Equal(TpmResponseCode.Handle(TpmRc.Value, 1), Rc(tpm.Execute(Command(TpmCc.HierarchyChangeAuth, [handle], 1, w => w.WriteU16(0)))));
     }
 
     [Fact]
@@ -139,6 +117,41 @@ public sealed class HierarchyCommandsTests
         using var session = client.StartAuthSession(TpmSe.Hmac, bind: TpmRh.Endorsement, bindAuth: "old"u8);
         client.HierarchyChangeAuth(TpmRh.Endorsement, "new"u8, TpmAuthorization.Session(session, "old"u8));
         Assert.Equal("new"u8.ToArray(), tpm.State.Endorsement.AuthValue);
+    }
+
+    [Fact]
+    public void HierarchyChangeAuth_SessionBoundToTheHierarchy_CountsAsUnboundAfterTheChange()
+    {
+        using var tpm = NewTpm();
+        var client = new Tpm2(tpm);
+        client.HierarchyChangeAuth(TpmRh.Endorsement, "old"u8);
+        using var bound = client.StartAuthSession(TpmSe.Hmac, bind: TpmRh.Endorsement, bindAuth: "old"u8);
+        client.HierarchyChangeAuth(TpmRh.Endorsement, "new"u8, TpmAuthorization.Session(bound));
+
+        // Part 1 §19.6.11: the bind entity is the one with the bind Name AND the bind-time authValue;
+        // from now on the HMAC key must include "new".
+        Assert.False(tpm.State.Sessions[bound.Handle].IsBoundTo(tpm.State.Endorsement));
+        client.HierarchyChangeAuth(TpmRh.Endorsement, "newer"u8, TpmAuthorization.Session(bound, "new"u8));
+        Assert.Equal("newer"u8.ToArray(), tpm.State.Endorsement.AuthValue);
+    }
+
+    [Fact]
+    public void HierarchyChangeAuth_BindEntityChangedByAnotherClient_HmacWithoutTheNewValueIsRefused()
+    {
+        // The engine's check alone: this client did not see the change and still leaves the
+        // authValue out of the key, as for a bound session; the TPM must refuse that.
+        using var tpm = NewTpm();
+        tpm.State.Endorsement.AuthValue = "old"u8.ToArray();
+        var client = new Tpm2(tpm);
+        using var bound = client.StartAuthSession(TpmSe.Hmac, bind: TpmRh.Endorsement, bindAuth: "old"u8);
+        new Tpm2(tpm).HierarchyChangeAuth(TpmRh.Endorsement, "new"u8, TpmAuthorization.Password("old"u8));
+
+        Assert.Equal(TpmResponseCode.Session(TpmRc.BadAuth, 1), ErrorOf(() => client.HierarchyChangeAuth(TpmRh.Endorsement, "x"u8, TpmAuthorization.Session(bound))));
+
+        // The bind-time value again: bound again.
+        tpm.State.Endorsement.AuthValue = "old"u8.ToArray();
+        client.HierarchyChangeAuth(TpmRh.Endorsement, "x"u8, TpmAuthorization.Session(bound));
+        Assert.Equal("x"u8.ToArray(), tpm.State.Endorsement.AuthValue);
     }
 
     [Fact]
@@ -255,8 +268,8 @@ public sealed class HierarchyCommandsTests
 
         Assert.Equal([platform.Handle, nullKey.Handle], tpm.State.TransientObjects.Keys);
         Assert.Equal([0x8180_0001u], tpm.State.PersistentObjects.Keys);
-        Assert.Equal(TpmRc.ReferenceH0, Rc(() => client.ReadPublic(owner.Handle)));
-        Assert.Equal(TpmResponseCode.Handle(TpmRc.Handle, 1), Rc(() => client.ReadPublic(0x8100_0001)));
+        Assert.Equal(TpmRc.ReferenceH0, ErrorOf(() => client.ReadPublic(owner.Handle)));
+        Assert.Equal(TpmResponseCode.Handle(TpmRc.Handle, 1), ErrorOf(() => client.ReadPublic(0x8100_0001)));
         Assert.Equal(platform.Name, client.ReadPublic(0x8180_0001).Name);
     }
 
@@ -302,7 +315,7 @@ public sealed class HierarchyCommandsTests
     public void Clear_NotLockoutOrPlatform_ReturnsValueHandle1(uint handle)
     {
         using var tpm = NewTpm();
-        Assert.Equal(TpmResponseCode.Handle(TpmRc.Value, 1), Rc(tpm.Execute(PasswordCommand(TpmCc.Clear, handle, []))));
+        Assert.Equal(TpmResponseCode.Handle(TpmRc.Value, 1), Rc(tpm.Execute(Command(TpmCc.Clear, [handle], 1, null))));
     }
 
     [Fact]
@@ -312,7 +325,7 @@ public sealed class HierarchyCommandsTests
         var client = new Tpm2(tpm);
         client.HierarchyChangeAuth(TpmRh.Lockout, "l"u8);
         client.HierarchyChangeAuth(TpmRh.Owner, "o"u8);
-        Assert.Equal(TpmResponseCode.Session(TpmRc.AuthFail, 1), Rc(() => client.Clear(TpmRh.Lockout, TpmAuthorization.Password("x"u8))));
+        Assert.Equal(TpmResponseCode.Session(TpmRc.AuthFail, 1), ErrorOf(() => client.Clear(TpmRh.Lockout, TpmAuthorization.Password("x"u8))));
         Assert.Equal("o"u8.ToArray(), tpm.State.Owner.AuthValue);
     }
 

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using static TrustStack.Tpm.Hardware.Tests.Engine.EngineTestKit;
 
 namespace TrustStack.Tpm.Hardware.Tests.Engine;
 
@@ -17,8 +18,6 @@ public sealed class NvCommandsTests : IDisposable
 
     private static TpmsNvPublic Public(TpmaNv attributes, ushort size = 32, uint index = Index, TpmAlgId nameAlg = TpmAlgId.Sha256, byte[]? policy = null) =>
         new(index, nameAlg, attributes, policy ?? [], size);
-
-    private static TpmRc Fails(Action action) => Assert.Throws<TpmException>(action).ResponseCode;
 
     private void Define(TpmaNv attributes, ushort size = 32, uint index = Index, byte[]? auth = null, uint hierarchy = TpmRh.Owner) =>
         _client.NvDefineSpace(hierarchy, Public(attributes, size, index), auth ?? []);
@@ -69,7 +68,7 @@ public sealed class NvCommandsTests : IDisposable
         Define(AuthRw, auth: "secret"u8.ToArray());
         var e = Assert.Throws<TpmException>(() => _client.NvWrite(Index, Index, "data"u8, auth: TpmAuthorization.Password("wrong"u8)));
         Assert.Equal(TpmRc.BadAuth, e.BaseCode);
-        Assert.Equal(TpmRc.NvUninitialized, Fails(() => _client.NvRead(Index, Index, 4, auth: TpmAuthorization.Password("secret"u8))));
+        Assert.Equal(TpmRc.NvUninitialized, ErrorOf(() => _client.NvRead(Index, Index, 4, auth: TpmAuthorization.Password("secret"u8))));
     }
 
     [Fact]
@@ -85,7 +84,7 @@ public sealed class NvCommandsTests : IDisposable
     public void NvDefineSpace_Twice_ReturnsNvDefined()
     {
         Define(OwnerRw);
-        Assert.Equal(TpmRc.NvDefined, Fails(() => Define(OwnerRw)));
+        Assert.Equal(TpmRc.NvDefined, ErrorOf(() => Define(OwnerRw)));
     }
 
     public static TheoryData<TpmaNv, ushort, TpmRc> BadDefinitions => new()
@@ -112,14 +111,14 @@ public sealed class NvCommandsTests : IDisposable
     [MemberData(nameof(BadDefinitions))]
     public void NvDefineSpace_InconsistentPublicArea_IsRefused(TpmaNv attributes, ushort size, TpmRc expected)
     {
-        Assert.Equal(expected, Fails(() => Define(attributes, size)));
+        Assert.Equal(expected, ErrorOf(() => Define(attributes, size)));
         Assert.Empty(_tpm.State.NvIndices);
     }
 
     [Fact]
     public void NvDefineSpace_PlatformWithoutPlatformCreate_ReturnsAttributesHandle1()
     {
-        Assert.Equal(TpmResponseCode.Handle(TpmRc.Attributes, 1), Fails(() => Define(TpmaNv.PpWrite | TpmaNv.PpRead, hierarchy: TpmRh.Platform)));
+        Assert.Equal(TpmResponseCode.Handle(TpmRc.Attributes, 1), ErrorOf(() => Define(TpmaNv.PpWrite | TpmaNv.PpRead, hierarchy: TpmRh.Platform)));
     }
 
     [Theory]
@@ -128,25 +127,25 @@ public sealed class NvCommandsTests : IDisposable
     [InlineData(0x81000000u)]
     public void NvDefineSpace_HandleOutsideNvRange_ReturnsValueParameter2(uint index)
     {
-        Assert.Equal(TpmResponseCode.Parameter(TpmRc.Value, 2), Fails(() => Define(OwnerRw, index: index)));
+        Assert.Equal(TpmResponseCode.Parameter(TpmRc.Value, 2), ErrorOf(() => Define(OwnerRw, index: index)));
     }
 
     [Fact]
     public void NvDefineSpace_NullNameAlg_ReturnsHashParameter2()
     {
-        Assert.Equal(TpmResponseCode.Parameter(TpmRc.Hash, 2), Fails(() => _client.NvDefineSpace(TpmRh.Owner, Public(OwnerRw, nameAlg: TpmAlgId.Null), [])));
+        Assert.Equal(TpmResponseCode.Parameter(TpmRc.Hash, 2), ErrorOf(() => _client.NvDefineSpace(TpmRh.Owner, Public(OwnerRw, nameAlg: TpmAlgId.Null), [])));
     }
 
     [Fact]
     public void NvDefineSpace_PolicyOfWrongSize_ReturnsSizeParameter2()
     {
-        Assert.Equal(TpmResponseCode.Parameter(TpmRc.Size, 2), Fails(() => _client.NvDefineSpace(TpmRh.Owner, Public(OwnerRw, policy: new byte[20]), [])));
+        Assert.Equal(TpmResponseCode.Parameter(TpmRc.Size, 2), ErrorOf(() => _client.NvDefineSpace(TpmRh.Owner, Public(OwnerRw, policy: new byte[20]), [])));
     }
 
     [Fact]
     public void NvDefineSpace_AuthLongerThanNameAlgDigest_ReturnsSizeParameter1()
     {
-        Assert.Equal(TpmResponseCode.Parameter(TpmRc.Size, 1), Fails(() => _client.NvDefineSpace(TpmRh.Owner, Public(OwnerRw, nameAlg: TpmAlgId.Sha1), Enumerable.Repeat((byte)1, 21).ToArray())));
+        Assert.Equal(TpmResponseCode.Parameter(TpmRc.Size, 1), ErrorOf(() => _client.NvDefineSpace(TpmRh.Owner, Public(OwnerRw, nameAlg: TpmAlgId.Sha1), Enumerable.Repeat((byte)1, 21).ToArray())));
     }
 
     [Fact]
@@ -164,7 +163,7 @@ public sealed class NvCommandsTests : IDisposable
     public void NvDefineSpace_BeyondNvMemory_ReturnsNvSpace()
     {
         var index = Index;
-        var rc = Fails(() =>
+        var rc = ErrorOf(() =>
         {
             while (true)
             {
@@ -179,7 +178,7 @@ public sealed class NvCommandsTests : IDisposable
     public void NvWrite_OwnerWithoutOwnerWrite_ReturnsNvAuthorization()
     {
         Define(TpmaNv.AuthWrite | TpmaNv.OwnerRead);
-        Assert.Equal(TpmRc.NvAuthorization, Fails(() => _client.NvWrite(TpmRh.Owner, Index, "x"u8)));
+        Assert.Equal(TpmRc.NvAuthorization, ErrorOf(() => _client.NvWrite(TpmRh.Owner, Index, "x"u8)));
     }
 
     [Fact]
@@ -187,14 +186,14 @@ public sealed class NvCommandsTests : IDisposable
     {
         Define(TpmaNv.OwnerWrite | TpmaNv.AuthRead);
         _client.NvWrite(TpmRh.Owner, Index, "x"u8);
-        Assert.Equal(TpmRc.NvAuthorization, Fails(() => _client.NvRead(TpmRh.Owner, Index, 1)));
+        Assert.Equal(TpmRc.NvAuthorization, ErrorOf(() => _client.NvRead(TpmRh.Owner, Index, 1)));
     }
 
     [Fact]
     public void NvWrite_PlatformWithoutPpWrite_ReturnsNvAuthorization()
     {
         Define(OwnerRw);
-        Assert.Equal(TpmRc.NvAuthorization, Fails(() => _client.NvWrite(TpmRh.Platform, Index, "x"u8)));
+        Assert.Equal(TpmRc.NvAuthorization, ErrorOf(() => _client.NvWrite(TpmRh.Platform, Index, "x"u8)));
     }
 
     [Fact]
@@ -202,7 +201,7 @@ public sealed class NvCommandsTests : IDisposable
     {
         Define(AuthRw);
         Define(AuthRw, index: Index + 1);
-        Assert.Equal(TpmRc.NvAuthorization, Fails(() => _client.NvWrite(Index + 1, Index, "x"u8)));
+        Assert.Equal(TpmRc.NvAuthorization, ErrorOf(() => _client.NvWrite(Index + 1, Index, "x"u8)));
     }
 
     /// <summary>As the reference implementation (IsAuthValueAvailable), an index whose TPMA_NV forbids its authValue for the operation answers TPM_RC_AUTH_UNAVAILABLE, even for a wrong password.</summary>
@@ -210,8 +209,8 @@ public sealed class NvCommandsTests : IDisposable
     public void NvWrite_IndexAuthWithoutAuthWrite_ReturnsAuthUnavailable()
     {
         Define(TpmaNv.OwnerWrite | TpmaNv.AuthRead, auth: "pw"u8.ToArray());
-        Assert.Equal(TpmRc.AuthUnavailable, Fails(() => _client.NvWrite(Index, Index, "x"u8, auth: TpmAuthorization.Password("pw"u8))));
-        Assert.Equal(TpmRc.AuthUnavailable, Fails(() => _client.NvWrite(Index, Index, "x"u8, auth: TpmAuthorization.Password("wrong"u8))));
+        Assert.Equal(TpmRc.AuthUnavailable, ErrorOf(() => _client.NvWrite(Index, Index, "x"u8, auth: TpmAuthorization.Password("pw"u8))));
+        Assert.Equal(TpmRc.AuthUnavailable, ErrorOf(() => _client.NvWrite(Index, Index, "x"u8, auth: TpmAuthorization.Password("wrong"u8))));
     }
 
     [Fact]
@@ -219,7 +218,7 @@ public sealed class NvCommandsTests : IDisposable
     {
         Define(TpmaNv.AuthWrite | TpmaNv.OwnerRead);
         _client.NvWrite(Index, Index, "x"u8);
-        Assert.Equal(TpmRc.AuthUnavailable, Fails(() => _client.NvRead(Index, Index, 1)));
+        Assert.Equal(TpmRc.AuthUnavailable, ErrorOf(() => _client.NvRead(Index, Index, 1)));
     }
 
     [Fact]
@@ -228,33 +227,33 @@ public sealed class NvCommandsTests : IDisposable
         var policy = new byte[32];
         var nv = new NvIndex(Public(TpmaNv.PolicyWrite | TpmaNv.OwnerRead, policy: policy), [], new byte[32]);
         NvCommands.CheckAuthAvailable(TpmCc.NvWrite, AuthRole.User, nv, policySession: true);
-        Assert.Equal(TpmRc.AuthUnavailable, Fails(() => NvCommands.CheckAuthAvailable(TpmCc.NvRead, AuthRole.User, nv, policySession: true)));
-        Assert.Equal(TpmRc.AuthUnavailable, Fails(() => NvCommands.CheckAuthAvailable(TpmCc.NvWrite, AuthRole.User, nv, policySession: false)));
-        Assert.Equal(TpmRc.AuthType, Fails(() => NvCommands.CheckAuthAvailable(TpmCc.NvChangeAuth, AuthRole.Admin, nv, policySession: false)));
+        Assert.Equal(TpmRc.AuthUnavailable, ErrorOf(() => NvCommands.CheckAuthAvailable(TpmCc.NvRead, AuthRole.User, nv, policySession: true)));
+        Assert.Equal(TpmRc.AuthUnavailable, ErrorOf(() => NvCommands.CheckAuthAvailable(TpmCc.NvWrite, AuthRole.User, nv, policySession: false)));
+        Assert.Equal(TpmRc.AuthType, ErrorOf(() => NvCommands.CheckAuthAvailable(TpmCc.NvChangeAuth, AuthRole.Admin, nv, policySession: false)));
 
         var noPolicy = new NvIndex(Public(TpmaNv.PolicyWrite | TpmaNv.OwnerRead), [], new byte[32]);
-        Assert.Equal(TpmRc.AuthUnavailable, Fails(() => NvCommands.CheckAuthAvailable(TpmCc.NvWrite, AuthRole.User, noPolicy, policySession: true)));
+        Assert.Equal(TpmRc.AuthUnavailable, ErrorOf(() => NvCommands.CheckAuthAvailable(TpmCc.NvWrite, AuthRole.User, noPolicy, policySession: true)));
     }
 
     [Fact]
     public void NvWrite_BeyondTheIndex_ReturnsNvRange()
     {
         Define(OwnerRw, size: 8);
-        Assert.Equal(TpmRc.NvRange, Fails(() => _client.NvWrite(TpmRh.Owner, Index, new byte[5], offset: 4)));
+        Assert.Equal(TpmRc.NvRange, ErrorOf(() => _client.NvWrite(TpmRh.Owner, Index, new byte[5], offset: 4)));
     }
 
     [Fact]
     public void NvWrite_OffsetBeyondTheIndex_ReturnsValueParameter2()
     {
         Define(OwnerRw, size: 8);
-        Assert.Equal(TpmResponseCode.Parameter(TpmRc.Value, 2), Fails(() => _client.NvWrite(TpmRh.Owner, Index, [], offset: 9)));
+        Assert.Equal(TpmResponseCode.Parameter(TpmRc.Value, 2), ErrorOf(() => _client.NvWrite(TpmRh.Owner, Index, [], offset: 9)));
     }
 
     [Fact]
     public void NvWrite_PartialWriteOfWriteAllIndex_ReturnsNvRange()
     {
         Define(OwnerRw | TpmaNv.WriteAll, size: 8);
-        Assert.Equal(TpmRc.NvRange, Fails(() => _client.NvWrite(TpmRh.Owner, Index, new byte[7])));
+        Assert.Equal(TpmRc.NvRange, ErrorOf(() => _client.NvWrite(TpmRh.Owner, Index, new byte[7])));
         _client.NvWrite(TpmRh.Owner, Index, new byte[8]);
     }
 
@@ -265,7 +264,7 @@ public sealed class NvCommandsTests : IDisposable
     public void NvWrite_NonOrdinaryIndex_ReturnsAttributes(TpmaNv type, ushort size)
     {
         Define(OwnerRw | type, size);
-        Assert.Equal(TpmRc.Attributes, Fails(() => _client.NvWrite(TpmRh.Owner, Index, new byte[8])));
+        Assert.Equal(TpmRc.Attributes, ErrorOf(() => _client.NvWrite(TpmRh.Owner, Index, new byte[8])));
     }
 
     [Fact]
@@ -284,7 +283,7 @@ public sealed class NvCommandsTests : IDisposable
     public void NvRead_NotWritten_ReturnsNvUninitialized()
     {
         Define(OwnerRw);
-        Assert.Equal(TpmRc.NvUninitialized, Fails(() => _client.NvRead(TpmRh.Owner, Index, 1)));
+        Assert.Equal(TpmRc.NvUninitialized, ErrorOf(() => _client.NvRead(TpmRh.Owner, Index, 1)));
     }
 
     [Fact]
@@ -305,14 +304,14 @@ public sealed class NvCommandsTests : IDisposable
     {
         Define(OwnerRw, size: 8);
         _client.NvWrite(TpmRh.Owner, Index, new byte[8]);
-        Assert.Equal(TpmRc.NvRange, Fails(() => _client.NvRead(TpmRh.Owner, Index, 4, 5)));
-        Assert.Equal(TpmResponseCode.Parameter(TpmRc.Value, 2), Fails(() => _client.NvRead(TpmRh.Owner, Index, 0, 9)));
+        Assert.Equal(TpmRc.NvRange, ErrorOf(() => _client.NvRead(TpmRh.Owner, Index, 4, 5)));
+        Assert.Equal(TpmResponseCode.Parameter(TpmRc.Value, 2), ErrorOf(() => _client.NvRead(TpmRh.Owner, Index, 0, 9)));
     }
 
     [Fact]
     public void NvReadPublic_UndefinedIndex_ReturnsHandle1()
     {
-        Assert.Equal(TpmResponseCode.Handle(TpmRc.Handle, 1), Fails(() => _client.NvReadPublic(Index)));
+        Assert.Equal(TpmResponseCode.Handle(TpmRc.Handle, 1), ErrorOf(() => _client.NvReadPublic(Index)));
     }
 
     [Fact]
@@ -321,10 +320,10 @@ public sealed class NvCommandsTests : IDisposable
         Define(OwnerRw | TpmaNv.WriteDefine, size: 8);
         _client.NvWrite(TpmRh.Owner, Index, new byte[8]);
         _client.NvWriteLock(TpmRh.Owner, Index);
-        Assert.Equal(TpmRc.NvLocked, Fails(() => _client.NvWrite(TpmRh.Owner, Index, new byte[8])));
+        Assert.Equal(TpmRc.NvLocked, ErrorOf(() => _client.NvWrite(TpmRh.Owner, Index, new byte[8])));
         _client.NvWriteLock(TpmRh.Owner, Index); // locking again is no error
         Reboot();
-        Assert.Equal(TpmRc.NvLocked, Fails(() => _client.NvWrite(TpmRh.Owner, Index, new byte[8])));
+        Assert.Equal(TpmRc.NvLocked, ErrorOf(() => _client.NvWrite(TpmRh.Owner, Index, new byte[8])));
     }
 
     [Fact]
@@ -332,7 +331,7 @@ public sealed class NvCommandsTests : IDisposable
     {
         Define(OwnerRw | TpmaNv.WriteStClear, size: 8);
         _client.NvWriteLock(TpmRh.Owner, Index);
-        Assert.Equal(TpmRc.NvLocked, Fails(() => _client.NvWrite(TpmRh.Owner, Index, new byte[8])));
+        Assert.Equal(TpmRc.NvLocked, ErrorOf(() => _client.NvWrite(TpmRh.Owner, Index, new byte[8])));
         Reboot();
         _client.NvWrite(TpmRh.Owner, Index, new byte[8]);
     }
@@ -341,7 +340,7 @@ public sealed class NvCommandsTests : IDisposable
     public void NvWriteLock_WithoutLockAttribute_ReturnsAttributesHandle2()
     {
         Define(OwnerRw);
-        Assert.Equal(TpmResponseCode.Handle(TpmRc.Attributes, 2), Fails(() => _client.NvWriteLock(TpmRh.Owner, Index)));
+        Assert.Equal(TpmResponseCode.Handle(TpmRc.Attributes, 2), ErrorOf(() => _client.NvWriteLock(TpmRh.Owner, Index)));
     }
 
     [Fact]
@@ -350,7 +349,7 @@ public sealed class NvCommandsTests : IDisposable
         Define(OwnerRw | TpmaNv.ReadStClear, size: 8);
         _client.NvWrite(TpmRh.Owner, Index, new byte[8]);
         _client.NvReadLock(TpmRh.Owner, Index);
-        Assert.Equal(TpmRc.NvLocked, Fails(() => _client.NvRead(TpmRh.Owner, Index, 8)));
+        Assert.Equal(TpmRc.NvLocked, ErrorOf(() => _client.NvRead(TpmRh.Owner, Index, 8)));
         Reboot();
         Assert.Equal(new byte[8], _client.NvRead(TpmRh.Owner, Index, 8));
     }
@@ -361,7 +360,7 @@ public sealed class NvCommandsTests : IDisposable
         Define(OwnerRw | TpmaNv.ClearStClear, size: 8);
         _client.NvWrite(TpmRh.Owner, Index, new byte[8]);
         Reboot();
-        Assert.Equal(TpmRc.NvUninitialized, Fails(() => _client.NvRead(TpmRh.Owner, Index, 8)));
+        Assert.Equal(TpmRc.NvUninitialized, ErrorOf(() => _client.NvRead(TpmRh.Owner, Index, 8)));
     }
 
     [Fact]
@@ -379,7 +378,7 @@ public sealed class NvCommandsTests : IDisposable
     public void NvExtend_OrdinaryIndex_ReturnsAttributesHandle2()
     {
         Define(OwnerRw);
-        Assert.Equal(TpmResponseCode.Handle(TpmRc.Attributes, 2), Fails(() => _client.NvExtend(TpmRh.Owner, Index, "x"u8)));
+        Assert.Equal(TpmResponseCode.Handle(TpmRc.Attributes, 2), ErrorOf(() => _client.NvExtend(TpmRh.Owner, Index, "x"u8)));
     }
 
     [Fact]
@@ -398,7 +397,7 @@ public sealed class NvCommandsTests : IDisposable
     public void NvIncrement_OrdinaryIndex_ReturnsAttributesHandle2()
     {
         Define(OwnerRw, size: 8);
-        Assert.Equal(TpmResponseCode.Handle(TpmRc.Attributes, 2), Fails(() => _client.NvIncrement(TpmRh.Owner, Index)));
+        Assert.Equal(TpmResponseCode.Handle(TpmRc.Attributes, 2), ErrorOf(() => _client.NvIncrement(TpmRh.Owner, Index)));
     }
 
     [Fact]
@@ -423,7 +422,7 @@ public sealed class NvCommandsTests : IDisposable
     public void NvUndefineSpace_OwnerDeletingPlatformIndex_ReturnsNvAuthorization()
     {
         Define(TpmaNv.PlatformCreate | TpmaNv.PpWrite | TpmaNv.PpRead, hierarchy: TpmRh.Platform);
-        Assert.Equal(TpmRc.NvAuthorization, Fails(() => _client.NvUndefineSpace(TpmRh.Owner, Index)));
+        Assert.Equal(TpmRc.NvAuthorization, ErrorOf(() => _client.NvUndefineSpace(TpmRh.Owner, Index)));
         _client.NvUndefineSpace(TpmRh.Platform, Index);
     }
 
@@ -440,7 +439,7 @@ public sealed class NvCommandsTests : IDisposable
     {
         var pub = Public(TpmaNv.PlatformCreate | TpmaNv.PpWrite | TpmaNv.PpRead | TpmaNv.PolicyDelete, policy: new byte[32]);
         _tpm.State.NvIndices[Index] = new NvIndex(pub, [], new byte[32]);
-        Assert.Equal(TpmResponseCode.Handle(TpmRc.Attributes, 2), Fails(() => _client.NvUndefineSpace(TpmRh.Platform, Index)));
+        Assert.Equal(TpmResponseCode.Handle(TpmRc.Attributes, 2), ErrorOf(() => _client.NvUndefineSpace(TpmRh.Platform, Index)));
     }
 
     [Fact]
@@ -469,8 +468,8 @@ public sealed class NvCommandsTests : IDisposable
         Assert.Equal(attributes | TpmaNv.Written | TpmaNv.WriteLocked, pub.Attributes);
         Assert.Equal(certificate, owner.NvRead(TpmRh.Owner, ekCertIndex, pub.DataSize));
         Assert.Equal(certificate, owner.NvRead(ekCertIndex, ekCertIndex, pub.DataSize));
-        Assert.Equal(TpmRc.NvLocked, Fails(() => owner.NvWrite(TpmRh.Platform, ekCertIndex, "x"u8)));
-        Assert.Equal(TpmRc.NvAuthorization, Fails(() => owner.NvUndefineSpace(TpmRh.Owner, ekCertIndex)));
+        Assert.Equal(TpmRc.NvLocked, ErrorOf(() => owner.NvWrite(TpmRh.Platform, ekCertIndex, "x"u8)));
+        Assert.Equal(TpmRc.NvAuthorization, ErrorOf(() => owner.NvUndefineSpace(TpmRh.Owner, ekCertIndex)));
     }
 
     [Fact]

@@ -1,6 +1,5 @@
-using System.Buffers.Binary;
 using System.Security.Cryptography;
-using static TrustStack.Tpm.Hardware.Tests.Engine.ObjectTestKit;
+using static TrustStack.Tpm.Hardware.Tests.Engine.EngineTestKit;
 
 namespace TrustStack.Tpm.Hardware.Tests.Engine;
 
@@ -896,97 +895,62 @@ public sealed class ObjectCommandsTests
 
         Assert.Equal(H(TpmRc.Attributes, 1), ErrorOf(() => client.Unseal(key.Handle)));
     }
-}
 
-/// <summary>Helpers for engine command tests: engines, raw commands, response codes, .NET verification of TPM signatures.</summary>
-internal static class ObjectTestKit
-{
-    public static SoftwareTpm NewTpm(ulong? seed = 1, int slots = 3, string? stateDirectory = null) =>
-        new(new SoftwareTpmOptions { Seed = seed, AutoStartup = true, MaxTransientObjects = slots, StateDirectory = stateDirectory });
+    // ---- ObjectChangeAuth ----
 
-    public static TpmRc P(TpmRc rc, int n) => TpmResponseCode.Parameter(rc, n);
+    private static byte[] ObjectChangeAuth(Tpm2 client, uint handle, uint parent, byte[] oldAuth, byte[] newAuth) =>
+        client.Execute(TpmCc.ObjectChangeAuth, [handle, parent], [TpmAuthorization.Password(oldAuth)], w => w.WriteTpm2b(newAuth)).Reader().ReadTpm2b();
 
-    public static TpmRc H(TpmRc rc, int n) => TpmResponseCode.Handle(rc, n);
-
-    /// <summary>The response code the client raised.</summary>
-    public static TpmRc ErrorOf(Action action) => Assert.Throws<TpmException>(action).ResponseCode;
-
-    /// <summary>A raw command: the first <paramref name="authCount"/> handles are authorized with empty passwords.</summary>
-    public static byte[] Command(TpmCc code, uint[] handles, int authCount, Action<TpmWriter>? parameters)
+    [Fact]
+    public void ObjectChangeAuth_SigningKey_NewPrivateLoadsWithTheNewAuthOnly()
     {
-        var w = new TpmWriter();
-        w.WriteU16((ushort)(authCount > 0 ? TpmSt.Sessions : TpmSt.NoSessions));
-        var size = w.BeginSize32();
-        w.WriteU32((uint)code);
-        foreach (var h in handles)
-        {
-            w.WriteU32(h);
-        }
+        using var tpm = NewTpm();
+        var client = new Tpm2(tpm);
+        var parent = client.CreatePrimary(TpmRh.Owner, TpmTemplates.SrkEccP256()).Handle;
+        var created = client.Create(parent, TpmTemplates.SigningEccP256(), new TpmsSensitiveCreate("old-auth"u8.ToArray(), []));
+        var loaded = client.Load(parent, created.Private, created.Public).Handle;
+        var digest = SHA256.HashData("message"u8);
 
-        if (authCount > 0)
-        {
-            w.WriteU32((uint)(9 * authCount));
-            for (var i = 0; i < authCount; i++)
-            {
-                w.WriteU32(TpmRh.Password);
-                w.WriteU16(0);
-                w.WriteU8((byte)TpmaSession.ContinueSession);
-                w.WriteU16(0);
-            }
-        }
+        var newPrivate = ObjectChangeAuth(client, loaded, parent, "old-auth"u8.ToArray(), "new-auth"u8.ToArray());
 
-        parameters?.Invoke(w);
-        w.EndSize32(size, includeField: true);
-        return w.ToArray();
+        // The loaded object keeps its old authValue; the new private area carries the new one.
+        client.Sign(loaded, digest, auth: TpmAuthorization.Password("old-auth"u8));
+        client.FlushContext(loaded);
+        var reloaded = client.Load(parent, newPrivate, created.Public).Handle;
+        Assert.True(VerifyWithDotNet(created.Public, digest, client.Sign(reloaded, digest, auth: TpmAuthorization.Password("new-auth"u8))));
+        Assert.Equal(TpmResponseCode.Session(TpmRc.AuthFail, 1), ErrorOf(() => client.Sign(reloaded, digest, auth: TpmAuthorization.Password("old-auth"u8))));
     }
 
-    /// <summary>Runs a raw command and returns its response code.</summary>
-    public static TpmRc Execute(SoftwareTpm tpm, TpmCc code, uint[] handles, int authCount, Action<TpmWriter>? parameters) =>
-        Rc(tpm.Execute(Command(code, handles, authCount, parameters)));
-
-    public static TpmRc Rc(byte[] response) => (TpmRc)BinaryPrimitives.ReadUInt32BigEndian(response.AsSpan(6));
-
-    /// <summary>CreatePrimary parameters for a raw command.</summary>
-    public static Action<TpmWriter> CreationParameters(TpmtPublic template, TpmsSensitiveCreate? sensitive = null, PcrSelectionList? pcrs = null) => w =>
+    [Fact]
+    public void ObjectChangeAuth_WrongParent_ReturnsTypeHandle2()
     {
-        (sensitive ?? TpmsSensitiveCreate.Empty).MarshalSized(w);
-        template.MarshalSized(w);
-        w.WriteTpm2b([]);
-        (pcrs ?? PcrSelectionList.Empty).Marshal(w);
-    };
+        using var tpm = NewTpm(slots: 4);
+        var client = new Tpm2(tpm);
+        var parent = client.CreatePrimary(TpmRh.Owner, TpmTemplates.SrkEccP256()).Handle;
+        var other = client.CreatePrimary(TpmRh.Owner, TpmTemplates.SrkRsa2048()).Handle;
+        var created = client.Create(parent, TpmTemplates.SigningEccP256());
+        var loaded = client.Load(parent, created.Private, created.Public).Handle;
 
-    /// <summary>Verifies a TPM signature with .NET alone (independent of the engine).</summary>
-    public static bool VerifyWithDotNet(TpmtPublic key, ReadOnlySpan<byte> digest, TpmtSignature signature)
-    {
-        switch (key.Unique)
-        {
-            case EccPoint point:
-                using (var ecdsa = ECDsa.Create(new ECParameters { Curve = ECCurve.NamedCurves.nistP256, Q = new ECPoint { X = point.X, Y = point.Y } }))
-                {
-                    return ecdsa.VerifyHash(digest, (byte[])[.. signature.SignatureR, .. signature.SignatureS], DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
-                }
-
-            case RsaPublicId rsaId:
-                using (var rsa = RSA.Create(new RSAParameters { Modulus = rsaId.Modulus, Exponent = [1, 0, 1] }))
-                {
-                    var padding = signature.SigAlg == TpmAlgId.Rsapss ? RSASignaturePadding.Pss : RSASignaturePadding.Pkcs1;
-                    return rsa.VerifyHash(digest, signature.RsaSignature, TpmHash.Name(signature.Hash), padding);
-                }
-
-            default:
-                throw new ArgumentException("not an asymmetric key", nameof(key));
-        }
+        Assert.Equal(H(TpmRc.Type, 2), ErrorOf(() => ObjectChangeAuth(client, loaded, other, [], "x"u8.ToArray())));
     }
 
-    /// <summary>A TPMT_PUBLIC for a software P-256 key with the given attributes and scheme.</summary>
-    public static TpmtPublic EccPublic(ECParameters parameters, TpmaObject attributes, TpmtScheme scheme) => new(
-        TpmAlgId.Ecc,
-        TpmAlgId.Sha256,
-        attributes,
-        [],
-        new EccParms(TpmtSymDef.Null, scheme, TpmEccCurve.NistP256, TpmtScheme.Null),
-        new EccPoint(parameters.Q.X!, parameters.Q.Y!));
+    [Fact]
+    public void ObjectChangeAuth_PrimaryKey_ReturnsTypeHandle1()
+    {
+        using var tpm = NewTpm();
+        var client = new Tpm2(tpm);
+        var parent = client.CreatePrimary(TpmRh.Owner, TpmTemplates.SrkEccP256()).Handle;
+        Assert.Equal(H(TpmRc.Type, 1), ErrorOf(() => ObjectChangeAuth(client, parent, parent, [], "x"u8.ToArray())));
+    }
 
-    /// <summary>Creates an SRK (ECC) in the owner hierarchy.</summary>
-    public static CreatePrimaryResult Srk(Tpm2 client) => client.CreatePrimary(TpmRh.Owner, TpmTemplates.SrkEccP256());
+    [Fact]
+    public void ObjectChangeAuth_NewAuthLongerThanNameAlgDigest_ReturnsSizeParameter1()
+    {
+        using var tpm = NewTpm();
+        var client = new Tpm2(tpm);
+        var parent = client.CreatePrimary(TpmRh.Owner, TpmTemplates.SrkEccP256()).Handle;
+        var created = client.Create(parent, TpmTemplates.SigningEccP256());
+        var loaded = client.Load(parent, created.Private, created.Public).Handle;
+        Assert.Equal(P(TpmRc.Size, 1), ErrorOf(() => ObjectChangeAuth(client, loaded, parent, [], new byte[33].Select(_ => (byte)1).ToArray())));
+    }
 }

@@ -1,6 +1,6 @@
-using System.Buffers.Binary;
 using System.Security.Cryptography;
 using FsCheck.Xunit;
+using static TrustStack.Tpm.Hardware.Tests.Engine.EngineTestKit;
 
 namespace TrustStack.Tpm.Hardware.Tests.Engine;
 
@@ -14,30 +14,7 @@ public sealed class PcrCommandsTests : IDisposable
 
     public void Dispose() => _tpm.Dispose();
 
-    private static TpmRc Fails(Action action) => Assert.Throws<TpmException>(action).ResponseCode;
-
     private byte[] Value(TpmAlgId bank, int pcr) => Client.PcrRead(PcrSelectionList.Create(bank, pcr)).Digests.Single();
-
-    /// <summary>A raw TPM2_PCR_Extend with a password session and the given parameter bytes.</summary>
-    private static byte[] RawExtend(uint pcr, byte[] parameters)
-    {
-        var w = new TpmWriter();
-        w.WriteU16((ushort)TpmSt.Sessions);
-        var size = w.BeginSize32();
-        w.WriteU32((uint)TpmCc.PcrExtend);
-        w.WriteU32(pcr);
-        var auth = w.BeginSize32();
-        w.WriteU32(TpmRh.Password);
-        w.WriteTpm2b([]);
-        w.WriteU8((byte)TpmaSession.ContinueSession);
-        w.WriteTpm2b([]);
-        w.EndSize32(auth);
-        w.WriteBytes(parameters);
-        w.EndSize32(size, includeField: true);
-        return w.ToArray();
-    }
-
-    private static TpmRc Rc(byte[] response) => (TpmRc)BinaryPrimitives.ReadUInt32BigEndian(response.AsSpan(6));
 
     [Theory]
     [InlineData(TpmAlgId.Sha1)]
@@ -88,7 +65,7 @@ public sealed class PcrCommandsTests : IDisposable
         p.WriteU32(1);
         p.WriteAlg(TpmAlgId.Sm3256);
         p.WriteBytes(new byte[32]);
-        Assert.Equal(TpmResponseCode.Parameter(TpmRc.Hash, 1), Rc(_tpm.Execute(RawExtend(0, p.ToArray()))));
+        Assert.Equal(TpmResponseCode.Parameter(TpmRc.Hash, 1), Rc(_tpm.Execute(Command(TpmCc.PcrExtend, [0], 1, w => w.WriteBytes(p.WrittenSpan)))));
     }
 
     [Fact]
@@ -98,7 +75,7 @@ public sealed class PcrCommandsTests : IDisposable
         p.WriteU32(1);
         p.WriteAlg(TpmAlgId.Sha256);
         p.WriteBytes(new byte[20]);
-        Assert.Equal(TpmResponseCode.Parameter(TpmRc.Insufficient, 1), Rc(_tpm.Execute(RawExtend(0, p.ToArray()))));
+        Assert.Equal(TpmResponseCode.Parameter(TpmRc.Insufficient, 1), Rc(_tpm.Execute(Command(TpmCc.PcrExtend, [0], 1, w => w.WriteBytes(p.WrittenSpan)))));
     }
 
     [Fact]
@@ -110,7 +87,7 @@ public sealed class PcrCommandsTests : IDisposable
         p.WriteBytes(new byte[32]);
         var before = _tpm.State.PcrUpdateCounter;
         // The extra octets follow the last parameter: plain TPM_RC_SIZE (reference CommandDispatcher, libtpms).
-        Assert.Equal(TpmRc.Size, Rc(_tpm.Execute(RawExtend(0, p.ToArray()))));
+        Assert.Equal(TpmRc.Size, Rc(_tpm.Execute(Command(TpmCc.PcrExtend, [0], 1, w => w.WriteBytes(p.WrittenSpan)))));
         Assert.Equal(before, _tpm.State.PcrUpdateCounter);
         Assert.Equal(new byte[20], Value(TpmAlgId.Sha1, 0));
     }
@@ -120,7 +97,7 @@ public sealed class PcrCommandsTests : IDisposable
     {
         var p = new TpmWriter();
         p.WriteU32(5);
-        Assert.Equal(TpmResponseCode.Parameter(TpmRc.Size, 1), Rc(_tpm.Execute(RawExtend(0, p.ToArray()))));
+        Assert.Equal(TpmResponseCode.Parameter(TpmRc.Size, 1), Rc(_tpm.Execute(Command(TpmCc.PcrExtend, [0], 1, w => w.WriteBytes(p.WrittenSpan)))));
     }
 
     [Fact]
@@ -128,7 +105,7 @@ public sealed class PcrCommandsTests : IDisposable
     {
         var p = new TpmWriter();
         p.WriteU32(0);
-        Assert.Equal(TpmResponseCode.Handle(TpmRc.Value, 1), Rc(_tpm.Execute(RawExtend(24, p.ToArray()))));
+        Assert.Equal(TpmResponseCode.Handle(TpmRc.Value, 1), Rc(_tpm.Execute(Command(TpmCc.PcrExtend, [24], 1, w => w.WriteBytes(p.WrittenSpan)))));
     }
 
     [Theory]
@@ -137,7 +114,7 @@ public sealed class PcrCommandsTests : IDisposable
     [InlineData(22)]
     public void PcrExtend_DrtmPcrAtLocality0_ReturnsLocality(uint pcr)
     {
-        Assert.Equal(TpmRc.Locality, Fails(() => Client.PcrExtend(pcr, TpmAlgId.Sha256, new byte[32])));
+        Assert.Equal(TpmRc.Locality, ErrorOf(() => Client.PcrExtend(pcr, TpmAlgId.Sha256, new byte[32])));
     }
 
     [Fact]
@@ -179,7 +156,7 @@ public sealed class PcrCommandsTests : IDisposable
     [Fact]
     public void PcrEvent_MoreThan1024Octets_ReturnsSizeParameter1()
     {
-        Assert.Equal(TpmResponseCode.Parameter(TpmRc.Size, 1), Fails(() => Client.PcrEvent(10, new byte[1025])));
+        Assert.Equal(TpmResponseCode.Parameter(TpmRc.Size, 1), ErrorOf(() => Client.PcrEvent(10, new byte[1025])));
     }
 
     [Fact]
@@ -236,20 +213,20 @@ public sealed class PcrCommandsTests : IDisposable
     public void PcrRead_SelectOfFourOctets_ReturnsValueParameter1()
     {
         var selection = new PcrSelectionList([new PcrSelection(TpmAlgId.Sha256, [1, 0, 0, 0])]);
-        Assert.Equal(TpmResponseCode.Parameter(TpmRc.Value, 1), Fails(() => Client.PcrRead(selection)));
+        Assert.Equal(TpmResponseCode.Parameter(TpmRc.Value, 1), ErrorOf(() => Client.PcrRead(selection)));
     }
 
     [Fact]
     public void PcrRead_UnimplementedBank_ReturnsHashParameter1()
     {
-        Assert.Equal(TpmResponseCode.Parameter(TpmRc.Hash, 1), Fails(() => Client.PcrRead(PcrSelectionList.Create(TpmAlgId.Sm3256, 0))));
+        Assert.Equal(TpmResponseCode.Parameter(TpmRc.Hash, 1), ErrorOf(() => Client.PcrRead(PcrSelectionList.Create(TpmAlgId.Sm3256, 0))));
     }
 
     [Fact]
     public void PcrRead_MoreBanksThanHashes_ReturnsSizeParameter1()
     {
         var selection = new PcrSelectionList(Enumerable.Repeat(PcrSelection.Create(TpmAlgId.Sha256, 0), 5).ToArray());
-        Assert.Equal(TpmResponseCode.Parameter(TpmRc.Size, 1), Fails(() => Client.PcrRead(selection)));
+        Assert.Equal(TpmResponseCode.Parameter(TpmRc.Size, 1), ErrorOf(() => Client.PcrRead(selection)));
     }
 
     [Theory]
@@ -273,7 +250,7 @@ public sealed class PcrCommandsTests : IDisposable
     public void PcrReset_OtherPcrAtLocality0_ReturnsLocalityAndKeepsTheValue(uint pcr)
     {
         var before = Value(TpmAlgId.Sha256, (int)pcr);
-        Assert.Equal(TpmRc.Locality, Fails(() => Client.PcrReset(pcr)));
+        Assert.Equal(TpmRc.Locality, ErrorOf(() => Client.PcrReset(pcr)));
         Assert.Equal(before, Value(TpmAlgId.Sha256, (int)pcr));
     }
 
@@ -281,7 +258,7 @@ public sealed class PcrCommandsTests : IDisposable
     public void PcrReset_Pcr16AtLocality4_ReturnsLocality()
     {
         _tpm.Locality = 4;
-        Assert.Equal(TpmRc.Locality, Fails(() => Client.PcrReset(16)));
+        Assert.Equal(TpmRc.Locality, ErrorOf(() => Client.PcrReset(16)));
     }
 
     [Fact]

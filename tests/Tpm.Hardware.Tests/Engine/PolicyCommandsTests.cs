@@ -1,4 +1,6 @@
 using FsCheck.Xunit;
+using TrustStack.Tests.Shared;
+using static TrustStack.Tpm.Hardware.Tests.Engine.EngineTestKit;
 
 namespace TrustStack.Tpm.Hardware.Tests.Engine;
 
@@ -14,9 +16,7 @@ public sealed class PolicyCommandsTests
     private static readonly byte[] Secret = "hierarchy-secret"u8.ToArray();
 
     private static SoftwareTpm NewTpm(IReadOnlyList<TpmAlgId>? banks = null) =>
-        new(new SoftwareTpmOptions { Seed = 5, AutoStartup = true, PcrBanks = banks ?? [TpmAlgId.Sha1, TpmAlgId.Sha256, TpmAlgId.Sha384] });
-
-    private static TpmRc Rc(Action action) => Assert.Throws<TpmException>(action).ResponseCode;
+        EngineTestKit.NewTpm(5, configure: o => o.PcrBanks = banks ?? o.PcrBanks);
 
     private static byte[] Zero(TpmAlgId hash) => PolicyDigest.Initial(hash);
 
@@ -94,7 +94,7 @@ public sealed class PolicyCommandsTests
         using var s = client.StartAuthSession(TpmSe.Trial);
         client.PolicyCommandCode(s, TpmCc.PolicySecret);
         var before = client.PolicyGetDigest(s);
-        Assert.Equal(TpmResponseCode.Parameter(TpmRc.Value, 1), Rc(() => client.PolicyCommandCode(s, TpmCc.GetRandom)));
+        Assert.Equal(TpmResponseCode.Parameter(TpmRc.Value, 1), ErrorOf(() => client.PolicyCommandCode(s, TpmCc.GetRandom)));
         Assert.Equal(before, client.PolicyGetDigest(s));
     }
 
@@ -104,7 +104,7 @@ public sealed class PolicyCommandsTests
         using var tpm = NewTpm();
         var client = new Tpm2(tpm);
         using var s = client.StartAuthSession(TpmSe.Trial);
-        Assert.Equal(TpmResponseCode.Parameter(TpmRc.PolicyCc, 1), Rc(() => client.PolicyCommandCode(s, (TpmCc)0x2000_0001)));
+        Assert.Equal(TpmResponseCode.Parameter(TpmRc.PolicyCc, 1), ErrorOf(() => client.PolicyCommandCode(s, (TpmCc)0x2000_0001)));
     }
 
     [Fact]
@@ -133,7 +133,7 @@ public sealed class PolicyCommandsTests
         using var tpm = NewTpm();
         var client = new Tpm2(tpm);
         using var hmac = client.StartAuthSession(TpmSe.Hmac);
-        Assert.Equal(TpmResponseCode.Handle(TpmRc.Value, 1), Rc(() => client.Execute(TpmCc.PolicyGetDigest, [hmac.Handle], [], null)));
+        Assert.Equal(TpmResponseCode.Handle(TpmRc.Value, 1), ErrorOf(() => client.Execute(TpmCc.PolicyGetDigest, [hmac.Handle], [], null)));
     }
 
     [Fact]
@@ -141,10 +141,10 @@ public sealed class PolicyCommandsTests
     {
         using var tpm = NewTpm();
         var client = new Tpm2(tpm);
-        Assert.Equal(TpmRc.ReferenceH0, Rc(() => client.Execute(TpmCc.PolicyGetDigest, [0x0300_0005u], [], null)));
+        Assert.Equal(TpmRc.ReferenceH0, ErrorOf(() => client.Execute(TpmCc.PolicyGetDigest, [0x0300_0005u], [], null)));
         using var saved = client.StartAuthSession(TpmSe.Policy);
         tpm.State.Sessions[saved.Handle].IsSaved = true;
-        Assert.Equal(TpmRc.ReferenceH0, Rc(() => client.PolicyGetDigest(saved)));
+        Assert.Equal(TpmRc.ReferenceH0, ErrorOf(() => client.PolicyGetDigest(saved)));
     }
 
     [Fact]
@@ -153,7 +153,7 @@ public sealed class PolicyCommandsTests
         using var tpm = NewTpm();
         var client = new Tpm2(tpm);
         using var s = client.StartAuthSession(TpmSe.Policy);
-        Assert.Equal(TpmRc.Size, Rc(() => client.Execute(TpmCc.PolicyAuthValue, [s.Handle], [], w => w.WriteU8(0))));
+        Assert.Equal(TpmRc.Size, ErrorOf(() => client.Execute(TpmCc.PolicyAuthValue, [s.Handle], [], w => w.WriteU8(0))));
     }
 
     [Fact]
@@ -181,7 +181,7 @@ public sealed class PolicyCommandsTests
         var good = PolicyDigest.PcrDigest(TpmAlgId.Sha256, [new byte[32], Enumerable.Repeat((byte)0xFF, 32).ToArray()]);
         client.PolicyPcr(s, pcrs, good);
         var before = client.PolicyGetDigest(s);
-        Assert.Equal(TpmResponseCode.Parameter(TpmRc.Value, 1), Rc(() => client.PolicyPcr(s, pcrs, new byte[32])));
+        Assert.Equal(TpmResponseCode.Parameter(TpmRc.Value, 1), ErrorOf(() => client.PolicyPcr(s, pcrs, new byte[32])));
         Assert.Equal(before, client.PolicyGetDigest(s));
     }
 
@@ -206,7 +206,7 @@ public sealed class PolicyCommandsTests
         using var s = client.StartAuthSession(TpmSe.Policy);
         client.PolicyPcr(s, PcrSelectionList.Create(TpmAlgId.Sha256, 0));
         tpm.State.PcrUpdateCounter++;
-        Assert.Equal(TpmRc.PcrChanged, Rc(() => client.PolicyPcr(s, PcrSelectionList.Create(TpmAlgId.Sha256, 1))));
+        Assert.Equal(TpmRc.PcrChanged, ErrorOf(() => client.PolicyPcr(s, PcrSelectionList.Create(TpmAlgId.Sha256, 1))));
     }
 
     [Fact]
@@ -232,7 +232,7 @@ public sealed class PolicyCommandsTests
         using var tpm = NewTpm();
         var client = new Tpm2(tpm);
         using var s = client.StartAuthSession(TpmSe.Trial);
-        var rc = Rc(() => client.Execute(TpmCc.PolicyPCR, [s.Handle], [], w =>
+        var rc = ErrorOf(() => client.Execute(TpmCc.PolicyPCR, [s.Handle], [], w =>
         {
             w.WriteTpm2b([]);
             w.WriteU32(1);
@@ -252,7 +252,7 @@ public sealed class PolicyCommandsTests
         client.PolicySecret(s, TpmRh.Owner, TpmAuthorization.EmptyPassword, nonceTpm: s.NonceTpm);
         var stale = s.NonceTpm.ToArray();
         stale[0] ^= 1;
-        Assert.Equal(TpmResponseCode.Parameter(TpmRc.Nonce, 1), Rc(() => client.PolicySecret(s, TpmRh.Owner, TpmAuthorization.EmptyPassword, nonceTpm: stale)));
+        Assert.Equal(TpmResponseCode.Parameter(TpmRc.Nonce, 1), ErrorOf(() => client.PolicySecret(s, TpmRh.Owner, TpmAuthorization.EmptyPassword, nonceTpm: stale)));
     }
 
     [Fact]
@@ -261,11 +261,11 @@ public sealed class PolicyCommandsTests
         using var tpm = NewTpm();
         var client = new Tpm2(tpm);
         using var s = client.StartAuthSession(TpmSe.Policy);
-        Assert.Equal(TpmResponseCode.Parameter(TpmRc.Size, 2), Rc(() => client.PolicySecret(s, TpmRh.Owner, TpmAuthorization.EmptyPassword, cpHashA: new byte[20])));
+        Assert.Equal(TpmResponseCode.Parameter(TpmRc.Size, 2), ErrorOf(() => client.PolicySecret(s, TpmRh.Owner, TpmAuthorization.EmptyPassword, cpHashA: new byte[20])));
         var cpHash = Enumerable.Repeat((byte)3, 32).ToArray();
         client.PolicySecret(s, TpmRh.Owner, TpmAuthorization.EmptyPassword, cpHashA: cpHash);
         Assert.Equal(cpHash, tpm.State.Sessions[s.Handle].CpHash);
-        Assert.Equal(TpmRc.Cphash, Rc(() => client.PolicySecret(s, TpmRh.Owner, TpmAuthorization.EmptyPassword, cpHashA: new byte[32])));
+        Assert.Equal(TpmRc.Cphash, ErrorOf(() => client.PolicySecret(s, TpmRh.Owner, TpmAuthorization.EmptyPassword, cpHashA: new byte[32])));
     }
 
     [Fact]
@@ -275,7 +275,7 @@ public sealed class PolicyCommandsTests
         var client = new Tpm2(tpm);
         using var policy = client.StartAuthSession(TpmSe.Policy);
         using var trial = client.StartAuthSession(TpmSe.Trial);
-        Assert.Equal(TpmResponseCode.Parameter(TpmRc.Value, 4), Rc(() => client.PolicySecret(policy, TpmRh.Owner, TpmAuthorization.EmptyPassword, expiration: -60)));
+        Assert.Equal(TpmResponseCode.Parameter(TpmRc.Value, 4), ErrorOf(() => client.PolicySecret(policy, TpmRh.Owner, TpmAuthorization.EmptyPassword, expiration: -60)));
         var result = client.PolicySecret(trial, TpmRh.Owner, TpmAuthorization.EmptyPassword, expiration: -60);
         Assert.Empty(result.Timeout);
         Assert.Equal(TpmRh.Null, result.PolicyTicket.Hierarchy);
@@ -297,7 +297,7 @@ public sealed class PolicyCommandsTests
         using var tpm = NewTpm();
         var client = new Tpm2(tpm);
         using var s = client.StartAuthSession(TpmSe.Trial);
-        Assert.Equal(TpmResponseCode.Handle(TpmRc.Value, 1), Rc(() => client.PolicySecret(s, s.Handle, TpmAuthorization.EmptyPassword)));
+        Assert.Equal(TpmResponseCode.Handle(TpmRc.Value, 1), ErrorOf(() => client.PolicySecret(s, s.Handle, TpmAuthorization.EmptyPassword)));
     }
 
     [Fact]
@@ -306,7 +306,7 @@ public sealed class PolicyCommandsTests
         using var tpm = NewTpm();
         var client = new Tpm2(tpm);
         using var s = client.StartAuthSession(TpmSe.Trial);
-        Assert.Equal(TpmRc.AuthMissing, Rc(() => client.Execute(TpmCc.PolicySecret, [TpmRh.Owner, s.Handle], [], w =>
+        Assert.Equal(TpmRc.AuthMissing, ErrorOf(() => client.Execute(TpmCc.PolicySecret, [TpmRh.Owner, s.Handle], [], w =>
         {
             w.WriteTpm2b([]);
             w.WriteTpm2b([]);
@@ -345,7 +345,7 @@ public sealed class PolicyCommandsTests
 
             client.PolicyCommandCode(s, TpmCc.PolicySecret);
             client.PolicyPassword(s);
-            Assert.Equal(TpmResponseCode.Session(TpmRc.BadAuth, 1), Rc(() => client.PolicySecret(target, TpmRh.Endorsement, TpmAuthorization.Session(s, "wrong"u8))));
+            Assert.Equal(TpmResponseCode.Session(TpmRc.BadAuth, 1), ErrorOf(() => client.PolicySecret(target, TpmRh.Endorsement, TpmAuthorization.Session(s, "wrong"u8))));
         }
     }
 
@@ -361,7 +361,7 @@ public sealed class PolicyCommandsTests
             client.PolicyAuthValue(s);
             client.PolicySecret(target, TpmRh.Endorsement, TpmAuthorization.Session(s, Secret));
             client.PolicyAuthValue(s);
-            Assert.Equal(TpmResponseCode.Session(TpmRc.BadAuth, 1), Rc(() => client.PolicySecret(target, TpmRh.Endorsement, TpmAuthorization.Session(s, "wrong"u8))));
+            Assert.Equal(TpmResponseCode.Session(TpmRc.BadAuth, 1), ErrorOf(() => client.PolicySecret(target, TpmRh.Endorsement, TpmAuthorization.Session(s, "wrong"u8))));
         }
     }
 
@@ -376,7 +376,7 @@ public sealed class PolicyCommandsTests
             using var target = client.StartAuthSession(TpmSe.Trial);
             client.PolicyCommandCode(s, TpmCc.GetRandom);
             client.PolicyPassword(s);
-            Assert.Equal(TpmResponseCode.Session(TpmRc.PolicyCc, 1), Rc(() => client.PolicySecret(target, TpmRh.Endorsement, TpmAuthorization.Session(s, Secret))));
+            Assert.Equal(TpmResponseCode.Session(TpmRc.PolicyCc, 1), ErrorOf(() => client.PolicySecret(target, TpmRh.Endorsement, TpmAuthorization.Session(s, Secret))));
         }
     }
 
@@ -400,7 +400,7 @@ public sealed class PolicyCommandsTests
             // What PCR_Extend does: a new value and a new update counter.
             tpm.State.Pcrs[TpmAlgId.Sha256][0] = TpmHash.Extend(TpmAlgId.Sha256, new byte[32], new byte[32]);
             tpm.State.PcrUpdateCounter++;
-            Assert.Equal(TpmRc.PcrChanged, Rc(() => client.PolicySecret(target, TpmRh.Endorsement, TpmAuthorization.Session(s, Secret))));
+            Assert.Equal(TpmRc.PcrChanged, ErrorOf(() => client.PolicySecret(target, TpmRh.Endorsement, TpmAuthorization.Session(s, Secret))));
         }
     }
 
@@ -414,7 +414,7 @@ public sealed class PolicyCommandsTests
             using var target = client.StartAuthSession(TpmSe.Trial);
             client.PolicyCommandCode(s, TpmCc.PolicySecret);
             client.PolicyPassword(s);
-            Assert.Equal(TpmResponseCode.Session(TpmRc.PolicyFail, 1), Rc(() => client.PolicySecret(target, TpmRh.Endorsement, TpmAuthorization.Session(s, Secret))));
+            Assert.Equal(TpmResponseCode.Session(TpmRc.PolicyFail, 1), ErrorOf(() => client.PolicySecret(target, TpmRh.Endorsement, TpmAuthorization.Session(s, Secret))));
         }
     }
 
@@ -427,7 +427,7 @@ public sealed class PolicyCommandsTests
             using var s = client.StartAuthSession(TpmSe.Policy);
             using var target = client.StartAuthSession(TpmSe.Trial);
             client.PolicyCommandCode(s, TpmCc.PolicySecret);
-            Assert.Equal(TpmResponseCode.Session(TpmRc.Mode, 1), Rc(() => client.PolicySecret(target, TpmRh.Endorsement, TpmAuthorization.Session(s))));
+            Assert.Equal(TpmResponseCode.Session(TpmRc.Mode, 1), ErrorOf(() => client.PolicySecret(target, TpmRh.Endorsement, TpmAuthorization.Session(s))));
         }
     }
 
@@ -517,8 +517,8 @@ public sealed class PolicyCommandsTests
     [Fact]
     public void PolicyCommands_TrialSession_DigestsEqualTpm2ToolsOnSwtpm()
     {
-        using var swtpm = SwtpmTestInstance.Start();
-        File.WriteAllBytes(Path.Combine(swtpm.Directory, "ref.bin"), "qualifier"u8.ToArray());
+        using var swtpm = new SwtpmProcess();
+        File.WriteAllBytes(Path.Combine(swtpm.WorkingDirectory, "ref.bin"), "qualifier"u8.ToArray());
         swtpm.RunTool("tpm2_startauthsession", "-S", "s.ctx");
         swtpm.RunTool("tpm2_policypcr", "-S", "s.ctx", "-l", "sha256:0,1,17", "-L", "1.policy");
         swtpm.RunTool("tpm2_policysecret", "-S", "s.ctx", "-c", "e", "-L", "2.policy");
@@ -558,7 +558,7 @@ public sealed class PolicyCommandsTests
     [Fact]
     public void PolicyDigest_Offline_EqualsTpm2ToolsOnSwtpm()
     {
-        using var swtpm = SwtpmTestInstance.Start();
+        using var swtpm = new SwtpmProcess();
         swtpm.RunTool("tpm2_startauthsession", "-S", "s.ctx");
         swtpm.RunTool("tpm2_policycommandcode", "-S", "s.ctx", "-L", "1.policy", "TPM2_CC_GetRandom");
         swtpm.RunTool("tpm2_policysecret", "-S", "s.ctx", "-c", "e", "-L", "2.policy");
@@ -571,5 +571,71 @@ public sealed class PolicyCommandsTests
         Assert.Equal(swtpm.ReadFile("2.policy"), d);
         d = PolicyDigest.PolicyPcr(TpmAlgId.Sha256, d, PcrSelectionList.Create(TpmAlgId.Sha256, 16, 18), [new byte[32], Enumerable.Repeat((byte)0xFF, 32).ToArray()]);
         Assert.Equal(swtpm.ReadFile("3.policy"), d);
+    }
+
+    private static void PolicyOr(Tpm2 client, TpmSession session, params byte[][] digests) =>
+        client.Execute(TpmCc.PolicyOR, [session.Handle], [], w =>
+        {
+            w.WriteU32((uint)digests.Length);
+            foreach (var d in digests)
+            {
+                w.WriteTpm2b(d);
+            }
+        });
+
+    [Fact]
+    public void PolicyOr_TrialSession_IsHashOfZeroCommandCodeAndBranches()
+    {
+        using var tpm = NewTpm();
+        var client = new Tpm2(tpm);
+        using var trial = client.StartAuthSession(TpmSe.Trial);
+        var a = PolicyDigest.PolicyAuthValue(TpmAlgId.Sha256, Zero(TpmAlgId.Sha256));
+        var b = PolicyDigest.PolicyCommandCode(TpmAlgId.Sha256, Zero(TpmAlgId.Sha256), TpmCc.Unseal);
+
+        PolicyOr(client, trial, a, b);
+
+        // Part 3 §23.6: policyDigest = H(0…0 ‖ TPM_CC_PolicyOR ‖ digests).
+        Assert.Equal(TpmHash.Hash(TpmAlgId.Sha256, [new byte[32], [0x00, 0x00, 0x01, 0x71], a, b]), client.PolicyGetDigest(trial));
+    }
+
+    [Fact]
+    public void PolicyOr_PolicySessionOnOneBranch_ReachesTheOrDigestAndUnseals()
+    {
+        using var tpm = NewTpm();
+        var client = new Tpm2(tpm);
+        var a = PolicyDigest.PolicyAuthValue(TpmAlgId.Sha256, Zero(TpmAlgId.Sha256));
+        var b = PolicyDigest.PolicyCommandCode(TpmAlgId.Sha256, Zero(TpmAlgId.Sha256), TpmCc.Unseal);
+        var or = TpmHash.Hash(TpmAlgId.Sha256, [new byte[32], [0x00, 0x00, 0x01, 0x71], a, b]);
+        var parent = client.CreatePrimary(TpmRh.Owner, TpmTemplates.SrkEccP256()).Handle;
+        var sealedObject = client.Create(parent, TpmTemplates.SealedData(or), new TpmsSensitiveCreate([], "or-sealed"u8.ToArray()));
+        var loaded = client.Load(parent, sealedObject.Private, sealedObject.Public).Handle;
+
+        using var policy = client.StartAuthSession(TpmSe.Policy);
+        client.PolicyCommandCode(policy, TpmCc.Unseal);
+        PolicyOr(client, policy, a, b);
+        Assert.Equal(or, client.PolicyGetDigest(policy));
+        Assert.Equal("or-sealed"u8.ToArray(), client.Unseal(loaded, TpmAuthorization.Session(policy)));
+    }
+
+    [Fact]
+    public void PolicyOr_CurrentDigestNotListed_ReturnsValueParameter1()
+    {
+        using var tpm = NewTpm();
+        var client = new Tpm2(tpm);
+        using var policy = client.StartAuthSession(TpmSe.Policy);
+        var before = client.PolicyGetDigest(policy);
+        Assert.Equal(TpmResponseCode.Parameter(TpmRc.Value, 1), ErrorOf(() => PolicyOr(client, policy, new byte[32].Select(_ => (byte)1).ToArray(), new byte[32].Select(_ => (byte)2).ToArray())));
+        Assert.Equal(before, client.PolicyGetDigest(policy));
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(9)]
+    public void PolicyOr_FewerThanTwoOrMoreThanEightDigests_ReturnsSizeParameter1(int count)
+    {
+        using var tpm = NewTpm();
+        var client = new Tpm2(tpm);
+        using var trial = client.StartAuthSession(TpmSe.Trial);
+        Assert.Equal(TpmResponseCode.Parameter(TpmRc.Size, 1), ErrorOf(() => PolicyOr(client, trial, [.. Enumerable.Repeat(new byte[32], count)])));
     }
 }

@@ -1,5 +1,7 @@
 using System.Buffers.Binary;
 using System.Security.Cryptography;
+using TrustStack.Tests.Shared;
+using static TrustStack.Tpm.Hardware.Tests.Engine.EngineTestKit;
 
 namespace TrustStack.Tpm.Hardware.Tests.Engine;
 
@@ -8,9 +10,11 @@ public sealed class SessionCommandsTests
     private static readonly byte[] Secret = "endorsement-secret"u8.ToArray();
 
     private static SoftwareTpm NewTpm(int maxLoaded = 3, int maxActive = 64) =>
-        new(new SoftwareTpmOptions { Seed = 11, AutoStartup = true, MaxLoadedSessions = maxLoaded, MaxActiveSessions = maxActive });
-
-    private static TpmRc Rc(Action action) => Assert.Throws<TpmException>(action).ResponseCode;
+        EngineTestKit.NewTpm(11, configure: o =>
+        {
+            o.MaxLoadedSessions = maxLoaded;
+            o.MaxActiveSessions = maxActive;
+        });
 
     /// <summary>StartAuthSession through the client's escape hatch, with every field under the test's control.</summary>
     private static TpmResponse Start(Tpm2 client, byte[]? nonceCaller = null, byte[]? salt = null, byte type = 0, Action<TpmWriter>? symmetric = null, ushort authHash = (ushort)TpmAlgId.Sha256, uint tpmKey = TpmRh.Null, uint bind = TpmRh.Null) =>
@@ -95,7 +99,7 @@ public sealed class SessionCommandsTests
     public void StartAuthSession_NonceCallerOutOfRange_ReturnsSizeParameter1(int size, TpmAlgId hash)
     {
         using var tpm = NewTpm();
-        Assert.Equal(TpmResponseCode.Parameter(TpmRc.Size, 1), Rc(() => Start(new Tpm2(tpm), nonceCaller: new byte[size], authHash: (ushort)hash)));
+        Assert.Equal(TpmResponseCode.Parameter(TpmRc.Size, 1), ErrorOf(() => Start(new Tpm2(tpm), nonceCaller: new byte[size], authHash: (ushort)hash)));
         Assert.Empty(tpm.State.Sessions);
     }
 
@@ -103,7 +107,7 @@ public sealed class SessionCommandsTests
     public void StartAuthSession_SaltWithoutTpmKey_ReturnsValueParameter2()
     {
         using var tpm = NewTpm();
-        Assert.Equal(TpmResponseCode.Parameter(TpmRc.Value, 2), Rc(() => Start(new Tpm2(tpm), salt: [1, 2, 3])));
+        Assert.Equal(TpmResponseCode.Parameter(TpmRc.Value, 2), ErrorOf(() => Start(new Tpm2(tpm), salt: [1, 2, 3])));
     }
 
     [Theory]
@@ -113,7 +117,7 @@ public sealed class SessionCommandsTests
     public void StartAuthSession_UnknownSessionType_ReturnsValueParameter3(byte type)
     {
         using var tpm = NewTpm();
-        Assert.Equal(TpmResponseCode.Parameter(TpmRc.Value, 3), Rc(() => Start(new Tpm2(tpm), type: type)));
+        Assert.Equal(TpmResponseCode.Parameter(TpmRc.Value, 3), ErrorOf(() => Start(new Tpm2(tpm), type: type)));
     }
 
     [Theory]
@@ -123,7 +127,7 @@ public sealed class SessionCommandsTests
     public void StartAuthSession_UnsupportedAuthHash_ReturnsHashParameter5(ushort hash)
     {
         using var tpm = NewTpm();
-        Assert.Equal(TpmResponseCode.Parameter(TpmRc.Hash, 5), Rc(() => Start(new Tpm2(tpm), authHash: hash)));
+        Assert.Equal(TpmResponseCode.Parameter(TpmRc.Hash, 5), ErrorOf(() => Start(new Tpm2(tpm), authHash: hash)));
     }
 
     public static TheoryData<string, ushort[], TpmRc> BadSymmetric => new()
@@ -141,7 +145,7 @@ public sealed class SessionCommandsTests
     {
         _ = name;
         using var tpm = NewTpm();
-        var rc = Rc(() => Start(new Tpm2(tpm), symmetric: w =>
+        var rc = ErrorOf(() => Start(new Tpm2(tpm), symmetric: w =>
         {
             foreach (var f in fields)
             {
@@ -166,7 +170,7 @@ public sealed class SessionCommandsTests
     public void StartAuthSession_TruncatedAuthHash_ReturnsInsufficientParameter5()
     {
         using var tpm = NewTpm();
-        var rc = Rc(() => new Tpm2(tpm).Execute(TpmCc.StartAuthSession, [TpmRh.Null, TpmRh.Null], [], w =>
+        var rc = ErrorOf(() => new Tpm2(tpm).Execute(TpmCc.StartAuthSession, [TpmRh.Null, TpmRh.Null], [], w =>
         {
             w.WriteTpm2b(new byte[32]);
             w.WriteTpm2b([]);
@@ -181,7 +185,7 @@ public sealed class SessionCommandsTests
     public void StartAuthSession_TpmKeyNotLoaded_ReturnsReferenceH0()
     {
         using var tpm = NewTpm();
-        Assert.Equal(TpmRc.ReferenceH0, Rc(() => Start(new Tpm2(tpm), salt: [1], tpmKey: 0x8000_0000)));
+        Assert.Equal(TpmRc.ReferenceH0, ErrorOf(() => Start(new Tpm2(tpm), salt: [1], tpmKey: 0x8000_0000)));
     }
 
     [Theory]
@@ -191,7 +195,7 @@ public sealed class SessionCommandsTests
     public void StartAuthSession_WrongHandleType_ReturnsValueForThatHandle(uint tpmKey, uint bind, int n)
     {
         using var tpm = NewTpm();
-        Assert.Equal(TpmResponseCode.Handle(TpmRc.Value, n), Rc(() => Start(new Tpm2(tpm), tpmKey: tpmKey, bind: bind)));
+        Assert.Equal(TpmResponseCode.Handle(TpmRc.Value, n), ErrorOf(() => Start(new Tpm2(tpm), tpmKey: tpmKey, bind: bind)));
     }
 
     private const uint KeyHandle = 0x8000_0000;
@@ -254,8 +258,8 @@ public sealed class SessionCommandsTests
         using var tpm = NewTpm();
         var keyPublic = LoadKey(tpm, "sessions-salt-rsa-2048", Template("rsa-2048"));
         var (_, encryptedSalt) = SecretSharing.Encrypt(keyPublic, "IDENTITY", SystemRandomSource.Instance);
-        Assert.Equal(TpmResponseCode.Parameter(TpmRc.Value, 2), Rc(() => Start(new Tpm2(tpm), salt: encryptedSalt, tpmKey: KeyHandle)));
-        Assert.Equal(TpmResponseCode.Parameter(TpmRc.Value, 2), Rc(() => Start(new Tpm2(tpm), salt: new byte[256], tpmKey: KeyHandle)));
+        Assert.Equal(TpmResponseCode.Parameter(TpmRc.Value, 2), ErrorOf(() => Start(new Tpm2(tpm), salt: encryptedSalt, tpmKey: KeyHandle)));
+        Assert.Equal(TpmResponseCode.Parameter(TpmRc.Value, 2), ErrorOf(() => Start(new Tpm2(tpm), salt: new byte[256], tpmKey: KeyHandle)));
         Assert.Empty(tpm.State.Sessions);
     }
 
@@ -264,7 +268,7 @@ public sealed class SessionCommandsTests
     {
         using var tpm = NewTpm();
         LoadKey(tpm, "sessions-salt-ecc-p256", Template("ecc-p256"));
-        Assert.Equal(TpmResponseCode.Parameter(TpmRc.Value, 2), Rc(() => Start(new Tpm2(tpm), salt: [0, 1, 7], tpmKey: KeyHandle)));
+        Assert.Equal(TpmResponseCode.Parameter(TpmRc.Value, 2), ErrorOf(() => Start(new Tpm2(tpm), salt: [0, 1, 7], tpmKey: KeyHandle)));
     }
 
     [Fact]
@@ -272,7 +276,7 @@ public sealed class SessionCommandsTests
     {
         using var tpm = NewTpm();
         LoadKey(tpm, "sessions-salt-ecc-p256", Template("ecc-p256"));
-        Assert.Equal(TpmResponseCode.Parameter(TpmRc.Value, 2), Rc(() => Start(new Tpm2(tpm), tpmKey: KeyHandle)));
+        Assert.Equal(TpmResponseCode.Parameter(TpmRc.Value, 2), ErrorOf(() => Start(new Tpm2(tpm), tpmKey: KeyHandle)));
     }
 
     [Fact]
@@ -280,13 +284,13 @@ public sealed class SessionCommandsTests
     {
         using var tpm = NewTpm();
         LoadKey(tpm, "sessions-signing-ecc", () => CryptoTestData.EccSigning());
-        Assert.Equal(TpmResponseCode.Handle(TpmRc.Attributes, 1), Rc(() => Start(new Tpm2(tpm), salt: [1, 2], tpmKey: KeyHandle)));
+        Assert.Equal(TpmResponseCode.Handle(TpmRc.Attributes, 1), ErrorOf(() => Start(new Tpm2(tpm), salt: [1, 2], tpmKey: KeyHandle)));
     }
 
     [Fact]
     public void StartAuthSession_SaltedOnSwtpm_ClientSaltDecryptsThereAndSessionsAuthorize()
     {
-        using var swtpm = SwtpmTestInstance.Start();
+        using var swtpm = new SwtpmProcess();
         swtpm.RunTool("tpm2_changeauth", "-c", "e", "hex:" + Convert.ToHexString(Secret));
         swtpm.RunTool("tpm2_createprimary", "-C", "o", "-G", "ecc", "-c", "ecc.ctx");
         swtpm.RunTool("tpm2_evictcontrol", "-C", "o", "-c", "ecc.ctx", "0x81000001");
@@ -306,7 +310,7 @@ public sealed class SessionCommandsTests
 
             using var saltedBound = client.StartAuthSession(TpmSe.Hmac, TpmAlgId.Sha1, tpmKey: key, bind: TpmRh.Endorsement, bindAuth: Secret);
             PolicySecretWith(client, trial, TpmAuthorization.Session(saltedBound));
-            Assert.Equal(TpmResponseCode.Session(TpmRc.BadAuth, 1), Rc(() => PolicySecretWith(client, trial, TpmAuthorization.Session(saltedBound, Secret), TpmRh.Owner)));
+            Assert.Equal(TpmResponseCode.Session(TpmRc.BadAuth, 1), ErrorOf(() => PolicySecretWith(client, trial, TpmAuthorization.Session(saltedBound, Secret), TpmRh.Owner)));
             PolicySecretWith(client, trial, TpmAuthorization.Session(saltedBound, attributes: TpmaSession.None));
         }
     }
@@ -321,7 +325,7 @@ public sealed class SessionCommandsTests
             client.StartAuthSession(i % 2 == 0 ? TpmSe.Hmac : TpmSe.Policy);
         }
 
-        Assert.Equal(TpmRc.SessionMemory, Rc(() => client.StartAuthSession(TpmSe.Trial)));
+        Assert.Equal(TpmRc.SessionMemory, ErrorOf(() => client.StartAuthSession(TpmSe.Trial)));
         Assert.Equal(3, tpm.State.Sessions.Count);
     }
 
@@ -338,7 +342,7 @@ public sealed class SessionCommandsTests
         tpm.State.Sessions[b.Handle].IsSaved = true;
         var c = client.StartAuthSession(TpmSe.Hmac);
         Assert.Equal(0x0200_0002u, c.Handle);
-        Assert.Equal(TpmRc.SessionHandles, Rc(() => client.StartAuthSession(TpmSe.Hmac)));
+        Assert.Equal(TpmRc.SessionHandles, ErrorOf(() => client.StartAuthSession(TpmSe.Hmac)));
     }
 
     [Fact]
@@ -411,7 +415,7 @@ public sealed class SessionCommandsTests
 
         // Part 1 §19.6.5: trailing zeros of a password are not significant.
         PolicySecretWith(client, trial, TpmAuthorization.Password([.. Secret, 0, 0]));
-        Assert.Equal(TpmResponseCode.Session(TpmRc.BadAuth, 1), Rc(() => PolicySecretWith(client, trial, TpmAuthorization.Password("wrong"u8))));
+        Assert.Equal(TpmResponseCode.Session(TpmRc.BadAuth, 1), ErrorOf(() => PolicySecretWith(client, trial, TpmAuthorization.Password("wrong"u8))));
     }
 
     [Theory]
@@ -460,7 +464,7 @@ public sealed class SessionCommandsTests
         var client = new Tpm2(tpm);
         using var bound = client.StartAuthSession(TpmSe.Hmac, bind: TpmRh.Endorsement, bindAuth: "wrong"u8);
         using var trial = client.StartAuthSession(TpmSe.Trial);
-        Assert.Equal(TpmResponseCode.Session(TpmRc.BadAuth, 1), Rc(() => PolicySecretWith(client, trial, TpmAuthorization.Session(bound, Secret))));
+        Assert.Equal(TpmResponseCode.Session(TpmRc.BadAuth, 1), ErrorOf(() => PolicySecretWith(client, trial, TpmAuthorization.Session(bound, Secret))));
     }
 
     [Fact]
@@ -473,7 +477,7 @@ public sealed class SessionCommandsTests
         using var bound = client.StartAuthSession(TpmSe.Hmac, bind: TpmRh.Endorsement, bindAuth: Secret);
         using var trial = client.StartAuthSession(TpmSe.Trial);
         PolicySecretWith(client, trial, TpmAuthorization.Session(bound, "owner"u8), TpmRh.Owner);
-        Assert.Equal(TpmResponseCode.Session(TpmRc.BadAuth, 1), Rc(() => PolicySecretWith(client, trial, TpmAuthorization.Session(bound, Secret), TpmRh.Owner)));
+        Assert.Equal(TpmResponseCode.Session(TpmRc.BadAuth, 1), ErrorOf(() => PolicySecretWith(client, trial, TpmAuthorization.Session(bound, Secret), TpmRh.Owner)));
     }
 
     [Fact]
@@ -498,7 +502,7 @@ public sealed class SessionCommandsTests
         using var trial = client.StartAuthSession(TpmSe.Trial);
         PolicySecretWith(client, trial, TpmAuthorization.Session(hmac, attributes: TpmaSession.None));
         hmac.IsClosed = false; // pretend the client missed the flush
-        Assert.Equal(TpmRc.ReferenceS0, Rc(() => PolicySecretWith(client, trial, TpmAuthorization.Session(hmac))));
+        Assert.Equal(TpmRc.ReferenceS0, ErrorOf(() => PolicySecretWith(client, trial, TpmAuthorization.Session(hmac))));
     }
 
     [Fact]
@@ -510,7 +514,7 @@ public sealed class SessionCommandsTests
         using var hmac = client.StartAuthSession(TpmSe.Hmac);
         using var trial = client.StartAuthSession(TpmSe.Trial);
         var nonceBefore = tpm.State.Sessions[hmac.Handle].NonceTpm;
-        Assert.Equal(TpmResponseCode.Session(TpmRc.BadAuth, 1), Rc(() => PolicySecretWith(client, trial, TpmAuthorization.Session(hmac, "wrong"u8))));
+        Assert.Equal(TpmResponseCode.Session(TpmRc.BadAuth, 1), ErrorOf(() => PolicySecretWith(client, trial, TpmAuthorization.Session(hmac, "wrong"u8))));
         Assert.Equal(nonceBefore, tpm.State.Sessions[hmac.Handle].NonceTpm);
         Assert.Equal(new byte[32], tpm.State.Sessions[trial.Handle].PolicyDigest);
 
@@ -526,7 +530,7 @@ public sealed class SessionCommandsTests
         var client = new Tpm2(tpm);
         using var hmac = client.StartAuthSession(TpmSe.Hmac);
         using var trial = client.StartAuthSession(TpmSe.Trial);
-        Assert.Equal(TpmResponseCode.Session(TpmRc.AuthFail, 1), Rc(() => PolicySecretWith(client, trial, TpmAuthorization.Session(hmac, "wrong"u8), TpmRh.Lockout)));
+        Assert.Equal(TpmResponseCode.Session(TpmRc.AuthFail, 1), ErrorOf(() => PolicySecretWith(client, trial, TpmAuthorization.Session(hmac, "wrong"u8), TpmRh.Lockout)));
     }
 
     [Fact]
@@ -548,7 +552,7 @@ public sealed class SessionCommandsTests
         var client = new Tpm2(new TamperingTransport(tpm) { FlipPolicyRef = true });
         using var hmac = client.StartAuthSession(TpmSe.Hmac);
         using var trial = client.StartAuthSession(TpmSe.Trial);
-        Assert.Equal(TpmResponseCode.Session(TpmRc.BadAuth, 1), Rc(() => client.PolicySecret(trial, TpmRh.Endorsement, TpmAuthorization.Session(hmac), policyRef: [1, 2, 3])));
+        Assert.Equal(TpmResponseCode.Session(TpmRc.BadAuth, 1), ErrorOf(() => client.PolicySecret(trial, TpmRh.Endorsement, TpmAuthorization.Session(hmac), policyRef: [1, 2, 3])));
     }
 
     [Fact]
@@ -572,13 +576,13 @@ public sealed class SessionCommandsTests
         var client = new Tpm2(tpm);
         using var trial = client.StartAuthSession(TpmSe.Trial);
         using var target = client.StartAuthSession(TpmSe.Trial);
-        Assert.Equal(TpmResponseCode.Session(TpmRc.Attributes, 1), Rc(() => PolicySecretWith(client, target, TpmAuthorization.Session(trial))));
+        Assert.Equal(TpmResponseCode.Session(TpmRc.Attributes, 1), ErrorOf(() => PolicySecretWith(client, target, TpmAuthorization.Session(trial))));
     }
 
     [Fact]
     public void HmacSession_AgainstSwtpm_BehavesAsOurEngine()
     {
-        using var swtpm = SwtpmTestInstance.Start();
+        using var swtpm = new SwtpmProcess();
         swtpm.RunTool("tpm2_changeauth", "-c", "e", "hex:" + Convert.ToHexString(Secret));
         using var ours = NewTpm();
         ours.State.Endorsement.AuthValue = Secret;
@@ -604,8 +608,8 @@ public sealed class SessionCommandsTests
             }
 
             Secret(TpmAuthorization.Password(SessionCommandsTests.Secret));
-            Assert.Equal(TpmResponseCode.Session(TpmRc.BadAuth, 1), Rc(() => PolicySecretWith(client, trial, TpmAuthorization.Session(unbound, "wrong"u8))));
-            Assert.Equal(TpmResponseCode.Session(TpmRc.BadAuth, 1), Rc(() => PolicySecretWith(client, trial, TpmAuthorization.Password("wrong"u8))));
+            Assert.Equal(TpmResponseCode.Session(TpmRc.BadAuth, 1), ErrorOf(() => PolicySecretWith(client, trial, TpmAuthorization.Session(unbound, "wrong"u8))));
+            Assert.Equal(TpmResponseCode.Session(TpmRc.BadAuth, 1), ErrorOf(() => PolicySecretWith(client, trial, TpmAuthorization.Password("wrong"u8))));
             Secret(TpmAuthorization.Session(unbound, SessionCommandsTests.Secret, TpmaSession.None));
             Assert.True(unbound.IsClosed);
 
@@ -616,7 +620,7 @@ public sealed class SessionCommandsTests
 
             Secret(TpmAuthorization.Session(bound, attributes: TpmaSession.None));
             Secret(TpmAuthorization.Session(boundSha1, SessionCommandsTests.Secret, TpmaSession.None));
-            Assert.Equal(TpmResponseCode.Session(TpmRc.Attributes, 1), Rc(() => PolicySecretWith(client, trial, TpmAuthorization.Session(trial))));
+            Assert.Equal(TpmResponseCode.Session(TpmRc.Attributes, 1), ErrorOf(() => PolicySecretWith(client, trial, TpmAuthorization.Session(trial))));
             Assert.Equal(expected, client.PolicyGetDigest(trial));
         }
     }

@@ -1,5 +1,5 @@
 using System.Security.Cryptography;
-using static TrustStack.Tpm.Hardware.Tests.Engine.ObjectTestKit;
+using static TrustStack.Tpm.Hardware.Tests.Engine.EngineTestKit;
 
 namespace TrustStack.Tpm.Hardware.Tests.Engine;
 

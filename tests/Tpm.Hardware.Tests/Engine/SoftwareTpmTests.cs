@@ -1,22 +1,11 @@
 using System.Buffers.Binary;
 using TrustStack.Tpm.Hardware.Tests.Interop;
+using static TrustStack.Tpm.Hardware.Tests.Engine.EngineTestKit;
 
 namespace TrustStack.Tpm.Hardware.Tests.Engine;
 
 public sealed class SoftwareTpmTests
 {
-    private static byte[] Command(TpmSt tag, TpmCc code, params byte[] body)
-    {
-        var w = new TpmWriter();
-        w.WriteU16((ushort)tag);
-        w.WriteU32((uint)(10 + body.Length));
-        w.WriteU32((uint)code);
-        w.WriteBytes(body);
-        return w.ToArray();
-    }
-
-    private static TpmRc Rc(byte[] response) => (TpmRc)BinaryPrimitives.ReadUInt32BigEndian(response.AsSpan(6));
-
     [Fact]
     public void Startup_Twice_ReturnsInitialize()
     {
@@ -32,14 +21,14 @@ public sealed class SoftwareTpmTests
     {
         // Reference ExecuteCommand checks TPM2_Startup-after-startup before parsing (found against libtpms).
         using var tpm = new SoftwareTpm(new SoftwareTpmOptions { AutoStartup = true });
-        Assert.Equal(TpmRc.Initialize, Rc(tpm.Execute(Command(TpmSt.NoSessions, TpmCc.Startup, 0, 0, 1, 2, 3))));
+        Assert.Equal(TpmRc.Initialize, Rc(tpm.Execute(RawCommand(TpmSt.NoSessions, TpmCc.Startup, 0, 0, 1, 2, 3))));
     }
 
     [Fact]
     public void Execute_BeforeStartup_ReturnsInitialize()
     {
         using var tpm = new SoftwareTpm(new SoftwareTpmOptions { Seed = 1 });
-        Assert.Equal(TpmRc.Initialize, Rc(tpm.Execute(Command(TpmSt.NoSessions, TpmCc.GetRandom, 0, 8))));
+        Assert.Equal(TpmRc.Initialize, Rc(tpm.Execute(RawCommand(TpmSt.NoSessions, TpmCc.GetRandom, 0, 8))));
     }
 
     [Fact]
@@ -62,7 +51,7 @@ public sealed class SoftwareTpmTests
     public void Execute_SizeFieldDisagrees_ReturnsCommandSize()
     {
         using var tpm = new SoftwareTpm(new SoftwareTpmOptions { AutoStartup = true });
-        var command = Command(TpmSt.NoSessions, TpmCc.GetRandom, 0, 8);
+        var command = RawCommand(TpmSt.NoSessions, TpmCc.GetRandom, 0, 8);
         BinaryPrimitives.WriteUInt32BigEndian(command.AsSpan(2), 20);
         Assert.Equal(TpmRc.CommandSize, Rc(tpm.Execute(command)));
     }
@@ -71,21 +60,21 @@ public sealed class SoftwareTpmTests
     public void Execute_WrongTag_ReturnsBadTag()
     {
         using var tpm = new SoftwareTpm(new SoftwareTpmOptions { AutoStartup = true });
-        Assert.Equal(TpmRc.BadTag, Rc(tpm.Execute(Command((TpmSt)0x1234, TpmCc.GetRandom, 0, 8))));
+        Assert.Equal(TpmRc.BadTag, Rc(tpm.Execute(RawCommand((TpmSt)0x1234, TpmCc.GetRandom, 0, 8))));
     }
 
     [Fact]
     public void Execute_UnknownCommand_ReturnsCommandCode()
     {
         using var tpm = new SoftwareTpm(new SoftwareTpmOptions { AutoStartup = true });
-        Assert.Equal(TpmRc.CommandCode, Rc(tpm.Execute(Command(TpmSt.NoSessions, (TpmCc)0x2000_0001))));
+        Assert.Equal(TpmRc.CommandCode, Rc(tpm.Execute(RawCommand(TpmSt.NoSessions, (TpmCc)0x2000_0001))));
     }
 
     [Fact]
     public void Execute_TruncatedParameter_ReturnsInsufficientForParameter1()
     {
         using var tpm = new SoftwareTpm(new SoftwareTpmOptions { AutoStartup = true });
-        Assert.Equal(TpmResponseCode.Parameter(TpmRc.Insufficient, 1), Rc(tpm.Execute(Command(TpmSt.NoSessions, TpmCc.GetRandom, 0))));
+        Assert.Equal(TpmResponseCode.Parameter(TpmRc.Insufficient, 1), Rc(tpm.Execute(RawCommand(TpmSt.NoSessions, TpmCc.GetRandom, 0))));
     }
 
     [Fact]
@@ -93,7 +82,7 @@ public sealed class SoftwareTpmTests
     {
         // Reference CommandDispatcher and libtpms: octets after the last parameter are plain TPM_RC_SIZE.
         using var tpm = new SoftwareTpm(new SoftwareTpmOptions { AutoStartup = true });
-        Assert.Equal(TpmRc.Size, Rc(tpm.Execute(Command(TpmSt.NoSessions, TpmCc.GetRandom, 0, 8, 9))));
+        Assert.Equal(TpmRc.Size, Rc(tpm.Execute(RawCommand(TpmSt.NoSessions, TpmCc.GetRandom, 0, 8, 9))));
     }
 
     [Fact]
@@ -341,5 +330,68 @@ public sealed class SoftwareTpmTests
         var ek = client.CreatePrimary(TpmRh.Endorsement, TpmTemplates.EkEccP256()).Handle;
         var command = RawCommands.Build(TpmCc.ActivateCredential, [ek, ek], [RawSession.Password(), RawSession.Password()], w => { w.WriteTpm2b([1]); w.WriteTpm2b([1]); });
         Assert.Equal(TpmRc.AuthType, Rc(tpm.Execute(command)));
+    }
+
+    [Fact]
+    public void FromState_ExportedImage_KeepsSeedsPersistentObjectsAndClockCounters()
+    {
+        byte[] image;
+        byte[] ekName;
+        using (var tpm = new SoftwareTpm(new SoftwareTpmOptions { AutoStartup = true }))
+        {
+            var client = new Tpm2(tpm);
+            var ek = client.CreatePrimary(TpmRh.Endorsement, TpmTemplates.EkEccP256());
+            ekName = ek.Name;
+            client.EvictControl(TpmRh.Owner, ek.Handle, 0x81010001);
+            image = tpm.ExportState();
+        }
+
+        using var restored = SoftwareTpm.FromState(image, new SoftwareTpmOptions { AutoStartup = true });
+        var again = new Tpm2(restored);
+        Assert.Equal(ekName, again.ReadPublic(0x81010001).Name);
+        Assert.Equal(ekName, again.CreatePrimary(TpmRh.Endorsement, TpmTemplates.EkEccP256()).Name);
+        Assert.Equal(2u, restored.State.ResetCount);
+    }
+
+    [Fact]
+    public void FromState_TamperedImage_ThrowsTpmStateException()
+    {
+        byte[] image;
+        using (var tpm = new SoftwareTpm())
+        {
+            image = tpm.ExportState();
+        }
+
+        image[20] ^= 0xFF;
+        var e = Assert.Throws<TpmStateException>(() => SoftwareTpm.FromState(image));
+        Assert.Contains("checksum", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void FromState_WithStateDirectory_ThrowsArgumentException()
+    {
+        byte[] image;
+        using (var tpm = new SoftwareTpm())
+        {
+            image = tpm.ExportState();
+        }
+
+        Assert.Throws<ArgumentException>(() => SoftwareTpm.FromState(image, new SoftwareTpmOptions { StateDirectory = "/tmp/x" }));
+    }
+
+    [Fact]
+    public void ExportState_SameAsStateFile()
+    {
+        var dir = Directory.CreateTempSubdirectory("truststack-state-");
+        try
+        {
+            using var tpm = new SoftwareTpm(new SoftwareTpmOptions { StateDirectory = dir.FullName, Seed = 5 });
+            tpm.Save();
+            Assert.Equal(File.ReadAllBytes(Path.Combine(dir.FullName, "tpm-state.bin")), tpm.ExportState());
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
     }
 }

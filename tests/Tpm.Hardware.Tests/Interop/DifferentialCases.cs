@@ -89,6 +89,8 @@ public static class DifferentialCases
         ["Header_TagUnknown"] = TagNotTpmSt,
         ["Header_TagZero"] = TagNotTpmSt,
         ["Header_TagTpm12Command"] = TagNotTpmSt,
+        ["Param_PolicySecretWithExpiration"] = "the engine keeps no policy-session timeouts and makes no TPM_ST_AUTH_SECRET tickets: "
+            + "a non-zero expiration is TPM_RC_VALUE + parameter 4 (docs/interop-differences.md, 'Features still missing').",
         ["Param_SignTicketTagNotTpmSt"] = "libtpms checks that a ticket's tag is a TPM_ST value (TPM_RC_VALUE) before checking it is the right one; "
             + "the reference implementation and our engine answer TPM_RC_TAG (docs/interop-differences.md, 'TPM_ST values').",
     };
@@ -373,6 +375,11 @@ public static class DifferentialCases
                 var s = c.Session();
                 return RawCommands.Build(TpmCc.GetRandom, [], [new RawSession(s.Handle, new byte[32], TpmaSession.ContinueSession | TpmaSession.Audit, new byte[32])], GetRandomParams(8));
             }, TpmResponseCode.Session(TpmRc.BadAuth, 1)),
+            new("Auth_EncryptOnlySessionWrongHmac", c =>
+            {
+                var s = c.Client.StartAuthSession(TpmSe.Hmac, symmetric: TpmtSymDef.Aes128Cfb);
+                return RawCommands.Build(TpmCc.GetRandom, [], [new RawSession(s.Handle, new byte[32], TpmaSession.ContinueSession | TpmaSession.Encrypt, new byte[32])], GetRandomParams(8));
+            }, TpmResponseCode.Session(TpmRc.BadAuth, 1)),
             new("Auth_DecryptSessionWithoutSymmetric", c =>
             {
                 DefineIndex(c, OrdinaryIndex(0x0150_0001, 8));
@@ -628,6 +635,12 @@ public static class DifferentialCases
                 var s = c.Session(TpmSe.Policy);
                 return RawCommands.Build(TpmCc.PolicyAuthValue, [s.Handle], null, w => w.WriteU8(0));
             }, TpmRc.Size),
+
+            new("Param_PolicySecretWithExpiration", c =>
+            {
+                var s = c.Session(TpmSe.Policy);
+                return RawCommands.Build(TpmCc.PolicySecret, [TpmRh.Endorsement, s.Handle], Pw, w => { w.WriteTpm2b([]); w.WriteTpm2b([]); w.WriteTpm2b([]); w.WriteU32(unchecked((uint)-60)); });
+            }, TpmRc.Success),
 
             // ---- object and session slots -----------------------------------------------------
             new("Slots_FourthTransientObject", c =>

@@ -183,8 +183,14 @@ public static class DifferentialMutations
         }
 
         var code = BinaryPrimitives.ReadUInt32BigEndian(mutation.Bytes.AsSpan(6));
-        return referenceOnlyCommands.Contains(code)
-            ? $"command 0x{code:x} is implemented by libtpms only"
+        if (referenceOnlyCommands.Contains(code))
+        {
+            return $"command 0x{code:x} is implemented by libtpms only";
+        }
+
+        // The base PolicySecret ends with expiration 0; a damaged one may ask for a time limit.
+        return code == (uint)TpmCc.PolicySecret && mutation.Bytes.Length >= 14 && BinaryPrimitives.ReadUInt32BigEndian(mutation.Bytes.AsSpan(mutation.Bytes.Length - 4)) != 0
+            ? "PolicySecret with an expiration: the engine keeps no session timeouts (TPM_RC_VALUE + parameter 4)"
             : null;
     }
 

@@ -7,7 +7,8 @@ namespace TrustStack.Tpm.Hardware.Tests.Interop;
 /// IBM's TSS 2.0 utilities (tss2 package) against our engine behind <see cref="MssimServer"/>. Every
 /// flow also runs against a real swtpm (libtpms) through the TSS's raw socket interface, which
 /// validates the test itself: a flow that fails there is a broken test, not an engine bug.
-/// Flows use password or HMAC sessions; parameter encryption (<c>-se0 … 20/40</c>) is left out.
+/// Flows use password sessions, HMAC sessions (unsalted, salted, bound) and parameter encryption
+/// (<c>-se0 … 21/41/61</c>, AES and XOR).
 /// </summary>
 public sealed class IbmTssInteropTests
 {
@@ -128,18 +129,25 @@ public sealed class IbmTssInteropTests
     }
 
     [Theory]
-    [InlineData(IbmTssTarget.Engine, false)]
-    [InlineData(IbmTssTarget.Engine, true)]
-    [InlineData(IbmTssTarget.Swtpm, false)]
-    [InlineData(IbmTssTarget.Swtpm, true)]
-    public void Quote_UnderAnHmacSession_SessionKeepsWorkingAndQuoteVerifies(IbmTssTarget target, bool salted)
+    [InlineData(IbmTssTarget.Engine, "unsalted")]
+    [InlineData(IbmTssTarget.Engine, "salted")]
+    [InlineData(IbmTssTarget.Engine, "bound")]
+    [InlineData(IbmTssTarget.Swtpm, "unsalted")]
+    [InlineData(IbmTssTarget.Swtpm, "salted")]
+    [InlineData(IbmTssTarget.Swtpm, "bound")]
+    public void Quote_UnderAnHmacSession_SessionKeepsWorkingAndQuoteVerifies(IbmTssTarget target, string kind)
     {
         using var tss = new IbmTssPeer(target);
         var nonce = RandomNumberGenerator.GetBytes(16);
         tss.WriteFile("nonce.bin", nonce);
         tss.Ok("tsscreateprimary", "-hi", "o", "-ecc", "nistp256", "-st");
         var ak = CreateAk(tss, "ecc");
-        var started = salted ? tss.Ok("tssstartauthsession", "-se", "h", "-hs", "80000000") : tss.Ok("tssstartauthsession", "-se", "h");
+        var started = kind switch
+        {
+            "salted" => tss.Ok("tssstartauthsession", "-se", "h", "-hs", "80000000"),
+            "bound" => tss.Ok("tssstartauthsession", "-se", "h", "-bi", $"{ak:x8}"),
+            _ => tss.Ok("tssstartauthsession", "-se", "h"),
+        };
         var session = HandleIn(started.Stdout);
         Assert.Equal(0x0200_0000u, session & 0xFF00_0000);
 
@@ -152,6 +160,30 @@ public sealed class IbmTssInteropTests
 
         AssertQuoteVerifies(tss, nonce, tss.File("pcr16.bin"));
         tss.Ok("tssflushcontext", "-ha", $"{session:x8}");
+    }
+
+    [Theory]
+    [InlineData(IbmTssTarget.Engine, "aes")]
+    [InlineData(IbmTssTarget.Engine, "xor")]
+    [InlineData(IbmTssTarget.Swtpm, "aes")]
+    [InlineData(IbmTssTarget.Swtpm, "xor")]
+    public void ParameterEncryption_SealAndUnsealThroughASaltedSession_SecretNeverInTheClear(IbmTssTarget target, string symmetric)
+    {
+        using var tss = new IbmTssPeer(target);
+        tss.Ok("tsscreateprimary", "-hi", "o", "-ecc", "nistp256", "-st");
+        var session = HandleIn(tss.Ok("tssstartauthsession", "-se", "h", "-hs", "80000000", "-sym", symmetric).Stdout);
+        var secret = "sealed through parameter encryption"u8.ToArray();
+        tss.WriteFile("secret.bin", secret);
+
+        // 0x61: continue, decrypt (the TPM2B_SENSITIVE_CREATE with the data), encrypt (outPrivate).
+        tss.Ok("tsscreate", "-hp", "80000000", "-bl", "-if", "secret.bin", "-pwdk", "sealpw", "-opu", "seal.pub", "-opr", "seal.priv", "-se0", $"{session:x8}", "61");
+        var sealedObject = HandleIn(tss.Ok("tssload", "-hp", "80000000", "-ipu", "seal.pub", "-ipr", "seal.priv", "-se0", $"{session:x8}", "21").Stdout);
+        // 0x41: continue, encrypt (the unsealed data comes back encrypted).
+        tss.Ok("tssunseal", "-ha", $"{sealedObject:x8}", "-pwd", "sealpw", "-of", "unsealed.bin", "-se0", $"{session:x8}", "41");
+
+        Assert.Equal(secret, tss.File("unsealed.bin"));
+        var random = tss.Ok("tssgetrandom", "-by", "16", "-se0", $"{session:x8}", "41");
+        Assert.Contains("randomBytes length 16", random.Output, StringComparison.Ordinal);
     }
 
     [Theory]

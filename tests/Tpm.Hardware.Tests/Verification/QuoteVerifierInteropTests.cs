@@ -1,3 +1,5 @@
+using TrustStack.Tests.Shared;
+
 namespace TrustStack.Tpm.Hardware.Tests.Verification;
 
 /// <summary>Quotes made by swtpm through tpm2-tools, verified by <see cref="QuoteVerifier"/>.</summary>
@@ -182,7 +184,7 @@ public sealed class QuoteVerifierInteropTests(SwtpmQuoteFixture tpm)
     }
 
     private (int ExitCode, string Output, string Error) Checkquote(string pcrs) =>
-        SwtpmQuoteFixture.RunOffline("tpm2_checkquote", tpm.Directory, "-u", "ak.pem", "-m", "quote.msg", "-s", "quote.sig", "-f", pcrs, "-q", SwtpmQuoteFixture.NonceHex, "-g", "sha256");
+        PeerTools.Run("tpm2_checkquote", ["-u", "ak.pem", "-m", "quote.msg", "-s", "quote.sig", "-f", pcrs, "-q", SwtpmQuoteFixture.NonceHex, "-g", "sha256"], workingDirectory: tpm.Directory);
 
     private QuoteVerificationRequest Request(string key, string message, string signature, string pcrs)
     {

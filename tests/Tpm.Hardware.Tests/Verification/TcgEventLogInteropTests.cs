@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
+using TrustStack.Tests.Shared;
 
 namespace TrustStack.Tpm.Hardware.Tests.Verification;
 
@@ -130,14 +131,14 @@ public sealed partial class TcgEventLogInteropTests : IDisposable
     {
         var path = Path.Combine(_directory, $"log-{Guid.NewGuid():N}.bin");
         File.WriteAllBytes(path, log);
-        var (code, output, error) = SwtpmQuoteFixture.RunOffline("tpm2_eventlog", _directory, path);
+        var (code, output, error) = PeerTools.Run("tpm2_eventlog", [path], workingDirectory: _directory);
         Assert.True(code == 0, $"tpm2_eventlog failed ({code}): {error}");
         return ParsePcrsSection(output);
     }
 
     private Version Tpm2ToolsVersion()
     {
-        var (_, output, _) = SwtpmQuoteFixture.RunOffline("tpm2_eventlog", _directory, "--version");
+        var (_, output, _) = PeerTools.Run("tpm2_eventlog", ["--version"], workingDirectory: _directory);
         var match = Regex.Match(output, "version=\"(\\d+)\\.(\\d+)");
         Assert.True(match.Success, $"Cannot read the version from '{output}'");
         return new Version(int.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture), int.Parse(match.Groups[2].Value, CultureInfo.InvariantCulture));

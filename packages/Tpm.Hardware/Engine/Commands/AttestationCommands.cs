@@ -12,6 +12,8 @@ internal sealed class AttestationCommands : ICommandGroup
         const CommandFlags encrypted = CommandFlags.DecryptFirst | CommandFlags.EncryptFirst;
         table.Add(TpmCc.Quote, [new(HandleKinds.Object, AuthRole.User)], 0, Quote, encrypted);
         table.Add(TpmCc.Certify, [new(HandleKinds.Object, AuthRole.Admin), new(HandleKinds.Object, AuthRole.User)], 0, Certify, encrypted);
+        table.Add(TpmCc.GetTime, [new(HandleKinds.Endorsement, AuthRole.User), new(HandleKinds.Object, AuthRole.User)], 0, GetTime, encrypted);
+        table.Add(TpmCc.NvCertify, [new(HandleKinds.Object, AuthRole.User), new(HandleKinds.NvAuth, AuthRole.User), new(HandleKinds.NvIndex)], 0, NvCertify, encrypted);
     }
 
     /// <summary>
@@ -107,5 +109,57 @@ internal sealed class AttestationCommands : ICommandGroup
 
         var scheme = CheckSigner(signer, requested, 2);
         SignAttestation(c, signer, scheme, qualifyingData, new CertifyInfo(certified.Name, certified.QualifiedName));
+    }
+
+    /// <summary>
+    /// TPM2_NV_Certify (Part 3 §31.16): signs TPMS_NV_CERTIFY_INFO (index Name, offset, the data)
+    /// after the same read checks as TPM2_NV_Read (authHandle is handle 2 here).
+    /// </summary>
+    private static void NvCertify(CommandContext c)
+    {
+        var signer = c.Object(0);
+        var nv = c.Nv(2);
+        var r = c.ReadParameters();
+        var qualifyingData = r.ReadTpm2b(ObjectCommands.MaxDataSize);
+        r.Parameter = 2;
+        var requested = SigningCommands.ReadSignatureScheme(ref r);
+        r.Parameter = 3;
+        var size = r.ReadU16();
+        r.Parameter = 4;
+        var offset = r.ReadU16();
+        r.EnsureConsumed();
+
+        NvCommands.CheckReadAccess(c, nv, authIndex: 1);
+        var scheme = CheckSigner(signer, requested, 1);
+        if (size > NvCommands.MaxBufferSize)
+        {
+            throw CommandContext.ParameterError(TpmRc.Value, 3, $"size {size} exceeds {NvCommands.MaxBufferSize}");
+        }
+
+        if (offset > nv.Public.DataSize || size > nv.Public.DataSize - offset)
+        {
+            throw new TpmException(TpmRc.NvRange, $"{size} octets at offset {offset} exceed dataSize {nv.Public.DataSize}");
+        }
+
+        SignAttestation(c, signer, scheme, qualifyingData, new NvCertifyInfo(nv.Name, offset, nv.Data.AsSpan(offset, size).ToArray()));
+    }
+
+    /// <summary>
+    /// TPM2_GetTime (Part 3 §18.7): signs TPMS_TIME_ATTEST_INFO, the current time, clock and firmware
+    /// version, authorized by the privacy administrator (the endorsement hierarchy) — tpm2_gettime.
+    /// </summary>
+    private static void GetTime(CommandContext c)
+    {
+        var signer = c.Object(1);
+        var r = c.ReadParameters();
+        var qualifyingData = r.ReadTpm2b(ObjectCommands.MaxDataSize);
+        r.Parameter = 2;
+        var requested = SigningCommands.ReadSignatureScheme(ref r);
+        r.EnsureConsumed();
+
+        var scheme = CheckSigner(signer, requested, 2);
+        var s = c.State;
+        var time = new TimeAttestInfo(c.Tpm.TimeMilliseconds, new TpmsClockInfo(c.Tpm.ClockMilliseconds, s.ResetCount, s.RestartCount, s.ClockSafe), c.Tpm.Options.FirmwareVersion);
+        SignAttestation(c, signer, scheme, qualifyingData, time);
     }
 }

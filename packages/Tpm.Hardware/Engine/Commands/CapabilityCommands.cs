@@ -56,6 +56,7 @@ internal sealed class CapabilityCommands : ICommandGroup
         (TpmAlgId.Aes, Symmetric),
         (TpmAlgId.Mgf1, HashBit | Method),
         (TpmAlgId.Keyedhash, HashBit | ObjectBit | Signing | Encrypting),
+        (TpmAlgId.Xor, Symmetric | HashBit),
         (TpmAlgId.Sha256, HashBit),
         (TpmAlgId.Sha384, HashBit),
         (TpmAlgId.Sha512, HashBit),
@@ -79,8 +80,11 @@ internal sealed class CapabilityCommands : ICommandGroup
     public static IReadOnlyList<uint> PermanentHandles { get; } =
         [TpmRh.Owner, TpmRh.Null, TpmRh.Password, TpmRh.Lockout, TpmRh.Endorsement, TpmRh.Platform, TpmRh.PlatformNv];
 
-    public void Register(CommandTable table) =>
+    public void Register(CommandTable table)
+    {
         table.Add(TpmCc.GetCapability, [], 0, c => GetCapability(c, table));
+        table.Add(TpmCc.TestParms, [], 0, TestParms);
+    }
 
     /// <summary>
     /// TPMA_CC of a command (Part 2 §8.9): commandIndex, nv (the command may write NV: the
@@ -101,6 +105,27 @@ internal sealed class CapabilityCommands : ICommandGroup
         value |= flushed ? 1u << 24 : 0;
         value |= d.ResponseHandles > 0 ? 1u << 28 : 0;
         return value;
+    }
+
+    /// <summary>
+    /// TPM2_TestParms (Part 3 §30.3): TPMT_PUBLIC_PARMS that this TPM could use for an object
+    /// (tpm2_testparms rsa2048, ecc256, aes128cfb ...); the checks are those of a creation template,
+    /// and any failure is numbered for parameter 1.
+    /// </summary>
+    private static void TestParms(CommandContext c)
+    {
+        var r = c.ReadParameters();
+        var type = r.ReadAlg();
+        var parameters = PublicParms.Unmarshal(type, ref r);
+        r.EnsureConsumed();
+        try
+        {
+            KeyGenerator.ValidateAlgorithms(new TpmtPublic(type, TpmAlgId.Sha256, TpmaObject.None, [], parameters, new DigestPublicId([])));
+        }
+        catch (TpmException e)
+        {
+            throw ObjectCommands.Numbered(e, 1);
+        }
     }
 
     private static void GetCapability(CommandContext c, CommandTable table)
@@ -229,12 +254,14 @@ internal sealed class CapabilityCommands : ICommandGroup
                 break;
             case TpmHt.HmacSession or TpmHt.PolicySession:
                 // TPM_HT_LOADED_SESSION (0x02) lists loaded sessions, TPM_HT_SAVED_SESSION (0x03) saved ones;
-                // HMAC and policy sessions share one slot space, ordered by the low 24 bits.
+                // HMAC and policy sessions share one slot space, ordered by the low 24 bits. A saved
+                // session is listed as 0x02xxxxxx whatever its type, as the reference SessionCapGetSaved
+                // (and libtpms) do: the TPM keeps only the slot of a saved context, not its type.
                 var saved = TpmRh.TypeOf(property) == TpmHt.PolicySession;
                 var from = property & 0x00FFFFFF;
                 handles.AddRange(s.Sessions.Values
                     .Where(session => session.IsSaved == saved && (session.Handle & 0x00FFFFFF) >= from)
-                    .Select(session => session.Handle)
+                    .Select(session => saved ? TpmRh.HmacSessionFirst | (session.Handle & 0x00FFFFFF) : session.Handle)
                     .OrderBy(h => h & 0x00FFFFFF));
                 break;
             case TpmHt.Pcr:

@@ -9,7 +9,7 @@ namespace TrustStack.Tpm.Hardware;
 /// <c>TPM2B integrity ‖ AES-128-CFB(sequence ‖ serialized object or session)</c>. The integrity is
 /// HMAC-SHA256 keyed with the context key (new at every TPM Reset, so older contexts fail) and the
 /// proof of the context's hierarchy (new at TPM2_Clear for the storage and endorsement hierarchies),
-/// over the savedHandle, hierarchy, sequence, for stClear objects the restart count, and the
+/// over the savedHandle, hierarchy, sequence, for stClear objects the count of TPM Restarts, and the
 /// ciphertext. The encryption key and IV come from KDFa over the same key, the sequence and the
 /// savedHandle, so every context is encrypted under its own key.
 /// </remarks>
@@ -21,7 +21,7 @@ internal sealed class ContextCommands : ICommandGroup
     /// <summary>TPMS_CONTEXT.savedHandle of a sequence object.</summary>
     public const uint SavedSequenceObject = 0x80000001;
 
-    /// <summary>TPMS_CONTEXT.savedHandle of an stClear object (cannot load after TPM Restart).</summary>
+    /// <summary>TPMS_CONTEXT.savedHandle of an stClear object (cannot load after a TPM Restart or Reset).</summary>
     public const uint SavedStClearObject = 0x80000002;
 
     /// <summary>Persistent object slots (TPM_PT_HR_PERSISTENT_MIN is 2; libtpms offers more).</summary>
@@ -97,6 +97,12 @@ internal sealed class ContextCommands : ICommandGroup
         if (SoftwareTpm.KindOf(handle) == HandleKinds.Transient)
         {
             var o = c.Object(0);
+            if (o.Sequence is not null)
+            {
+                // Limitation: the running hash state of a sequence is not serialized.
+                throw CommandContext.HandleError(TpmRc.Type, 1, "this engine cannot save a hash sequence context");
+            }
+
             savedHandle = (o.Attributes & TpmaObject.StClear) != 0 ? SavedStClearObject : SavedObject;
             hierarchy = o.Hierarchy;
             plain = SerializeObject(o);
@@ -194,42 +200,20 @@ internal sealed class ContextCommands : ICommandGroup
         }
 
         var flags = pr.ReadU8();
-        var publicArea = TpmtPublic.UnmarshalSized(ref pr);
-        var sensitiveBytes = pr.ReadTpm2b();
-        TpmtSensitive? sensitive = null;
+        var o = TpmObject.ReadFrom(ref pr, c.Tpm.Secrets, "loaded object context", hierarchy, isPrimary: (flags & 1) != 0, isExternal: (flags & 2) != 0);
         try
         {
-            if (sensitiveBytes.Length != 0)
-            {
-                var sr = new TpmReader(sensitiveBytes);
-                sensitive = TpmtSensitive.Unmarshal(ref sr);
-            }
+            pr.EnsureConsumed();
+            o.Handle = ObjectCommands.FreeTransientHandle(c);
         }
-        finally
+        catch
         {
-            CryptographicOperations.ZeroMemory(sensitiveBytes);
+            o.Dispose();
+            throw;
         }
 
-        try
-        {
-            var qualifiedName = pr.ReadTpm2b();
-            pr.EnsureConsumed();
-            var handle = ObjectCommands.FreeTransientHandle(c);
-            var secret = sensitive is null
-                ? c.Tpm.Secrets.Store([], $"object 0x{handle:x8} (public only)")
-                : SecretMarshal.StoreSensitive(c.Tpm.Secrets, sensitive, $"object 0x{handle:x8} sensitive");
-            var o = new TpmObject(publicArea, secret, sensitive?.AuthValue ?? [], hierarchy, qualifiedName, (flags & 1) != 0)
-            {
-                Handle = handle,
-                IsExternal = (flags & 2) != 0,
-            };
-            s.TransientObjects[handle] = o;
-            c.ResponseHandles.Add(handle);
-        }
-        finally
-        {
-            sensitive?.Dispose();
-        }
+        s.TransientObjects[o.Handle] = o;
+        c.ResponseHandles.Add(o.Handle);
     }
 
     private static void LoadSession(CommandContext c, ulong sequence, uint savedHandle, ref TpmReader pr)
@@ -375,11 +359,7 @@ internal sealed class ContextCommands : ICommandGroup
         var w = new TpmWriter(1024);
         w.WriteU8(ObjectTag);
         w.WriteU8((byte)((o.IsPrimary ? 1 : 0) | (o.IsExternal ? 2 : 0)));
-        o.Public.MarshalSized(w);
-        var sensitive = o.Sensitive.Reveal();
-        w.WriteTpm2b(sensitive);
-        CryptographicOperations.ZeroMemory(sensitive);
-        w.WriteTpm2b(o.QualifiedName);
+        o.WriteTo(w);
         var result = w.ToArray();
         w.Clear();
         return result;
@@ -514,8 +494,9 @@ internal sealed class ContextCommands : ICommandGroup
         BinaryPrimitives.WriteUInt32BigEndian(header.AsSpan(4), hierarchy);
         BinaryPrimitives.WriteUInt64BigEndian(header.AsSpan(8), sequence);
 
-        // stClear objects must not load after TPM Restart (Part 1 §30.3): bind them to the restart count.
-        BinaryPrimitives.WriteUInt32BigEndian(header.AsSpan(16), savedHandle == SavedStClearObject ? s.RestartCount : 0);
+        // stClear objects must not load after a TPM Restart, but do after a TPM Resume (Part 1 §30.3):
+        // bind them to the count of Restarts since the last TPM Reset.
+        BinaryPrimitives.WriteUInt32BigEndian(header.AsSpan(16), savedHandle == SavedStClearObject ? s.StClearEpoch : 0);
         return TpmHash.Hmac(IntegrityHash, protectionKey, header, encrypted);
     }
 }

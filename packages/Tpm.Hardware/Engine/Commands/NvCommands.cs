@@ -202,7 +202,7 @@ internal sealed class NvCommands : ICommandGroup
             throw Size($"authPolicy of {info.AuthPolicy.Length} octets for nameAlg {info.NameAlg}");
         }
 
-        if (TpmObject.TrimAuth(auth).Length > digestSize)
+        if (TpmObject.TrimmedLength(auth) > digestSize)
         {
             throw CommandContext.ParameterError(TpmRc.Size, 1, $"auth longer than a {info.NameAlg} digest");
         }
@@ -473,14 +473,14 @@ internal sealed class NvCommands : ICommandGroup
     }
 
     /// <summary>Reference NvReadAccessChecks: TPM_RC_NV_LOCKED, TPM_RC_NV_AUTHORIZATION, then TPM_RC_NV_UNINITIALIZED.</summary>
-    private static void CheckReadAccess(CommandContext c, NvIndex nv)
+    internal static void CheckReadAccess(CommandContext c, NvIndex nv, int authIndex = 0)
     {
         if ((nv.Public.Attributes & TpmaNv.ReadLocked) != 0)
         {
             throw new TpmException(TpmRc.NvLocked, $"NV index 0x{nv.Public.NvIndex:x8} is read-locked");
         }
 
-        CheckAuthorizingEntity(c, nv, TpmaNv.OwnerRead, TpmaNv.PpRead);
+        CheckAuthorizingEntity(c, nv, TpmaNv.OwnerRead, TpmaNv.PpRead, authIndex);
         if ((nv.Public.Attributes & TpmaNv.Written) == 0)
         {
             throw new TpmException(TpmRc.NvUninitialized, $"NV index 0x{nv.Public.NvIndex:x8} has not been written");
@@ -492,9 +492,9 @@ internal sealed class NvCommands : ICommandGroup
     /// authorize itself, whose AUTHx/POLICYx attributes the authorization check already enforced
     /// (<see cref="CheckAuthAvailable"/>).
     /// </summary>
-    private static void CheckAuthorizingEntity(CommandContext c, NvIndex nv, TpmaNv ownerBit, TpmaNv platformBit)
+    private static void CheckAuthorizingEntity(CommandContext c, NvIndex nv, TpmaNv ownerBit, TpmaNv platformBit, int authIndex = 0)
     {
-        var authHandle = c.Handles[0];
+        var authHandle = c.Handles[authIndex];
         var a = nv.Public.Attributes;
         var allowed = authHandle switch
         {

@@ -23,6 +23,7 @@ internal sealed class ObjectCommands : ICommandGroup
         table.Add(TpmCc.LoadExternal, [], 1, LoadExternal, encrypted);
         table.Add(TpmCc.ReadPublic, [new(HandleKinds.Object)], 0, ReadPublic, CommandFlags.EncryptFirst);
         table.Add(TpmCc.Unseal, [new(HandleKinds.Object, AuthRole.User)], 0, Unseal, CommandFlags.EncryptFirst);
+        table.Add(TpmCc.ObjectChangeAuth, [new(HandleKinds.Transient, AuthRole.Admin), new(HandleKinds.Object)], 0, ObjectChangeAuth, encrypted);
     }
 
     /// <summary>
@@ -45,17 +46,8 @@ internal sealed class ObjectCommands : ICommandGroup
     }
 
     /// <summary>QN = nameAlg ‖ H_nameAlg(parentQN ‖ Name) (TPM 2.0 Part 1 §16); a hierarchy's QN is its handle.</summary>
-    internal static byte[] QualifiedName(ReadOnlySpan<byte> parentQualifiedName, TpmAlgId nameAlg, ReadOnlySpan<byte> name)
-    {
-        using var h = IncrementalHash.CreateHash(TpmHash.Name(nameAlg));
-        h.AppendData(parentQualifiedName);
-        h.AppendData(name);
-        var size = TpmHash.DigestSize(nameAlg);
-        var qn = new byte[2 + size];
-        System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(qn, (ushort)nameAlg);
-        h.GetHashAndReset(qn.AsSpan(2));
-        return qn;
-    }
+    internal static byte[] QualifiedName(ReadOnlySpan<byte> parentQualifiedName, TpmAlgId nameAlg, ReadOnlySpan<byte> name) =>
+        TpmHash.NameOf(nameAlg, parentQualifiedName, name);
 
     /// <summary>
     /// Reads a TPM2B_PUBLIC command parameter (the caller has set the parameter number), checking
@@ -318,10 +310,49 @@ internal sealed class ObjectCommands : ICommandGroup
     private static void ReadPublic(CommandContext c)
     {
         var o = c.Object(0);
+        if (o.Sequence is not null)
+        {
+            throw CommandContext.HandleError(TpmRc.Sequence, 1, "a sequence object has no public area");
+        }
+
         c.ReadParameters().EnsureConsumed();
         o.Public.MarshalSized(c.Output);
         c.Output.WriteTpm2b(o.Name);
         c.Output.WriteTpm2b(o.QualifiedName);
+    }
+
+    /// <summary>
+    /// TPM2_ObjectChangeAuth (Part 3 §12.8): a new private area for the loaded object with newAuth,
+    /// wrapped by its parent; the loaded object keeps its old authValue (tpm2_changeauth -c key -C parent).
+    /// </summary>
+    private static void ObjectChangeAuth(CommandContext c)
+    {
+        var o = c.Object(0);
+        var parent = c.Object(1);
+        var r = c.ReadParameters();
+        var newAuth = r.ReadTpm2b(64);
+        r.EnsureConsumed();
+
+        if (o.Sequence is not null || o.IsPrimary || o.IsExternal || o.IsPublicOnly)
+        {
+            throw CommandContext.HandleError(TpmRc.Type, 1, "only an ordinary loaded object (not a primary, external or sequence object) changes its authValue this way");
+        }
+
+        // The parent must be the object's parent: QN(object) = H(QN(parent) ‖ Name(object)) (reference TPM2_ObjectChangeAuth).
+        if (!parent.IsStorageParent || !QualifiedName(parent.QualifiedName, o.Public.NameAlg, o.Name).AsSpan().SequenceEqual(o.QualifiedName))
+        {
+            throw CommandContext.HandleError(TpmRc.Type, 2, "parentHandle is not the object's parent");
+        }
+
+        if (TpmObject.TrimAuth(newAuth).Length > TpmHash.DigestSize(o.Public.NameAlg))
+        {
+            throw CommandContext.ParameterError(TpmRc.Size, 1, "newAuth is longer than the object's nameAlg digest");
+        }
+
+        using var old = o.ReadSensitive();
+        using var changed = new TpmtSensitive(old.SensitiveType, TpmObject.TrimAuth(newAuth), old.SeedValue.ToArray(), old.Sensitive.ToArray());
+        using var parentSensitive = parent.ReadSensitive();
+        c.Output.WriteTpm2b(ObjectProtection.Wrap(parent.Public.NameAlg, parentSensitive.SeedValue, parent.Public.Parameters.Symmetric, o.Name, changed));
     }
 
     private static void Unseal(CommandContext c)
@@ -376,7 +407,7 @@ internal sealed class ObjectCommands : ICommandGroup
             throw CommandContext.ParameterError(TpmRc.Type, 1, $"sensitive type {sensitive.SensitiveType} does not match public type {inPublic.Type}");
         }
 
-        if (TpmObject.TrimAuth(sensitive.AuthValue).Length > digestSize)
+        if (TpmObject.TrimmedLength(sensitive.AuthValue) > digestSize)
         {
             throw CommandContext.ParameterError(TpmRc.Size, 1, "authValue is longer than the nameAlg digest");
         }
@@ -543,7 +574,7 @@ internal sealed class ObjectCommands : ICommandGroup
                 throw Numbered(e, 2);
             }
 
-            if (TpmObject.TrimAuth(Sensitive.UserAuth).Length > TpmHash.DigestSize(Template.NameAlg))
+            if (TpmObject.TrimmedLength(Sensitive.UserAuth) > TpmHash.DigestSize(Template.NameAlg))
             {
                 throw CommandContext.ParameterError(TpmRc.Size, 1, "userAuth is longer than the nameAlg digest");
             }

@@ -84,12 +84,21 @@ internal sealed class PcrCommands : ICommandGroup
         return bitmap;
     }
 
-    /// <summary>Records a PCR change: pcrUpdateCounter counts every change outside the TCB group (Part 1 §17.5; reference PCRChanged).</summary>
+    /// <summary>
+    /// Records a PCR change: pcrUpdateCounter counts every change outside the TCB group (Part 1 §17.5;
+    /// reference PCRChanged). Changing a state-saved PCR after TPM2_Shutdown cancels the orderly
+    /// shutdown, as the reference implementation's g_clearOrderly: the saved values would be stale.
+    /// </summary>
     public static void Changed(EngineState s, int pcr)
     {
         if (pcr == 0 || !IsNoIncrement(pcr))
         {
             s.PcrUpdateCounter++;
+        }
+
+        if (IsStateSaved(pcr))
+        {
+            s.OrderlyShutdown = null;
         }
     }
 
@@ -100,14 +109,7 @@ internal sealed class PcrCommands : ICommandGroup
         var input = buffer[..(value.Length + digest.Length)];
         value.CopyTo(input);
         digest.CopyTo(input[value.Length..]);
-        _ = bank switch
-        {
-            TpmAlgId.Sha1 => SHA1.HashData(input, value),
-            TpmAlgId.Sha256 => SHA256.HashData(input, value),
-            TpmAlgId.Sha384 => SHA384.HashData(input, value),
-            TpmAlgId.Sha512 => SHA512.HashData(input, value),
-            _ => throw new ArgumentOutOfRangeException(nameof(bank), bank, "Not a PCR bank algorithm."),
-        };
+        TpmHash.HashData(bank, input, value);
     }
 
     /// <summary>

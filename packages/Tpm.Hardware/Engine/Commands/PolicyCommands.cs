@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Security.Cryptography;
 
 namespace TrustStack.Tpm.Hardware;
@@ -6,8 +5,9 @@ namespace TrustStack.Tpm.Hardware;
 /// <summary>
 /// Enhanced-authorization policy commands (TPM 2.0 Part 3 §23): PolicyPCR, PolicySecret,
 /// PolicyAuthValue, PolicyPassword, PolicyCommandCode, PolicyGetDigest, PolicyRestart.
-/// Each extends the session's policyDigest exactly as the specification computes it; trial
-/// sessions compute the digest and skip the checks.
+/// Each extends the session's policyDigest with the computations of <see cref="PolicyDigest"/>
+/// (the offline calculator), so client and engine cannot disagree; trial sessions compute the
+/// digest and skip the checks.
 /// </summary>
 internal sealed class PolicyCommands : ICommandGroup
 {
@@ -16,12 +16,51 @@ internal sealed class PolicyCommands : ICommandGroup
     public void Register(CommandTable table)
     {
         table.Add(TpmCc.PolicyPCR, [PolicySession], 0, PolicyPcr);
-        table.Add(TpmCc.PolicySecret, [new HandleSpec(HandleKinds.Entity, AuthRole.User), PolicySession], 0, PolicySecret, CommandFlags.DecryptFirst);
+        table.Add(TpmCc.PolicySecret, [new HandleSpec(HandleKinds.Entity, AuthRole.User), PolicySession], 0, PolicySecret, CommandFlags.DecryptFirst | CommandFlags.EncryptFirst);
         table.Add(TpmCc.PolicyAuthValue, [PolicySession], 0, PolicyAuthValue);
         table.Add(TpmCc.PolicyPassword, [PolicySession], 0, PolicyPassword);
         table.Add(TpmCc.PolicyCommandCode, [PolicySession], 0, PolicyCommandCode);
         table.Add(TpmCc.PolicyGetDigest, [PolicySession], 0, PolicyGetDigest, CommandFlags.EncryptFirst);
         table.Add(TpmCc.PolicyRestart, [PolicySession], 0, PolicyRestart);
+        table.Add(TpmCc.PolicyOR, [PolicySession], 0, PolicyOr);
+    }
+
+    /// <summary>
+    /// TPM2_PolicyOR (Part 3 §23.6): the session's digest must be one of pHashList (2 to 8 digests;
+    /// a trial session skips the check), then policyDigest = H(0…0 ‖ TPM_CC_PolicyOR ‖ digests).
+    /// </summary>
+    private static void PolicyOr(CommandContext c)
+    {
+        var session = Session(c, 0);
+        var r = c.ReadParameters();
+        var count = r.ReadU32();
+        if (count is < 2 or > 8)
+        {
+            throw r.Fail(TpmRc.Size, $"pHashList has {count} digests (2 to 8)");
+        }
+
+        var digests = new List<byte[]>((int)count);
+        for (var i = 0; i < count; i++)
+        {
+            digests.Add(r.ReadTpm2b(64));
+        }
+
+        r.EnsureConsumed();
+        if (!session.IsTrial && !digests.Any(d => CryptographicOperations.FixedTimeEquals(d, session.PolicyDigest)))
+        {
+            throw CommandContext.ParameterError(TpmRc.Value, 1, "the policy digest is none of pHashList");
+        }
+
+        // policyDigest = H(0...0 ‖ TPM_CC_PolicyOR ‖ digests), Part 3 §23.6.
+        var w = new TpmWriter();
+        w.WriteBytes(new byte[TpmHash.DigestSize(session.AuthHash)]);
+        w.WriteU32((uint)TpmCc.PolicyOR);
+        foreach (var d in digests)
+        {
+            w.WriteBytes(d);
+        }
+
+        session.PolicyDigest = TpmHash.Hash(session.AuthHash, w.WrittenSpan);
     }
 
     /// <summary>The policy session at handle slot <paramref name="index"/>; a context-saved session is not loaded.</summary>
@@ -63,9 +102,7 @@ internal sealed class PolicyCommands : ICommandGroup
             digest = pcrDigest;
         }
 
-        var w = new TpmWriter();
-        pcrs.Marshal(w);
-        session.ExtendPolicy(CommandCodeBytes(TpmCc.PolicyPCR), w.ToArray(), digest);
+        session.PolicyDigest = PolicyDigest.ExtendPcr(session.AuthHash, session.PolicyDigest, pcrs, digest);
         if (!session.IsTrial)
         {
             session.PcrCounter = c.State.PcrUpdateCounter;
@@ -107,8 +144,7 @@ internal sealed class PolicyCommands : ICommandGroup
         }
 
         var name = SoftwareTpm.NameOf(c.Handles[0], c.Entities[0]);
-        session.ExtendPolicy(CommandCodeBytes(TpmCc.PolicySecret), name);
-        session.ExtendPolicy(policyRef);
+        session.PolicyDigest = PolicyDigest.ExtendSecret(session.AuthHash, session.PolicyDigest, name, policyRef);
         if (cpHashA.Length != 0)
         {
             session.CpHash = cpHashA;
@@ -124,7 +160,7 @@ internal sealed class PolicyCommands : ICommandGroup
     {
         var session = Session(c, 0);
         c.ReadParameters().EnsureConsumed();
-        session.ExtendPolicy(CommandCodeBytes(TpmCc.PolicyAuthValue));
+        session.PolicyDigest = PolicyDigest.Extend(session.AuthHash, session.PolicyDigest, TpmCc.PolicyAuthValue, null);
         session.IsAuthValueNeeded = true;
         session.IsPasswordNeeded = false;
     }
@@ -134,7 +170,7 @@ internal sealed class PolicyCommands : ICommandGroup
     {
         var session = Session(c, 0);
         c.ReadParameters().EnsureConsumed();
-        session.ExtendPolicy(CommandCodeBytes(TpmCc.PolicyAuthValue));
+        session.PolicyDigest = PolicyDigest.Extend(session.AuthHash, session.PolicyDigest, TpmCc.PolicyAuthValue, null);
         session.IsPasswordNeeded = true;
         session.IsAuthValueNeeded = false;
     }
@@ -157,7 +193,7 @@ internal sealed class PolicyCommands : ICommandGroup
             throw CommandContext.ParameterError(TpmRc.PolicyCc, 1, $"command 0x{(uint)code:x8} is not implemented");
         }
 
-        session.ExtendPolicy(CommandCodeBytes(TpmCc.PolicyCommandCode), CommandCodeBytes(code));
+        session.PolicyDigest = PolicyDigest.Extend(session.AuthHash, session.PolicyDigest, TpmCc.PolicyCommandCode, (uint)code);
         session.CommandCode = code;
     }
 
@@ -194,13 +230,5 @@ internal sealed class PolicyCommands : ICommandGroup
         {
             throw new TpmException(TpmRc.Cphash, "cpHashA differs from the cpHash already set in the session");
         }
-    }
-
-    /// <summary>TPML_PCR_SELECTION as TPM2_PolicyPCR reads it: hashes the TPM implements, 3..4 select octets.</summary>
-    internal static byte[] CommandCodeBytes(TpmCc code)
-    {
-        var bytes = new byte[4];
-        BinaryPrimitives.WriteUInt32BigEndian(bytes, (uint)code);
-        return bytes;
     }
 }

@@ -8,7 +8,7 @@ internal sealed class RandomCommands : ICommandGroup
 
     public void Register(CommandTable table)
     {
-        table.Add(TpmCc.GetRandom, [], 0, GetRandom);
+        table.Add(TpmCc.GetRandom, [], 0, GetRandom, CommandFlags.EncryptFirst);
         table.Add(TpmCc.StirRandom, [], 0, StirRandom, CommandFlags.DecryptFirst);
     }
 

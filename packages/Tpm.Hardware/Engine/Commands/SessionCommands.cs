@@ -104,7 +104,7 @@ internal sealed class SessionCommands : ICommandGroup
 
         // Only HMAC sessions are bound (Part 1 §19.6.11); a policy session keeps just the key.
         var boundName = sessionType == TpmSe.Hmac && bind is not null ? SoftwareTpm.NameOf(c.Handles[1], bind) : null;
-        var session = new AuthSession(handle, sessionType, authHash, symmetric, nonceTpm, sessionKey, boundName)
+        var session = new AuthSession(handle, sessionType, authHash, symmetric, nonceTpm, sessionKey, boundName, boundName is null ? null : bind!.AuthValue)
         {
             NonceCaller = nonceCaller,
         };

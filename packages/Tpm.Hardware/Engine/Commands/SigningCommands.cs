@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Security.Cryptography;
 using Org.BouncyCastle.Crypto.Parameters;
 using Org.BouncyCastle.Crypto.Signers;
@@ -243,68 +242,27 @@ internal sealed class SigningCommands : ICommandGroup
         }
     }
 
-    private static bool VerifyRsa(TpmtPublic p, byte[] digest, TpmtSignature signature)
-    {
-        var modulus = ((RsaPublicId)p.Unique).Modulus;
-        if (signature.RsaSignature.Length != modulus.Length || digest.Length != TpmHash.DigestSize(signature.Hash))
-        {
-            return false;
-        }
+    /// <summary>RSASSA / RSAPSS through the TPM-free verifier (PSS with the digest-size or the maximum salt).</summary>
+    private static bool VerifyRsa(TpmtPublic p, byte[] digest, TpmtSignature signature) =>
+        TpmSignatureVerifier.Check(p, digest, signature).IsValid;
 
-        using var rsa = RSA.Create(new RSAParameters
-        {
-            Modulus = modulus,
-            Exponent = BigEndianExponent(((RsaParms)p.Parameters).EffectiveExponent),
-        });
-        var padding = signature.SigAlg == TpmAlgId.Rsassa ? RSASignaturePadding.Pkcs1 : RSASignaturePadding.Pss;
-        try
-        {
-            return rsa.VerifyHash(digest, signature.RsaSignature, TpmHash.Name(signature.Hash), padding);
-        }
-        catch (CryptographicException)
-        {
-            return false;
-        }
-    }
-
+    /// <summary>ECDSA: NIST curves through the TPM-free verifier, the others (BN P-256) with BouncyCastle.</summary>
     private static bool VerifyEcdsa(TpmtPublic p, byte[] digest, TpmtSignature signature)
     {
         var curve = EccCurves.Get(((EccParms)p.Parameters).Curve);
-        var point = (EccPoint)p.Unique;
+        if (curve.DotNetCurve is not null)
+        {
+            return TpmSignatureVerifier.Check(p, digest, signature).IsValid;
+        }
+
         var size = curve.OrderSize;
         if (signature.SignatureR.Length > size || signature.SignatureS.Length > size)
         {
             return false;
         }
 
-        if (curve.DotNetCurve is { } dotNetCurve)
-        {
-            using var ecdsa = ECDsa.Create(new ECParameters
-            {
-                Curve = dotNetCurve,
-                Q = new ECPoint { X = point.X.PadLeft(curve.CoordinateSize), Y = point.Y.PadLeft(curve.CoordinateSize) },
-            });
-            var rs = new byte[2 * size];
-            signature.SignatureR.CopyTo(rs, size - signature.SignatureR.Length);
-            signature.SignatureS.CopyTo(rs, (2 * size) - signature.SignatureS.Length);
-            return ecdsa.VerifyHash(digest, rs, DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
-        }
-
         var verifier = new ECDsaSigner();
-        verifier.Init(false, new ECPublicKeyParameters(curve.DecodePoint(point), curve.Domain));
+        verifier.Init(false, new ECPublicKeyParameters(curve.DecodePoint((EccPoint)p.Unique), curve.Domain));
         return verifier.VerifySignature(digest, new BcBigInteger(1, signature.SignatureR), new BcBigInteger(1, signature.SignatureS));
-    }
-
-    private static byte[] BigEndianExponent(uint exponent)
-    {
-        var bytes = new byte[4];
-        BinaryPrimitives.WriteUInt32BigEndian(bytes, exponent);
-        var start = 0;
-        while (start < 3 && bytes[start] == 0)
-        {
-            start++;
-        }
-
-        return bytes[start..];
     }
 }

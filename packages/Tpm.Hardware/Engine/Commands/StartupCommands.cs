@@ -1,3 +1,5 @@
+using System.Security.Cryptography;
+
 namespace TrustStack.Tpm.Hardware;
 
 /// <summary>TPM2_Startup, TPM2_Shutdown, TPM2_SelfTest, TPM2_GetTestResult (TPM 2.0 Part 3 §9–10).</summary>
@@ -32,21 +34,23 @@ internal sealed class StartupCommands : ICommandGroup
             throw CommandContext.ParameterError(TpmRc.Value, 1, "TPM_SU_STATE without a prior TPM2_Shutdown(TPM_SU_STATE)");
         }
 
+        // Part 1 §12.2.3: Startup(STATE) after Shutdown(STATE) is a TPM Resume, Startup(CLEAR) after
+        // Shutdown(STATE) a TPM Restart, anything else a TPM Reset.
         var tpm = c.Tpm;
         if (type == TpmSu.State)
         {
-            // TPM Resume: PCRs come back from the saved state.
+            // TPM Resume: the state-saved PCRs come back; everything the shutdown saved stays.
             s.RestartCount++;
-            if (!s.SavedPcrsValid)
-            {
-                s.ResetPcrsForStartup();
-            }
+            s.ResetPcrsForStartup(resume: true);
         }
         else if (s.OrderlyShutdown == TpmSu.State)
         {
-            // TPM Restart: PCRs reset, reset count unchanged.
+            // TPM Restart: the saved reset data (context key, null hierarchy, saved sessions) stays;
+            // PCRs and the state-clear data reset, and saved stClear objects no longer load.
             s.RestartCount++;
-            s.ResetPcrsForStartup();
+            s.StClearEpoch++;
+            s.ResetPcrsForStartup(resume: false);
+            ResetStateClearData(s);
         }
         else
         {
@@ -58,7 +62,9 @@ internal sealed class StartupCommands : ICommandGroup
 
             s.ResetCount++;
             s.RestartCount = 0;
-            s.ResetPcrsForStartup();
+            s.StClearEpoch = 0;
+            s.ResetPcrsForStartup(resume: false);
+            s.FlushVolatile(savedSessions: true);
             s.NullSeed?.Dispose();
             s.NullProof?.Dispose();
             s.ContextKey?.Dispose();
@@ -66,12 +72,7 @@ internal sealed class StartupCommands : ICommandGroup
             s.NullProof = tpm.NewSecret(64, "nullProof");
             s.ContextKey = tpm.NewSecret(64, "context key");
             s.ContextSequence = 0;
-            s.NullHierarchy.AuthValue = [];
-            s.Platform.AuthValue = [];
-            s.Platform.AuthPolicy = [];
-            s.Platform.Enabled = true;
-            s.Owner.Enabled = true;
-            s.Endorsement.Enabled = true;
+            ResetStateClearData(s);
         }
 
         s.NullSeed ??= tpm.NewSecret(64, "null seed");
@@ -79,9 +80,24 @@ internal sealed class StartupCommands : ICommandGroup
         s.ContextKey ??= tpm.NewSecret(64, "context key");
         NvCommands.OnStartup(s, resume: type == TpmSu.State, reset: type == TpmSu.Clear && s.OrderlyShutdown != TpmSu.State);
         s.PreviousShutdownOrderly = s.OrderlyShutdown is not null;
-        s.SavedPcrsValid = false;
         s.OrderlyShutdown = null;
         s.Started = true;
+    }
+
+    /// <summary>
+    /// TPM2_Startup(CLEAR), at TPM Reset and TPM Restart alike: the hierarchies are enabled again and
+    /// platformAuth and platformPolicy are empty (Part 3 §9.3).
+    /// </summary>
+    private static void ResetStateClearData(EngineState s)
+    {
+        CryptographicOperations.ZeroMemory(s.Platform.AuthValue);
+        s.NullHierarchy.AuthValue = [];
+        s.Platform.AuthValue = [];
+        s.Platform.AuthPolicy = [];
+        s.Platform.PolicyAlg = TpmAlgId.Null;
+        s.Platform.Enabled = true;
+        s.Owner.Enabled = true;
+        s.Endorsement.Enabled = true;
     }
 
     private static void Shutdown(CommandContext c)

@@ -1,0 +1,126 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Security.Cryptography;
+using BenchmarkDotNet.Attributes;
+using TrustStack.Tpm.Hardware;
+using TrustStack.VTpm.Core;
+
+namespace TrustStack.Benchmarks;
+
+/// <summary>
+/// vTPM manager costs: creating and starting a vTPM (engine manufacture, vEK derivation, launch,
+/// AES-GCM state image), and command latency through the manager's in-process channel versus the
+/// plain engine. The density figures (memory at 1,000 and 10,000 idle vTPMs) come from
+/// <see cref="VTpmDensity"/>: <c>dotnet run -c Release --project benchmarks/TrustStack.Benchmarks -- vtpm-density</c>.
+/// </summary>
+[MemoryDiagnoser]
+public class VTpmBenchmarks
+{
+    private readonly byte[] _digest = SHA256.HashData("benchmark"u8);
+    private readonly byte[] _nonce = new byte[32];
+    private VTpmManager _manager = null!;
+    private Tpm2 _viaManager = null!;
+    private SoftwareTpm _plainEngine = null!;
+    private Tpm2 _plain = null!;
+    private uint _akViaManager;
+    private uint _akPlain;
+    private PcrSelectionList _selection = null!;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _manager = new VTpmManager(new VTpmCoreOptions());
+        var vm = _manager.Create().VmId;
+        _manager.Start(vm);
+        _viaManager = new Tpm2(_manager.OpenChannel(vm));
+        _plainEngine = new SoftwareTpm(new SoftwareTpmOptions { AutoStartup = true, PcrBanks = [TpmAlgId.Sha256] });
+        _plain = new Tpm2(_plainEngine);
+        _akViaManager = _viaManager.CreatePrimary(TpmRh.Endorsement, TpmTemplates.AkEccP256()).Handle;
+        _akPlain = _plain.CreatePrimary(TpmRh.Endorsement, TpmTemplates.AkEccP256()).Handle;
+        _selection = PcrSelectionList.Create(TpmAlgId.Sha256, 0, 1, 2, 3, 4, 5, 6, 7);
+    }
+
+    [GlobalCleanup]
+    public void Cleanup()
+    {
+        _manager.Dispose();
+        _plainEngine.Dispose();
+    }
+
+    [Benchmark(Description = "vTPM create+start+destroy (in-memory manager)")]
+    public void CreateStartDestroy()
+    {
+        var vm = _manager.Create().VmId;
+        _manager.Start(vm);
+        _manager.Destroy(vm);
+    }
+
+    [Benchmark(Description = "PCR_Extend via vTPM channel")]
+    public void PcrExtendVTpm() => _viaManager.PcrExtend(16, TpmAlgId.Sha256, _digest);
+
+    [Benchmark(Description = "PCR_Extend plain engine", Baseline = true)]
+    public void PcrExtendPlain() => _plain.PcrExtend(16, TpmAlgId.Sha256, _digest);
+
+    [Benchmark(Description = "Quote ECC P-256 via vTPM channel")]
+    public TpmtSignature QuoteVTpm() => _viaManager.Quote(_akViaManager, _nonce, _selection).Signature;
+
+    [Benchmark(Description = "Quote ECC P-256 plain engine")]
+    public TpmtSignature QuotePlain() => _plain.Quote(_akPlain, _nonce, _selection).Signature;
+}
+
+/// <summary>
+/// Console measurement of vTPM density: managed heap (GC.GetTotalMemory after a full collection)
+/// and process working set after creating, and after starting, 1,000 and 10,000 vTPMs in one
+/// in-memory manager (idle: no server, no thread). swtpm needs one ~6.5 MB process per vTPM.
+/// </summary>
+public static class VTpmDensity
+{
+    /// <summary>Runs the measurement and prints a table.</summary>
+    /// <param name="output">Where to print.</param>
+    /// <param name="counts">Instance counts; default 1,000 and 10,000.</param>
+    public static void Run(TextWriter output, params int[] counts)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        counts = counts.Length == 0 ? [1_000, 10_000] : counts;
+        output.WriteLine("| vTPMs | state | time s (this step) | per second | managed heap MiB | per vTPM KiB | working set growth MiB | per vTPM KiB (WS) | process working set MiB |");
+        output.WriteLine("|---|---|---|---|---|---|---|---|---|");
+        foreach (var count in counts)
+        {
+            var heap0 = GC.GetTotalMemory(forceFullCollection: true);
+            var ws0 = WorkingSet();
+            using var manager = new VTpmManager(new VTpmCoreOptions());
+            var clock = Stopwatch.StartNew();
+            var ids = new List<Guid>(count);
+            for (var i = 0; i < count; i++)
+            {
+                ids.Add(manager.Create().VmId);
+            }
+
+            var createTime = clock.Elapsed.TotalSeconds;
+            Row(output, count, "created (stopped)", createTime, heap0, ws0);
+            clock.Restart();
+            foreach (var id in ids)
+            {
+                manager.Start(id);
+            }
+
+            Row(output, count, "started (idle)", clock.Elapsed.TotalSeconds, heap0, ws0);
+            GC.KeepAlive(manager);
+        }
+    }
+
+    private static void Row(TextWriter output, int count, string state, double seconds, long heap0, long ws0)
+    {
+        var heap = GC.GetTotalMemory(forceFullCollection: true) - heap0;
+        var ws = WorkingSet() - ws0;
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"| {count:N0} | {state} | {seconds:F2} | {count / seconds:N0} | {heap / 1048576.0:F1} | {heap / 1024.0 / count:F1} | {ws / 1048576.0:F1} | {ws / 1024.0 / count:F1} | {WorkingSet() / 1048576.0:F1} |"));
+    }
+
+    private static long WorkingSet()
+    {
+        using var process = Process.GetCurrentProcess();
+        process.Refresh();
+        return process.WorkingSet64;
+    }
+}
