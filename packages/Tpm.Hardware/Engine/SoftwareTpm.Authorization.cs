@@ -67,7 +67,9 @@ public sealed partial class SoftwareTpm
             var use = new SessionUse(handle, session, attributes, nonce, hmac, slot);
             if (slot >= 0)
             {
-                CheckAuthorization(code, descriptor.Handles[slot].Role, entities[slot], use, n, CpHash);
+                // TPM_RH_NULL where a command allows it (an unsigned attestation) authorizes with its empty authValue.
+                var entity = entities[slot] ?? (handles[slot] == TpmRh.Null ? State.NullHierarchy : null);
+                CheckAuthorization(code, descriptor.Handles[slot].Role, entity, use, n, CpHash);
             }
             else
             {

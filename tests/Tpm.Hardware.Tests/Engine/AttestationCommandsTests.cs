@@ -321,6 +321,30 @@ public sealed class AttestationCommandsTests
     }
 
     [Fact]
+    public void Certify_NullSignHandle_ReturnsAnUnsignedAttestationNamingTpmRhNull()
+    {
+        // TPMI_DH_OBJECT+ (Part 3 §18.2): found by the differential test, where libtpms accepted TPM_RH_NULL.
+        using var tpm = NewTpm();
+        var client = new Tpm2(tpm);
+        var srk = client.CreatePrimary(TpmRh.Owner, TpmTemplates.SrkEccP256());
+
+        var result = client.Certify(srk.Handle, TpmRh.Null, Nonce);
+
+        Assert.Equal(TpmAlgId.Null, result.Signature.SigAlg);
+        Assert.Equal(new byte[] { 0x40, 0x00, 0x00, 0x07 }, result.Attest.QualifiedSigner);
+        Assert.Equal(srk.Name, Assert.IsType<CertifyInfo>(result.Attest.Attested).Name);
+        Assert.Equal(Nonce, result.Attest.ExtraData);
+    }
+
+    [Fact]
+    public void Quote_NullSignHandle_ReturnsSchemeParameter2()
+    {
+        // Reference TPM2_Quote: the NULL scheme has no hash for the PCR digest.
+        using var tpm = NewTpm();
+        Assert.Equal(P(TpmRc.Scheme, 2), ErrorOf(() => new Tpm2(tpm).Quote(TpmRh.Null, Nonce, PcrSelectionList.Create(TpmAlgId.Sha256, 0))));
+    }
+
+    [Fact]
     public void Certify_SignHandleNotASigningKey_ReturnsKeyHandle2()
     {
         using var tpm = NewTpm();

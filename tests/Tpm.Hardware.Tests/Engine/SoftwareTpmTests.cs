@@ -24,6 +24,16 @@ public sealed class SoftwareTpmTests
         Assert.Equal(TpmRc.Initialize, Rc(tpm.Execute(RawCommand(TpmSt.NoSessions, TpmCc.Startup, 0, 0, 1, 2, 3))));
     }
 
+    [Theory]
+    [InlineData(TpmCc.SelfTest, new byte[] { 0x80, 0x00, 0x00, 0x01 })]
+    [InlineData(TpmCc.Shutdown, new byte[] { 0x00, 0x07, 0x00 })]
+    public void Execute_BadValueFollowedByOctets_ReturnsValueBeforeSize(TpmCc code, byte[] parameters)
+    {
+        // TPMI_YES_NO and TPM_SU are checked as they are unmarshalled (reference, libtpms).
+        using var tpm = new SoftwareTpm(new SoftwareTpmOptions { AutoStartup = true });
+        Assert.Equal(TpmResponseCode.Parameter(TpmRc.Value, 1), Rc(tpm.Execute(RawCommand(TpmSt.NoSessions, code, parameters))));
+    }
+
     [Fact]
     public void Execute_BeforeStartup_ReturnsInitialize()
     {

@@ -188,6 +188,12 @@ public static class DifferentialMutations
             return $"command 0x{code:x} is implemented by libtpms only";
         }
 
+        if (code == (uint)TpmCc.PolicyCommandCode && mutation.Bytes.Length >= 18
+            && referenceOnlyCommands.Contains(BinaryPrimitives.ReadUInt32BigEndian(mutation.Bytes.AsSpan(mutation.Bytes.Length - 4))))
+        {
+            return "PolicyCommandCode for a command only libtpms implements (the engine answers TPM_RC_POLICY_CC)";
+        }
+
         // The base PolicySecret ends with expiration 0; a damaged one may ask for a time limit.
         return code == (uint)TpmCc.PolicySecret && mutation.Bytes.Length >= 14 && BinaryPrimitives.ReadUInt32BigEndian(mutation.Bytes.AsSpan(mutation.Bytes.Length - 4)) != 0
             ? "PolicySecret with an expiration: the engine keeps no session timeouts (TPM_RC_VALUE + parameter 4)"

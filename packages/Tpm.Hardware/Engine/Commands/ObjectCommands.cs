@@ -309,13 +309,13 @@ internal sealed class ObjectCommands : ICommandGroup
 
     private static void ReadPublic(CommandContext c)
     {
+        c.ReadParameters().EnsureConsumed();
         var o = c.Object(0);
         if (o.Sequence is not null)
         {
             throw CommandContext.HandleError(TpmRc.Sequence, 1, "a sequence object has no public area");
         }
 
-        c.ReadParameters().EnsureConsumed();
         o.Public.MarshalSized(c.Output);
         c.Output.WriteTpm2b(o.Name);
         c.Output.WriteTpm2b(o.QualifiedName);
