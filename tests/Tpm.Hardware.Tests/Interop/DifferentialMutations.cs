@@ -87,6 +87,14 @@ public static class DifferentialMutations
         ("StirRandom", RawCommands.BuildWithLayout(TpmCc.StirRandom, [], null, w => w.WriteTpm2b([1, 2, 3]))),
         ("NvUndefineSpace", RawCommands.BuildWithLayout(TpmCc.NvUndefineSpace, [TpmRh.Owner, NvIndex], Pw, null)),
         ("Shutdown", RawCommands.BuildWithLayout(TpmCc.Shutdown, [], null, w => w.WriteU16((ushort)TpmSu.Clear))),
+        ("HashSequenceStart", RawCommands.BuildWithLayout(TpmCc.HashSequenceStart, [], null, w => { w.WriteTpm2b([1, 2]); w.WriteAlg(TpmAlgId.Sha256); })),
+        ("ReadClock", RawCommands.BuildWithLayout(TpmCc.ReadClock, [], null, null)),
+        ("TestParms", RawCommands.BuildWithLayout(TpmCc.TestParms, [], null, w => { w.WriteAlg(TpmAlgId.Ecc); w.WriteAlg(TpmAlgId.Null); w.WriteAlg(TpmAlgId.Ecdsa); w.WriteAlg(TpmAlgId.Sha256); w.WriteU16((ushort)TpmEccCurve.NistP256); w.WriteAlg(TpmAlgId.Null); })),
+        ("PolicyOR", RawCommands.BuildWithLayout(TpmCc.PolicyOR, [PolicySession], null, w => { w.WriteU32(2); w.WriteTpm2b(new byte[32]); w.WriteTpm2b(Enumerable.Repeat((byte)1, 32).ToArray()); })),
+        ("ObjectChangeAuth", RawCommands.BuildWithLayout(TpmCc.ObjectChangeAuth, [0x8000_0001, 0x8000_0000], Pw, w => w.WriteTpm2b("new"u8))),
+        ("GetTime", RawCommands.BuildWithLayout(TpmCc.GetTime, [TpmRh.Endorsement, 0x8000_0001], [RawSession.Password(), RawSession.Password()], w => { w.WriteTpm2b([5]); w.WriteAlg(TpmAlgId.Null); })),
+        ("NvCertify", RawCommands.BuildWithLayout(TpmCc.NvCertify, [0x8000_0001, NvIndex, NvIndex], [RawSession.Password(), RawSession.Password()], w => { w.WriteTpm2b([]); w.WriteAlg(TpmAlgId.Null); w.WriteU16(4); w.WriteU16(2); })),
+        ("CertifyNullSigner", RawCommands.BuildWithLayout(TpmCc.Certify, [0x8000_0000, TpmRh.Null], [RawSession.Password(), RawSession.Password()], w => { w.WriteTpm2b([7]); w.WriteAlg(TpmAlgId.Null); })),
     ];
 
     /// <summary>The policy session <see cref="Prepare"/> starts (the first session slot).</summary>

@@ -36,6 +36,36 @@ public sealed class DifferentialTests(SwtpmFixture fixture, ITestOutputHelper ou
         }
     }
 
+    /// <summary>The names of the valid commands the mutation test damages.</summary>
+    public static TheoryData<string> BaseCommandNames()
+    {
+        var data = new TheoryData<string>();
+        foreach (var (name, _) in DifferentialMutations.BaseCommands)
+        {
+            data.Add(name);
+        }
+
+        return data;
+    }
+
+    /// <summary>
+    /// Every command the mutation test starts from is valid on both TPMs, so the mutations explore
+    /// near-valid input (VerifySignature's signature cannot match two TPMs' keys: it fails the check).
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(BaseCommandNames))]
+    public void Execute_UndamagedBaseCommand_SucceedsOnBoth(string name)
+    {
+        var command = DifferentialMutations.BaseCommands.Single(b => b.Name == name).Command.Bytes;
+        var mutation = new Mutation(name, MutationKind.Append, 0, command);
+        var swtpm = RawCommands.ResponseCode(RunMutation(fixture.Swtpm, mutation));
+        using var engineTarget = new EngineUnderTest();
+        var engine = RawCommands.ResponseCode(RunMutation(engineTarget, mutation));
+        var expected = name == "VerifySignature" ? TpmResponseCode.Parameter(TpmRc.Signature, 2) : TpmRc.Success;
+        Assert.True(swtpm == expected, $"libtpms answered {TpmResponseCode.Describe(swtpm)}");
+        Assert.True(engine == expected, $"engine answered {TpmResponseCode.Describe(engine)}");
+    }
+
     /// <summary>
     /// Random damage to valid commands (cut, flipped octets in the header, handle, authorization and
     /// parameter areas, removed or appended octets) gets the same response code from both TPMs,
