@@ -57,7 +57,7 @@ internal sealed class CommandContext
     public byte[]? NewAuthValue { get; set; }
 
     /// <summary>A reader over the parameters, numbering errors from parameter 1.</summary>
-    public TpmReader ReadParameters() => new(Parameters) { Parameter = 1 };
+    public TpmReader ReadParameters() => new(Parameters) { Parameter = 1, IsCommandParameterArea = true };
 
     /// <summary>The object at handle slot <paramref name="index"/> (0-based).</summary>
     public TpmObject Object(int index) => Entities[index] as TpmObject

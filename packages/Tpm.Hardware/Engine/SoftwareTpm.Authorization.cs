@@ -5,7 +5,7 @@ namespace TrustStack.Tpm.Hardware;
 /// <summary>Authorization sessions: password, HMAC and policy (TPM 2.0 Part 1 §19).</summary>
 public sealed partial class SoftwareTpm
 {
-    private List<SessionUse> Authorize(TpmCc code, CommandDescriptor descriptor, uint[] handles, IAuthEntity?[] entities, List<(uint Handle, byte[] Nonce, TpmaSession Attributes, byte[] Hmac)> areas, byte[] parameters)
+    private List<SessionUse> Authorize(TpmCc code, CommandDescriptor descriptor, uint[] handles, IAuthEntity?[] entities, List<SessionArea> areas, byte[] parameters)
     {
         var uses = new List<SessionUse>(areas.Count);
         byte[]? cpHashCache = null;
@@ -38,8 +38,8 @@ public sealed partial class SoftwareTpm
             }
         }
 
-        CheckEncryptionAttributes(descriptor, areas);
-
+        // Reference ParseSessionBuffer: structural checks of each session (the encrypt/decrypt/audit
+        // attributes were checked as the sessions were read, RetrieveSessions), then its authorization.
         for (var s = 0; s < areas.Count; s++)
         {
             var n = s + 1;
@@ -51,54 +51,37 @@ public sealed partial class SoftwareTpm
             {
                 if (slot < 0)
                 {
-                    throw new TpmException(TpmResponseCode.Session(TpmRc.Value, n), "a password session can only authorize a handle");
-                }
-
-                if (nonce.Length != 0)
-                {
-                    throw new TpmException(TpmResponseCode.Session(TpmRc.Nonce, n), "password session with a nonce");
-                }
-
-                if ((attributes & ~TpmaSession.ContinueSession) != 0)
-                {
-                    throw new TpmException(TpmResponseCode.Session(TpmRc.Attributes, n), "password session attributes other than continueSession");
+                    throw new TpmException(TpmResponseCode.Session(TpmRc.Handle, n), "a password session can only authorize a handle");
                 }
             }
             else
             {
-                if (!State.Sessions.TryGetValue(handle, out session) || session.IsSaved)
+                session = State.Sessions[handle];
+                if (session.IsTrial)
                 {
-                    throw new TpmException((TpmRc)((uint)TpmRc.ReferenceS0 + (uint)s), $"session 0x{handle:x8} is not loaded");
-                }
-
-                if (uses.Any(u => u.Handle == handle))
-                {
-                    throw new TpmException(TpmResponseCode.Session(TpmRc.Handle, n), "session used twice");
-                }
-
-                if (slot < 0 && session.IsPolicy)
-                {
-                    throw new TpmException(TpmResponseCode.Session(TpmRc.Handle, n), "a policy session can only authorize a handle");
+                    // A trial session cannot authorize, audit or encrypt (reference ParseSessionBuffer).
+                    throw new TpmException(TpmResponseCode.Session(TpmRc.Attributes, n), "a trial session cannot be used in the session area");
                 }
             }
 
             var use = new SessionUse(handle, session, attributes, nonce, hmac, slot);
             if (slot >= 0)
             {
-                CheckAuthorization(code, descriptor.Handles[slot].Role, entities[slot], use, n, CpHash);
+                // TPM_RH_NULL where a command allows it (an unsigned attestation) authorizes with its empty authValue.
+                var entity = entities[slot] ?? (handles[slot] == TpmRh.Null ? State.NullHierarchy : null);
+                CheckAuthorization(code, descriptor.Handles[slot].Role, entity, use, n, CpHash);
             }
-            else if (session is not null)
+            else
             {
-                // Part 1 §19.6.2 (reference ParseSessionBuffer): a session that authorizes no handle must be
-                // for audit or parameter encryption, and its HMAC (keyed by the session key alone) must verify.
+                // A session that authorizes nothing must audit, encrypt or decrypt; its HMAC has no authValue.
                 if ((attributes & (TpmaSession.Audit | TpmaSession.Encrypt | TpmaSession.Decrypt)) == 0)
                 {
-                    throw new TpmException(TpmResponseCode.Session(TpmRc.Attributes, n), "a session that authorizes no handle is neither audit, encrypt nor decrypt");
+                    throw new TpmException(TpmResponseCode.Session(TpmRc.Attributes, n), "a session that authorizes no handle must audit, encrypt or decrypt");
                 }
 
-                if (!HmacMatches(session, use, CpHash))
+                if (!HmacMatches(session!, use, CpHash))
                 {
-                    throw new TpmException(TpmResponseCode.Session(TpmRc.AuthFail, n), "HMAC of an encrypt/decrypt/audit session does not match");
+                    throw new TpmException(TpmResponseCode.Session(TpmRc.BadAuth, n), "HMAC does not match");
                 }
             }
 
@@ -106,57 +89,6 @@ public sealed partial class SoftwareTpm
         }
 
         return uses;
-    }
-
-    /// <summary>
-    /// Decrypt/encrypt attributes (reference RetrieveSessionData, checked before any authorization):
-    /// at most one session each, only for a command whose first parameter (response parameter) is a
-    /// TPM2B, and only on a session with a symmetric algorithm — else TPM_RC_ATTRIBUTES or
-    /// TPM_RC_SYMMETRIC for that session.
-    /// </summary>
-    private void CheckEncryptionAttributes(CommandDescriptor descriptor, List<(uint Handle, byte[] Nonce, TpmaSession Attributes, byte[] Hmac)> areas)
-    {
-        var decryptSeen = false;
-        var encryptSeen = false;
-        for (var s = 0; s < areas.Count; s++)
-        {
-            var n = s + 1;
-            var (handle, _, attributes, _) = areas[s];
-            if (handle == TpmRh.Password || !State.Sessions.TryGetValue(handle, out var session) || session.IsSaved)
-            {
-                continue;
-            }
-
-            if ((attributes & TpmaSession.Decrypt) != 0)
-            {
-                if ((descriptor.Flags & CommandFlags.DecryptFirst) == 0 || decryptSeen)
-                {
-                    throw new TpmException(TpmResponseCode.Session(TpmRc.Attributes, n), (descriptor.Flags & CommandFlags.DecryptFirst) == 0 ? $"{descriptor.Code} has no parameter to decrypt" : "two decrypt sessions");
-                }
-
-                if (!ParameterEncryption.CanEncrypt(session.Symmetric))
-                {
-                    throw new TpmException(TpmResponseCode.Session(TpmRc.Symmetric, n), "decrypt with a session without a symmetric algorithm");
-                }
-
-                decryptSeen = true;
-            }
-
-            if ((attributes & TpmaSession.Encrypt) != 0)
-            {
-                if ((descriptor.Flags & CommandFlags.EncryptFirst) == 0 || encryptSeen)
-                {
-                    throw new TpmException(TpmResponseCode.Session(TpmRc.Attributes, n), (descriptor.Flags & CommandFlags.EncryptFirst) == 0 ? $"{descriptor.Code} has no response parameter to encrypt" : "two encrypt sessions");
-                }
-
-                if (!ParameterEncryption.CanEncrypt(session.Symmetric))
-                {
-                    throw new TpmException(TpmResponseCode.Session(TpmRc.Symmetric, n), "encrypt with a session without a symmetric algorithm");
-                }
-
-                encryptSeen = true;
-            }
-        }
     }
 
     /// <summary>
@@ -225,15 +157,20 @@ public sealed partial class SoftwareTpm
             NvCommands.CheckAuthAvailable(code, role, nvIndex, session?.IsPolicy == true);
         }
 
-        var policyRequired = role == AuthRole.Dup
-            || (entity is TpmObject obj && ((role == AuthRole.User && (obj.Attributes & TpmaObject.UserWithAuth) == 0)
-                                           || (role == AuthRole.Admin && (obj.Attributes & TpmaObject.AdminWithPolicy) != 0)));
-
         if (session is null || !session.IsPolicy)
         {
+            // Reference CheckAuthSession: IsPolicySessionRequired (TPM_RC_AUTH_TYPE), then IsAuthValueAvailable.
+            var policyRequired = role == AuthRole.Dup
+                || (role == AuthRole.Admin && (entity is not TpmObject admin || (admin.Attributes & TpmaObject.AdminWithPolicy) != 0));
             if (policyRequired)
             {
-                throw new TpmException(TpmRc.AuthUnavailable, $"{code} needs a policy session for this {role} authorization");
+                throw new TpmException(TpmRc.AuthType, $"{code} needs a policy session for this {role} authorization");
+            }
+
+            // A sequence object's authValue is always available (reference IsAuthValueAvailable).
+            if (entity is TpmObject { Sequence: null } o && (o.IsPublicOnly || (role == AuthRole.User && (o.Attributes & TpmaObject.UserWithAuth) == 0)))
+            {
+                throw new TpmException(TpmRc.AuthUnavailable, $"{code}: the authValue of 0x{o.Handle:x8} may not be used (userWithAuth clear or public part only)");
             }
 
             if (session is null)
@@ -259,19 +196,33 @@ public sealed partial class SoftwareTpm
             return;
         }
 
-        if (session.IsTrial)
+        // Reference IsAuthPolicyAvailable: a hierarchy needs a policy set, an object its sensitive
+        // area (and never a sequence), a PCR never has one here (no PCR policies are implemented).
+        var policyAvailable = entity switch
         {
-            // Reference implementation (SessionProcess.c): a trial session in the session area is TPM_RC_ATTRIBUTES.
-            throw new TpmException(TpmResponseCode.Session(TpmRc.Attributes, n), "a trial session cannot authorize");
+            TpmObject o => !o.IsPublicOnly && o.Sequence is null,
+            PcrEntity => false,
+            NvIndex => true,
+            _ => entity.AuthPolicy.Length != 0,
+        };
+        if (!policyAvailable)
+        {
+            throw new TpmException(TpmRc.AuthUnavailable, $"{code}: no authPolicy is available for this entity");
         }
 
+        // Reference CheckPolicyAuthSession, in its order.
         if (code == TpmCc.PolicySecret && !session.IsPasswordNeeded && !session.IsAuthValueNeeded)
         {
             // Part 3 §23.4: a policy session authorizing PolicySecret must prove the authValue.
             throw new TpmException(TpmResponseCode.Session(TpmRc.Mode, n), "PolicySecret authorized by a policy without PolicyAuthValue/PolicyPassword");
         }
 
-        if (entity.AuthPolicy.Length == 0 || entity.PolicyAlg != session.AuthHash || !CryptographicOperations.FixedTimeEquals(session.PolicyDigest, entity.AuthPolicy))
+        if (session.PcrCounter >= 0 && session.PcrCounter != State.PcrUpdateCounter)
+        {
+            throw new TpmException(TpmRc.PcrChanged, "PCRs changed since PolicyPCR");
+        }
+
+        if (entity.PolicyAlg != session.AuthHash || !CryptographicOperations.FixedTimeEquals(session.PolicyDigest, entity.AuthPolicy))
         {
             throw new TpmException(TpmResponseCode.Session(TpmRc.PolicyFail, n), "policy digest does not match the authPolicy");
         }
@@ -281,14 +232,9 @@ public sealed partial class SoftwareTpm
             throw new TpmException(TpmResponseCode.Session(TpmRc.PolicyCc, n), $"policy is for {session.CommandCode}, not {code}");
         }
 
-        if (role == AuthRole.Admin && session.CommandCode == 0)
+        if (role is AuthRole.Admin or AuthRole.Dup && session.CommandCode == 0)
         {
-            throw new TpmException(TpmResponseCode.Session(TpmRc.PolicyFail, n), "ADMIN role needs PolicyCommandCode");
-        }
-
-        if (session.PcrCounter >= 0 && session.PcrCounter != State.PcrUpdateCounter)
-        {
-            throw new TpmException(TpmRc.PcrChanged, "PCRs changed since PolicyPCR");
+            throw new TpmException(TpmResponseCode.Session(TpmRc.PolicyFail, n), $"{role} role needs PolicyCommandCode");
         }
 
         if (session.CpHash.Length != 0 && !CryptographicOperations.FixedTimeEquals(session.CpHash, cpHash(session.AuthHash)))

@@ -187,7 +187,7 @@ public sealed record TpmsAttest(uint Magic, byte[] QualifiedSigner, byte[] Extra
         var magic = reader.ReadU32();
         var type = (TpmSt)reader.ReadU16();
         var signer = reader.ReadTpm2b(68);
-        var extra = reader.ReadTpm2b(64);
+        var extra = reader.ReadTpm2b(66);
         var clock = TpmsClockInfo.Unmarshal(ref reader);
         var firmware = reader.ReadU64();
         AttestInfo info = type switch

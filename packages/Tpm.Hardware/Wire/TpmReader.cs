@@ -24,6 +24,12 @@ public ref struct TpmReader
     /// <summary>The 1-based command parameter being read, added to error codes; 0 for none.</summary>
     public int Parameter { get; set; }
 
+    /// <summary>
+    /// The whole parameter area of a command: octets left after the last parameter are
+    /// TPM_RC_SIZE without a parameter number, as the reference CommandDispatcher answers.
+    /// </summary>
+    internal bool IsCommandParameterArea { get; init; }
+
     /// <summary>Octets consumed.</summary>
     public readonly int Position => _position;
 
@@ -87,6 +93,11 @@ public ref struct TpmReader
     {
         if (Remaining != 0)
         {
+            if (IsCommandParameterArea)
+            {
+                throw new TpmException(TpmRc.Size, $"{Remaining} octets after the last parameter");
+            }
+
             throw Fail(TpmRc.Size, $"{Remaining} unexpected trailing octets");
         }
     }

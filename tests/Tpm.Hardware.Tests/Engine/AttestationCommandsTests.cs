@@ -176,13 +176,15 @@ public sealed class AttestationCommandsTests
     }
 
     [Fact]
-    public void Quote_QualifyingDataLongerThan64_ReturnsSizeParameter1()
+    public void Quote_QualifyingDataLongerThanATpmtHa_ReturnsSizeParameter1()
     {
         using var tpm = NewTpm();
         var client = new Tpm2(tpm);
         var ak = client.CreatePrimary(TpmRh.Endorsement, TpmTemplates.AkEccP256());
 
-        Assert.Equal(P(TpmRc.Size, 1), ErrorOf(() => client.Quote(ak.Handle, new byte[65], PcrSelectionList.Empty)));
+        // TPM2B_DATA holds sizeof(TPMT_HA) = 66 octets (Part 2 §10.4.3), as libtpms accepts.
+        Assert.Equal(66, client.Quote(ak.Handle, new byte[66], PcrSelectionList.Empty).Attest.ExtraData.Length);
+        Assert.Equal(P(TpmRc.Size, 1), ErrorOf(() => client.Quote(ak.Handle, new byte[67], PcrSelectionList.Empty)));
     }
 
     [Fact]
@@ -314,7 +316,32 @@ public sealed class AttestationCommandsTests
         var ek = client.CreatePrimary(TpmRh.Endorsement, TpmTemplates.EkEccP256());
         var ak = client.CreatePrimary(TpmRh.Endorsement, TpmTemplates.AkEccP256());
 
-        Assert.Equal(TpmRc.AuthUnavailable, ErrorOf(() => client.Certify(ek.Handle, ak.Handle, Nonce)));
+        // Reference IsPolicySessionRequired: the ADMIN role of an adminWithPolicy object is TPM_RC_AUTH_TYPE (as libtpms).
+        Assert.Equal(TpmRc.AuthType, ErrorOf(() => client.Certify(ek.Handle, ak.Handle, Nonce)));
+    }
+
+    [Fact]
+    public void Certify_NullSignHandle_ReturnsAnUnsignedAttestationNamingTpmRhNull()
+    {
+        // TPMI_DH_OBJECT+ (Part 3 §18.2): found by the differential test, where libtpms accepted TPM_RH_NULL.
+        using var tpm = NewTpm();
+        var client = new Tpm2(tpm);
+        var srk = client.CreatePrimary(TpmRh.Owner, TpmTemplates.SrkEccP256());
+
+        var result = client.Certify(srk.Handle, TpmRh.Null, Nonce);
+
+        Assert.Equal(TpmAlgId.Null, result.Signature.SigAlg);
+        Assert.Equal(new byte[] { 0x40, 0x00, 0x00, 0x07 }, result.Attest.QualifiedSigner);
+        Assert.Equal(srk.Name, Assert.IsType<CertifyInfo>(result.Attest.Attested).Name);
+        Assert.Equal(Nonce, result.Attest.ExtraData);
+    }
+
+    [Fact]
+    public void Quote_NullSignHandle_ReturnsSchemeParameter2()
+    {
+        // Reference TPM2_Quote: the NULL scheme has no hash for the PCR digest.
+        using var tpm = NewTpm();
+        Assert.Equal(P(TpmRc.Scheme, 2), ErrorOf(() => new Tpm2(tpm).Quote(TpmRh.Null, Nonce, PcrSelectionList.Create(TpmAlgId.Sha256, 0))));
     }
 
     [Fact]

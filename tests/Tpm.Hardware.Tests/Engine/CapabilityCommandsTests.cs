@@ -206,6 +206,19 @@ public sealed class CapabilityCommandsTests : IDisposable
     }
 
     [Fact]
+    public void GetCapability_NotATpmCapAndTruncated_ReturnsValueParameter1BeforeReadingOn()
+    {
+        // TPM_CAP is checked as it is unmarshalled (reference, libtpms): the short count is never read.
+        var e = Assert.Throws<TpmException>(() => _client.Execute(TpmCc.GetCapability, [], [], w =>
+        {
+            w.WriteU32(0x180);
+            w.WriteU32(0);
+            w.WriteU16(0);
+        }));
+        Assert.Equal(TpmResponseCode.Parameter(TpmRc.Value, 1), e.ResponseCode);
+    }
+
+    [Fact]
     public void GetHandles_SavedPolicySession_ListedAsHmacRangeLikeTheReference()
     {
         // tpm2_getcap handles-saved-session on libtpms lists a saved trial/policy session 0x03000000 as 0x02000000.
@@ -245,7 +258,7 @@ public sealed class CapabilityCommandsTests : IDisposable
         Assert.Equal(Enumerable.Range(0, 16), properties[0x00]); // TPM_PT_PCR_SAVE
         Assert.Equal([16, 23], properties[0x02]); // TPM_PT_PCR_RESET_L0
         Assert.Equal([.. Enumerable.Range(0, 17), 23], properties[0x01]); // TPM_PT_PCR_EXTEND_L0
-        Assert.Equal([20, 21, 22], properties[0x11]); // TPM_PT_PCR_NO_INCREMENT
+        Assert.Equal([16, 21, 22, 23], properties[0x11]); // TPM_PT_PCR_NO_INCREMENT, as libtpms
         Assert.Equal(Enumerable.Range(17, 6), properties[0x12]); // TPM_PT_PCR_DRTM_RESET
         Assert.DoesNotContain(0x0Bu, properties.Keys);
     }

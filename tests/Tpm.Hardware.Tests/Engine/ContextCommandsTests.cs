@@ -55,6 +55,28 @@ public sealed class ContextCommandsTests
         Assert.Equal(TpmResponseCode.Parameter(TpmRc.Value, 1), ErrorOf(() => new Tpm2(tpm).FlushContext(handle)));
     }
 
+    [Theory]
+    [InlineData(0x80FF_0001u)]
+    [InlineData(0x8000_0003u)]
+    [InlineData(0x0200_0040u)]
+    public void FlushContext_HandleBeyondTheSlots_ReturnsValueParameter1(uint handle)
+    {
+        // TPMI_DH_CONTEXT accepts transient and session handles only up to the slot counts (libtpms).
+        using var tpm = NewTpm();
+        Assert.Equal(TpmResponseCode.Parameter(TpmRc.Value, 1), ErrorOf(() => new Tpm2(tpm).FlushContext(handle)));
+    }
+
+    [Fact]
+    public void FlushContext_PolicyHandleOfAnHmacSessionSlot_FlushesThatSession()
+    {
+        // The reference finds sessions by slot: 0x03000000 names the slot of the HMAC session 0x02000000.
+        using var tpm = NewTpm();
+        var client = new Tpm2(tpm);
+        using var session = client.StartAuthSession(TpmSe.Hmac);
+        client.FlushContext(session.Handle + 0x0100_0000);
+        Assert.Empty(tpm.State.Sessions);
+    }
+
     [Fact]
     public void FlushContext_Session_RemovesItAndClosesTheClientSession()
     {

@@ -116,6 +116,19 @@ public sealed class NvCommandsTests : IDisposable
     }
 
     [Fact]
+    public void NvDefineSpace_PinIndices_CheckedAsTheReferenceThenRefusedAsNotImplemented()
+    {
+        var pinPass = (TpmaNv)(9u << 4);
+        var pinFail = (TpmaNv)(8u << 4);
+
+        // As libtpms: a PIN index has dataSize 8, a PIN-fail index is NO_DA (found by the mutation test).
+        Assert.Equal(TpmResponseCode.Parameter(TpmRc.Size, 2), ErrorOf(() => Define(OwnerRw | pinPass, 16)));
+        Assert.Equal(TpmResponseCode.Parameter(TpmRc.Attributes, 2), ErrorOf(() => Define(TpmaNv.OwnerWrite | TpmaNv.OwnerRead | pinFail, 8)));
+        // A well-formed one: not implemented here (documented difference).
+        Assert.Equal(TpmResponseCode.Parameter(TpmRc.Attributes, 2), ErrorOf(() => Define(OwnerRw | pinPass, 8)));
+    }
+
+    [Fact]
     public void NvDefineSpace_PlatformWithoutPlatformCreate_ReturnsAttributesHandle1()
     {
         Assert.Equal(TpmResponseCode.Handle(TpmRc.Attributes, 1), ErrorOf(() => Define(TpmaNv.PpWrite | TpmaNv.PpRead, hierarchy: TpmRh.Platform)));

@@ -341,9 +341,11 @@ public sealed class ObjectCommandsTests
         {
             TpmsSensitiveCreate.Empty.MarshalSized(w);
             TpmTemplates.SrkEccP256().MarshalSized(w);
-            w.WriteTpm2b(new byte[65]);
+            w.WriteTpm2b(new byte[67]);
             w.WriteU32(0);
         });
+
+        // TPM2B_DATA holds at most sizeof(TPMT_HA) = 66 octets.
         Assert.Equal(P(TpmRc.Size, 3), rc);
     }
 
@@ -776,7 +778,9 @@ public sealed class ObjectCommandsTests
         var srk = Srk(client);
         var external = client.LoadExternal(srk.Public, hierarchy: TpmRh.Owner);
 
-        Assert.Equal(H(TpmRc.Type, 1), ErrorOf(() => client.Create(external.Handle, TpmTemplates.SigningEccP256())));
+        // The authorization check comes first: a public-only object has no usable authValue
+        // (reference IsAuthValueAvailable, libtpms TPM_RC_AUTH_UNAVAILABLE).
+        Assert.Equal(TpmRc.AuthUnavailable, ErrorOf(() => client.Create(external.Handle, TpmTemplates.SigningEccP256())));
     }
 
     // ---- ReadPublic / Unseal ----

@@ -138,6 +138,15 @@ public sealed class SequenceCommandsTests : IDisposable
     }
 
     [Fact]
+    public void SequenceComplete_OnAKeyWithABadHierarchy_ReturnsTheParameterErrorFirst()
+    {
+        // Parameters are unmarshalled before the action code checks the handle (reference; found against libtpms).
+        var key = _client.CreatePrimary(TpmRh.Owner, TpmTemplates.SrkEccP256()).Handle;
+        Assert.Equal(TpmResponseCode.Parameter(TpmRc.Value, 2), Rc(() => _client.Execute(TpmCc.SequenceComplete, [key], [TpmAuthorization.EmptyPassword], w => { w.WriteTpm2b([]); w.WriteU32(0x18); })));
+        Assert.Equal(TpmResponseCode.Handle(TpmRc.Mode, 1), Rc(() => _client.Execute(TpmCc.SequenceComplete, [key], [TpmAuthorization.EmptyPassword], w => { w.WriteTpm2b([]); w.WriteU32(TpmRh.Null); })));
+    }
+
+    [Fact]
     public void SequenceComplete_OnEventSequence_ReturnsModeHandle1()
     {
         var sequence = Start(TpmAlgId.Null);

@@ -245,6 +245,21 @@ public sealed class SigningCommandsTests
     }
 
     [Fact]
+    public void Sign_Raw_UnknownSchemeAtTheEndOfTheCommand_ReturnsSchemeBeforeReadingItsHash()
+    {
+        // The reference checks the selector before reading details: no TPM_RC_INSUFFICIENT (found against libtpms).
+        using var tpm = NewTpm();
+        var key = new Tpm2(tpm).CreatePrimary(TpmRh.Owner, TpmTemplates.SigningEccP256());
+        var rc = Execute(tpm, TpmCc.Sign, [key.Handle], 1, w =>
+        {
+            w.WriteTpm2b(Digest);
+            w.WriteAlg((TpmAlgId)0xFF10);
+        });
+
+        Assert.Equal(P(TpmRc.Scheme, 2), rc);
+    }
+
+    [Fact]
     public void Sign_Raw_WithoutAuthorization_ReturnsAuthMissing()
     {
         using var tpm = NewTpm();

@@ -10,20 +10,24 @@ internal sealed class AttestationCommands : ICommandGroup
     public void Register(CommandTable table)
     {
         const CommandFlags encrypted = CommandFlags.DecryptFirst | CommandFlags.EncryptFirst;
-        table.Add(TpmCc.Quote, [new(HandleKinds.Object, AuthRole.User)], 0, Quote, encrypted);
-        table.Add(TpmCc.Certify, [new(HandleKinds.Object, AuthRole.Admin), new(HandleKinds.Object, AuthRole.User)], 0, Certify, encrypted);
-        table.Add(TpmCc.GetTime, [new(HandleKinds.Endorsement, AuthRole.User), new(HandleKinds.Object, AuthRole.User)], 0, GetTime, encrypted);
-        table.Add(TpmCc.NvCertify, [new(HandleKinds.Object, AuthRole.User), new(HandleKinds.NvAuth, AuthRole.User), new(HandleKinds.NvIndex)], 0, NvCertify, encrypted);
+        // signHandle is TPMI_DH_OBJECT+: TPM_RH_NULL asks for an unsigned attestation (Part 3 §18.1).
+        var signHandle = new HandleSpec(HandleKinds.Object, AuthRole.User, AllowNull: true);
+        table.Add(TpmCc.Quote, [signHandle], 0, Quote, encrypted);
+        table.Add(TpmCc.Certify, [new(HandleKinds.Object, AuthRole.Admin), signHandle], 0, Certify, encrypted);
+        table.Add(TpmCc.GetTime, [new(HandleKinds.Endorsement, AuthRole.User), signHandle], 0, GetTime, encrypted);
+        table.Add(TpmCc.NvCertify, [signHandle, new(HandleKinds.NvAuth, AuthRole.User), new(HandleKinds.NvIndex)], 0, NvCertify, encrypted);
     }
 
     /// <summary>
     /// FillInAttestInfo and SignAttestInfo: builds the TPMS_ATTEST around <paramref name="attested"/>,
     /// signs H_scheme(its marshalled form) and writes TPM2B_ATTEST and TPMT_SIGNATURE.
     /// </summary>
-    internal static void SignAttestation(CommandContext c, TpmObject signer, TpmtScheme scheme, byte[] qualifyingData, AttestInfo attested)
+    internal static void SignAttestation(CommandContext c, TpmObject? signer, TpmtScheme scheme, byte[] qualifyingData, AttestInfo attested)
     {
         var s = c.State;
-        var qualifiedSigner = signer.QualifiedName;
+
+        // Reference FillInAttestInfo: without a signing key the qualified signer is TPM_RH_NULL.
+        var qualifiedSigner = signer?.QualifiedName ?? PermanentEntity.BigEndian(TpmRh.Null);
         var resetCount = s.ResetCount;
         var restartCount = s.RestartCount;
         var firmware = c.Tpm.Options.FirmwareVersion;
@@ -32,7 +36,7 @@ internal sealed class AttestationCommands : ICommandGroup
         // platform hierarchies, resetCount, restartCount and firmwareVersion are obfuscated with
         // KDFa(SHA-256, shProof, "OBFUSCATE", qualifiedSigner, "", 128) so the values cannot
         // correlate keys of different privacy domains. The 16 octets are read big-endian here.
-        if (signer.Hierarchy is not (TpmRh.Endorsement or TpmRh.Platform))
+        if (signer?.Hierarchy is not (TpmRh.Endorsement or TpmRh.Platform))
         {
             var proof = s.ShProof!.Reveal();
             Span<byte> obfuscation = stackalloc byte[16];
@@ -57,14 +61,28 @@ internal sealed class AttestationCommands : ICommandGroup
             attested);
         var w = new TpmWriter(256);
         attest.Marshal(w);
+        if (signer is null)
+        {
+            // Reference SignAttestInfo: TPM_RH_NULL signs nothing; the signature is TPM_ALG_NULL.
+            c.Output.WriteTpm2b(w.WrittenSpan);
+            TpmtSignature.Null.Marshal(c.Output);
+            return;
+        }
+
         var digest = TpmHash.Hash(scheme.HashAlg, w.WrittenSpan);
         var signature = SigningCommands.SignDigest(c, signer, scheme, digest);
         c.Output.WriteTpm2b(w.WrittenSpan);
         signature.Marshal(c.Output);
     }
 
-    private static TpmtScheme CheckSigner(TpmObject signer, TpmtScheme requested, int handle)
+    /// <summary>The signer's scheme (reference IsSigningObject, CryptSelectSignScheme); TPM_ALG_NULL without a signer.</summary>
+    private static TpmtScheme CheckSigner(TpmObject? signer, TpmtScheme requested, int handle)
     {
+        if (signer is null)
+        {
+            return TpmtScheme.Null;
+        }
+
         if (!SigningCommands.IsSigningObject(signer))
         {
             throw CommandContext.HandleError(TpmRc.Key, handle, "not a signing key");
@@ -82,7 +100,7 @@ internal sealed class AttestationCommands : ICommandGroup
 
     private static void Quote(CommandContext c)
     {
-        var signer = c.Object(0);
+        var signer = c.Entities[0] as TpmObject;
         var r = c.ReadParameters();
         var qualifyingData = r.ReadTpm2b(ObjectCommands.MaxDataSize);
         r.Parameter = 2;
@@ -92,6 +110,12 @@ internal sealed class AttestationCommands : ICommandGroup
         r.EnsureConsumed();
 
         var scheme = CheckSigner(signer, requested, 1);
+        if (scheme.HashAlg == TpmAlgId.Null)
+        {
+            // Reference TPM2_Quote: no hash for the PCR digest (TPM_RH_NULL signs with the NULL scheme).
+            throw CommandContext.ParameterError(TpmRc.Scheme, 2, "a quote needs a scheme hash for its PCR digest");
+        }
+
         var filtered = PcrCommands.Filter(c.State, selection);
         var pcrDigest = PcrCommands.ComputeDigest(c.State, filtered, scheme.HashAlg);
         SignAttestation(c, signer, scheme, qualifyingData, new QuoteInfo(filtered, pcrDigest));
@@ -100,7 +124,7 @@ internal sealed class AttestationCommands : ICommandGroup
     private static void Certify(CommandContext c)
     {
         var certified = c.Object(0);
-        var signer = c.Object(1);
+        var signer = c.Entities[1] as TpmObject;
         var r = c.ReadParameters();
         var qualifyingData = r.ReadTpm2b(ObjectCommands.MaxDataSize);
         r.Parameter = 2;
@@ -117,7 +141,7 @@ internal sealed class AttestationCommands : ICommandGroup
     /// </summary>
     private static void NvCertify(CommandContext c)
     {
-        var signer = c.Object(0);
+        var signer = c.Entities[0] as TpmObject;
         var nv = c.Nv(2);
         var r = c.ReadParameters();
         var qualifyingData = r.ReadTpm2b(ObjectCommands.MaxDataSize);
@@ -150,7 +174,7 @@ internal sealed class AttestationCommands : ICommandGroup
     /// </summary>
     private static void GetTime(CommandContext c)
     {
-        var signer = c.Object(1);
+        var signer = c.Entities[1] as TpmObject;
         var r = c.ReadParameters();
         var qualifyingData = r.ReadTpm2b(ObjectCommands.MaxDataSize);
         r.Parameter = 2;

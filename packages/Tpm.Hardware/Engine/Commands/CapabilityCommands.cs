@@ -120,6 +120,12 @@ internal sealed class CapabilityCommands : ICommandGroup
     {
         var r = c.ReadParameters();
         var capability = (TpmCap)r.ReadU32();
+        if ((uint)capability is not (<= 0x0A or 0x100))
+        {
+            // TPM_CAP_Unmarshal rejects values outside TPM_CAP before the next parameter is read (reference, libtpms).
+            throw CommandContext.ParameterError(TpmRc.Value, 1, $"0x{(uint)capability:x8} is not a TPM_CAP");
+        }
+
         r.Parameter = 2;
         var property = r.ReadU32();
         r.Parameter = 3;

@@ -53,7 +53,7 @@ internal sealed class ContextCommands : ICommandGroup
         var r = c.ReadParameters();
         var handle = r.ReadU32();
         var kind = SoftwareTpm.KindOf(handle);
-        if (kind is not (HandleKinds.Transient or HandleKinds.HmacSession or HandleKinds.PolicySession))
+        if (kind is not (HandleKinds.Transient or HandleKinds.HmacSession or HandleKinds.PolicySession) || !c.Tpm.IsInRange(handle))
         {
             throw CommandContext.ParameterError(TpmRc.Value, 1, $"0x{handle:x8} is not an object or session handle");
         }
@@ -71,11 +71,10 @@ internal sealed class ContextCommands : ICommandGroup
         }
         else
         {
-            if (!s.Sessions.Remove(handle, out var session))
-            {
-                throw CommandContext.ParameterError(TpmRc.Handle, 1, $"session 0x{handle:x8} is neither loaded nor saved");
-            }
-
+            // As the reference, the slot is what counts: 0x03000000 flushes the HMAC session 0x02000000.
+            var session = c.Tpm.SessionInSlot(handle, includeSaved: true)
+                ?? throw CommandContext.ParameterError(TpmRc.Handle, 1, $"session 0x{handle:x8} is neither loaded nor saved");
+            s.Sessions.Remove(session.Handle);
             session.Dispose();
         }
     }

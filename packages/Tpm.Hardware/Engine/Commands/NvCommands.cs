@@ -35,6 +35,8 @@ internal sealed class NvCommands : ICommandGroup
     private const int NtCounter = 1;
     private const int NtBits = 2;
     private const int NtExtend = 4;
+    private const int NtPinFail = 8;
+    private const int NtPinPass = 9;
 
     public void Register(CommandTable table)
     {
@@ -131,12 +133,11 @@ internal sealed class NvCommands : ICommandGroup
     /// </summary>
     public static TpmsNvPublic ReadNvPublic(ref TpmReader r)
     {
-        var inner = r.ReadSized16();
-        if (inner.Remaining == 0)
-        {
-            throw r.Fail(TpmRc.Size, "TPM2B_NV_PUBLIC is empty");
-        }
+        return SizedStructures.Read(ref r, ReadNvPublicArea, "TPM2B_NV_PUBLIC")!;
+    }
 
+    private static TpmsNvPublic ReadNvPublicArea(ref TpmReader inner)
+    {
         var nvIndex = inner.ReadU32();
         if (nvIndex is < IndexFirst or > IndexLast)
         {
@@ -162,7 +163,6 @@ internal sealed class NvCommands : ICommandGroup
             throw inner.Fail(TpmRc.Size, $"dataSize {dataSize} exceeds {MaxIndexSize}");
         }
 
-        inner.EnsureConsumed();
         return new TpmsNvPublic(nvIndex, nameAlg, (TpmaNv)attributes, authPolicy, dataSize);
     }
 
@@ -210,9 +210,9 @@ internal sealed class NvCommands : ICommandGroup
         }
 
         var type = info.IndexType;
-        if (type is not (NtOrdinary or NtCounter or NtBits or NtExtend))
+        if (type is not (NtOrdinary or NtCounter or NtBits or NtExtend or NtPinFail or NtPinPass))
         {
-            throw Attr($"TPM_NT {type} is not implemented");
+            throw Attr($"TPM_NT {type} is not a TPM_NT");
         }
 
         switch (type)
@@ -221,13 +221,23 @@ internal sealed class NvCommands : ICommandGroup
                 throw Size($"dataSize {info.DataSize} exceeds {MaxIndexSize}");
             case NtExtend when info.DataSize != digestSize:
                 throw Size($"an extend index of nameAlg {info.NameAlg} has dataSize {digestSize}");
-            case NtCounter or NtBits when info.DataSize != 8:
-                throw Size("counter and bit-field indices have dataSize 8");
+            case NtCounter or NtBits or NtPinFail or NtPinPass when info.DataSize != 8:
+                throw Size("counter, bit-field and PIN indices have dataSize 8");
         }
 
         if (type == NtCounter && (a & TpmaNv.ClearStClear) != 0)
         {
             throw Attr("a counter cannot be CLEAR_STCLEAR");
+        }
+
+        if (type == NtPinFail && (a & TpmaNv.NoDA) == 0)
+        {
+            throw Attr("a PIN-fail index must be NO_DA");
+        }
+
+        if (type is NtPinFail or NtPinPass && (a & (TpmaNv.AuthWrite | TpmaNv.GlobalLock | TpmaNv.WriteDefine)) != 0)
+        {
+            throw Attr("a PIN index cannot be AUTHWRITE, GLOBALLOCK or WRITEDEFINE");
         }
 
         if ((a & (TpmaNv.Written | TpmaNv.WriteLocked | TpmaNv.ReadLocked)) != 0)
@@ -259,6 +269,13 @@ internal sealed class NvCommands : ICommandGroup
         if (info.DataSize > MaxBufferSize && (a & TpmaNv.WriteAll) != 0)
         {
             throw Size($"WRITEALL index larger than {MaxBufferSize} octets cannot be written");
+        }
+
+        if (type is NtPinFail or NtPinPass)
+        {
+            // The reference's checks above apply (so a malformed PIN index fails as on libtpms);
+            // PIN indices themselves are not implemented (docs/interop-differences.md).
+            throw Attr($"TPM_NT {type} (PIN index) is not implemented");
         }
 
         if (c.State.NvIndices.ContainsKey(info.NvIndex))

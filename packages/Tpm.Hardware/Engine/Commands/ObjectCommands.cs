@@ -11,8 +11,8 @@ internal sealed class ObjectCommands : ICommandGroup
     /// <summary>Largest TPM2B_PRIVATE accepted (integrity + encrypted TPM2B_SENSITIVE).</summary>
     public const int MaxPrivateSize = 2048;
 
-    /// <summary>Largest TPM2B_DATA (outsideInfo, qualifyingData): sizeof(TPMT_HA) without the algorithm.</summary>
-    public const int MaxDataSize = 64;
+    /// <summary>Largest TPM2B_DATA (outsideInfo, qualifyingData): sizeof(TPMT_HA), a SHA-512 TPMT_HA of 66 octets (Part 2 §10.4.3; libtpms).</summary>
+    public const int MaxDataSize = 66;
 
     public void Register(CommandTable table)
     {
@@ -49,10 +49,17 @@ internal sealed class ObjectCommands : ICommandGroup
     internal static byte[] QualifiedName(ReadOnlySpan<byte> parentQualifiedName, TpmAlgId nameAlg, ReadOnlySpan<byte> name) =>
         TpmHash.NameOf(nameAlg, parentQualifiedName, name);
 
-    /// <summary>Reads a TPM2B_PUBLIC command parameter; the caller has set the parameter number.</summary>
-    internal static TpmtPublic ReadPublicArea(ref TpmReader r)
+    /// <summary>
+    /// Reads a TPM2B_PUBLIC command parameter (the caller has set the parameter number), checking
+    /// fields as they are unmarshalled (<see cref="PublicAreaReader"/>); only TPM2_LoadExternal
+    /// accepts a TPM_ALG_NULL nameAlg.
+    /// </summary>
+    internal static TpmtPublic ReadPublicArea(ref TpmReader r, bool allowNullNameAlg = false)
     {
-        var publicArea = TpmtPublic.UnmarshalSized(ref r);
+        var publicArea = SizedStructures.Read<TpmtPublic>(
+            ref r,
+            allowNullNameAlg ? PublicAreaReader.ReadAllowingNullNameAlg : PublicAreaReader.ReadRequiringNameAlg,
+            "TPM2B_PUBLIC")!;
         var parametersMatch = publicArea.Type switch
         {
             TpmAlgId.Rsa => publicArea.Unique is RsaPublicId,
@@ -221,15 +228,10 @@ internal sealed class ObjectCommands : ICommandGroup
         TpmtSensitive? sensitive = null;
         try
         {
-            var inner = r.ReadSized16();
-            if (inner.Remaining != 0)
-            {
-                sensitive = TpmtSensitive.Unmarshal(ref inner);
-                inner.EnsureConsumed();
-            }
+            sensitive = SizedStructures.Read(ref r, TpmtSensitive.Unmarshal, "TPM2B_SENSITIVE", allowEmpty: true);
 
             r.Parameter = 2;
-            var inPublic = ReadPublicArea(ref r);
+            var inPublic = ReadPublicArea(ref r, allowNullNameAlg: true);
             r.Parameter = 3;
             var hierarchy = r.ReadU32();
             r.EnsureConsumed();
@@ -301,13 +303,13 @@ internal sealed class ObjectCommands : ICommandGroup
 
     private static void ReadPublic(CommandContext c)
     {
+        c.ReadParameters().EnsureConsumed();
         var o = c.Object(0);
         if (o.Sequence is not null)
         {
             throw CommandContext.HandleError(TpmRc.Sequence, 1, "a sequence object has no public area");
         }
 
-        c.ReadParameters().EnsureConsumed();
         o.Public.MarshalSized(c.Output);
         c.Output.WriteTpm2b(o.Name);
         c.Output.WriteTpm2b(o.QualifiedName);
@@ -530,13 +532,15 @@ internal sealed class ObjectCommands : ICommandGroup
         }
     }
 
+    private static TpmsSensitiveCreate ReadSensitiveCreate(ref TpmReader r) => new(r.ReadTpm2b(64), r.ReadTpm2b(MaxSensitiveData));
+
     /// <summary>The parameters shared by TPM2_Create and TPM2_CreatePrimary.</summary>
     private sealed record CreationInput(TpmsSensitiveCreate Sensitive, TpmtPublic Template, byte[] OutsideInfo, PcrSelectionList CreationPcr)
     {
         public static CreationInput Read(CommandContext c)
         {
             var r = c.ReadParameters();
-            var sensitive = TpmsSensitiveCreate.UnmarshalSized(ref r);
+            var sensitive = SizedStructures.Read(ref r, ReadSensitiveCreate, "TPM2B_SENSITIVE_CREATE")!;
             if (sensitive.Data.Length > MaxSensitiveData)
             {
                 throw CommandContext.ParameterError(TpmRc.Size, 1, $"sensitive data of {sensitive.Data.Length} octets exceeds {MaxSensitiveData}");

@@ -43,8 +43,12 @@ internal sealed class PcrCommands : ICommandGroup
     /// <summary>True if <paramref name="locality"/> may reset <paramref name="pcr"/> with TPM2_PCR_Reset.</summary>
     public static bool IsResetAllowed(int pcr, byte locality) => locality < 4 && (ResetLocalities[pcr] & (1 << locality)) != 0;
 
-    /// <summary>PCRs whose change does not bump pcrUpdateCounter: the TCB group 20–22 (the reference implementation's PCR_NO_INCREMENT set).</summary>
-    public static bool IsNoIncrement(int pcr) => pcr is >= 20 and <= 22;
+    /// <summary>
+    /// PCRs whose change does not bump pcrUpdateCounter (TPM_PT_PCR_NO_INCREMENT): the PC Client
+    /// set 16 and 21–23, as libtpms (PCRBelongsTCBGroup) — a policy session's PolicyPCR survives
+    /// extends of the debug and application PCRs.
+    /// </summary>
+    public static bool IsNoIncrement(int pcr) => pcr is 16 or (>= 21 and <= 23);
 
     /// <summary>PCRs saved by TPM2_Shutdown(STATE) and restored by TPM2_Startup(STATE).</summary>
     public static bool IsStateSaved(int pcr) => pcr < 16;

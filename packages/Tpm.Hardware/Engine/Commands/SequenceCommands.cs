@@ -99,23 +99,19 @@ internal sealed class SequenceCommands : ICommandGroup
     private static HashSequence SequenceOf(CommandContext c, int index) =>
         c.Object(index).Sequence ?? throw CommandContext.HandleError(TpmRc.Mode, index + 1, "not a sequence object");
 
+    // As the reference, parameters are unmarshalled before the action code checks the handle's
+    // object is a sequence (TPM_RC_MODE): a bad parameter wins (found against libtpms).
     private static void SequenceUpdate(CommandContext c)
     {
-        var sequence = SequenceOf(c, 0);
         var r = c.ReadParameters();
         var buffer = r.ReadTpm2b(HashCommands.MaxBuffer);
         r.EnsureConsumed();
+        var sequence = SequenceOf(c, 0);
         sequence.Update(buffer);
     }
 
     private static void SequenceComplete(CommandContext c)
     {
-        var sequence = SequenceOf(c, 0);
-        if (sequence.IsEvent)
-        {
-            throw CommandContext.HandleError(TpmRc.Mode, 1, "an event sequence completes with TPM2_EventSequenceComplete");
-        }
-
         var r = c.ReadParameters();
         var buffer = r.ReadTpm2b(HashCommands.MaxBuffer);
         r.Parameter = 2;
@@ -126,6 +122,12 @@ internal sealed class SequenceCommands : ICommandGroup
         }
 
         r.EnsureConsumed();
+        var sequence = SequenceOf(c, 0);
+        if (sequence.IsEvent)
+        {
+            throw CommandContext.HandleError(TpmRc.Mode, 1, "an event sequence completes with TPM2_EventSequenceComplete");
+        }
+
         sequence.Update(buffer);
         var digest = sequence.Complete().Single().Digest;
         c.Output.WriteTpm2b(digest);
@@ -146,10 +148,10 @@ internal sealed class SequenceCommands : ICommandGroup
 
     private static void EventSequenceComplete(CommandContext c)
     {
-        var sequence = SequenceOf(c, 1);
         var r = c.ReadParameters();
         var buffer = r.ReadTpm2b(HashCommands.MaxBuffer);
         r.EnsureConsumed();
+        var sequence = SequenceOf(c, 1);
         var pcrHandle = c.Handles[0];
         if (pcrHandle != TpmRh.Null && !PcrCommands.IsExtendAllowed((int)pcrHandle, c.Locality))
         {

@@ -17,21 +17,31 @@ internal sealed class SigningCommands : ICommandGroup
     /// <summary>IsSigningObject: sign SET and not a symmetric cipher.</summary>
     internal static bool IsSigningObject(TpmObject o) => (o.Attributes & TpmaObject.Sign) != 0 && o.Public.Type != TpmAlgId.Symcipher;
 
-    /// <summary>Reads a TPMT_SIG_SCHEME (+NULL); the caller has set the parameter number.</summary>
+    /// <summary>
+    /// Reads a TPMT_SIG_SCHEME (+NULL) as the reference unmarshals it: the selector first
+    /// (TPM_RC_SCHEME before any detail is read), then its hash (TPM_RC_HASH) and, for ECDAA, the
+    /// count. The caller has set the parameter number.
+    /// </summary>
     internal static TpmtScheme ReadSignatureScheme(ref TpmReader r)
     {
-        var scheme = TpmtScheme.Unmarshal(ref r);
-        if (scheme.Scheme is not (TpmAlgId.Null or TpmAlgId.Rsassa or TpmAlgId.Rsapss or TpmAlgId.Ecdsa or TpmAlgId.Ecdaa or TpmAlgId.Sm2 or TpmAlgId.Ecschnorr or TpmAlgId.Hmac))
+        var scheme = r.ReadAlg();
+        if (scheme is not (TpmAlgId.Null or TpmAlgId.Rsassa or TpmAlgId.Rsapss or TpmAlgId.Ecdsa or TpmAlgId.Ecdaa or TpmAlgId.Sm2 or TpmAlgId.Ecschnorr or TpmAlgId.Hmac))
         {
-            throw r.Fail(TpmRc.Scheme, $"{scheme.Scheme} is not a signature scheme");
+            throw r.Fail(TpmRc.Scheme, $"{scheme} is not a signature scheme");
         }
 
-        if (scheme.Scheme != TpmAlgId.Null && !TpmHash.IsSupported(scheme.HashAlg))
+        if (scheme == TpmAlgId.Null)
         {
-            throw r.Fail(TpmRc.Hash, $"scheme hash {scheme.HashAlg} is not implemented");
+            return TpmtScheme.Null;
         }
 
-        return scheme;
+        var hash = r.ReadAlg();
+        if (!TpmHash.IsSupported(hash))
+        {
+            throw r.Fail(TpmRc.Hash, $"scheme hash {hash} is not implemented");
+        }
+
+        return scheme == TpmAlgId.Ecdaa ? new TpmtScheme(scheme, hash, r.ReadU16()) : new TpmtScheme(scheme, hash);
     }
 
     /// <summary>

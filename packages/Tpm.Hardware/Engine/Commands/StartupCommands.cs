@@ -17,16 +17,17 @@ internal sealed class StartupCommands : ICommandGroup
     {
         var r = c.ReadParameters();
         var type = (TpmSu)r.ReadU16();
+        if (type is not (TpmSu.Clear or TpmSu.State))
+        {
+            // TPM_SU is checked as it is unmarshalled, before octets after it (reference).
+            throw CommandContext.ParameterError(TpmRc.Value, 1, $"startupType 0x{(ushort)type:x4}");
+        }
+
         r.EnsureConsumed();
         var s = c.State;
         if (s.Started)
         {
             throw new TpmException(TpmRc.Initialize, "TPM2_Startup after startup");
-        }
-
-        if (type is not (TpmSu.Clear or TpmSu.State))
-        {
-            throw CommandContext.ParameterError(TpmRc.Value, 1, $"startupType 0x{(ushort)type:x4}");
         }
 
         if (type == TpmSu.State && s.OrderlyShutdown != TpmSu.State)
@@ -104,11 +105,12 @@ internal sealed class StartupCommands : ICommandGroup
     {
         var r = c.ReadParameters();
         var type = (TpmSu)r.ReadU16();
-        r.EnsureConsumed();
         if (type is not (TpmSu.Clear or TpmSu.State))
         {
             throw CommandContext.ParameterError(TpmRc.Value, 1, $"shutdownType 0x{(ushort)type:x4}");
         }
+
+        r.EnsureConsumed();
 
         c.State.OrderlyShutdown = type;
         c.State.ClockSafe = true;
@@ -118,11 +120,13 @@ internal sealed class StartupCommands : ICommandGroup
     {
         var r = c.ReadParameters();
         var full = r.ReadU8();
-        r.EnsureConsumed();
         if (full > 1)
         {
+            // TPMI_YES_NO is checked as it is unmarshalled, before octets after it (found against libtpms).
             throw CommandContext.ParameterError(TpmRc.Value, 1, "fullTest must be YES or NO");
         }
+
+        r.EnsureConsumed();
     }
 
     private static void GetTestResult(CommandContext c)
