@@ -32,26 +32,16 @@ public sealed class SwtpmSocketServer : TpmTcpServer
 
     private protected override async Task ServeCommandConnectionAsync(NetworkStream stream, Socket socket, CancellationToken cancellationToken)
     {
-        var header = new byte[10];
-        while (await TpmStreams.ReadExactOrEndAsync(stream, header, cancellationToken).ConfigureAwait(false))
+        var reader = new TpmCommandReader(stream);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false) is { } command)
         {
-            var size = BinaryPrimitives.ReadUInt32BigEndian(header.AsSpan(2));
-            if (size is < 10 or > TpmStreams.MaxBufferSize)
+            await stream.WriteAsync(Tpm.Execute(command.Span), cancellationToken).ConfigureAwait(false);
+            if (command.Length == 10 && BinaryPrimitives.ReadUInt32BigEndian(command.Span[2..]) != 10)
             {
-                // The stream cannot be re-synchronized: answer as a TPM does and drop the connection.
-                await stream.WriteAsync(Tpm.Execute(header), cancellationToken).ConfigureAwait(false);
+                // A size out of range: the stream cannot be re-synchronized, so after answering as a
+                // TPM does the connection is dropped.
                 return;
             }
-
-            var command = new byte[size];
-            header.CopyTo(command, 0);
-            if (!await TpmStreams.ReadExactOrEndAsync(stream, command.AsMemory(10), cancellationToken).ConfigureAwait(false))
-            {
-                return;
-            }
-
-            var response = Tpm.Execute(command);
-            await stream.WriteAsync(response, cancellationToken).ConfigureAwait(false);
         }
     }
 

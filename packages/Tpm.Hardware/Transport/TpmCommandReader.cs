@@ -1,0 +1,76 @@
+using System.Buffers.Binary;
+
+namespace TrustStack.Tpm.Hardware;
+
+/// <summary>
+/// Reads TPM commands framed by their own header size from a stream into one reused buffer.
+/// A client's command usually arrives in one segment, so one receive per command replaces the
+/// header-then-body pair of reads; octets of a pipelined next command are kept for the next call.
+/// </summary>
+internal sealed class TpmCommandReader(Stream stream)
+{
+    private const int HeaderSize = 10;
+    private readonly byte[] _buffer = new byte[TpmStreams.MaxBufferSize];
+    private int _start;
+    private int _end;
+
+    /// <summary>
+    /// The next command, valid until the next call; <see langword="null"/> on a clean end of stream
+    /// between commands. A header whose size is out of range is returned alone (10 octets) so the
+    /// caller can answer it as a TPM does before dropping the connection.
+    /// </summary>
+    /// <exception cref="EndOfStreamException">The stream ended part-way through a command.</exception>
+    public async ValueTask<ReadOnlyMemory<byte>?> ReadAsync(CancellationToken cancellationToken)
+    {
+        if (!await FillAsync(HeaderSize, cancellationToken).ConfigureAwait(false))
+        {
+            return null;
+        }
+
+        var size = BinaryPrimitives.ReadUInt32BigEndian(_buffer.AsSpan(_start + 2));
+        var length = size is < HeaderSize or > TpmStreams.MaxBufferSize ? HeaderSize : (int)size;
+        if (!await FillAsync(length, cancellationToken).ConfigureAwait(false))
+        {
+            throw new EndOfStreamException("connection closed part-way through a command");
+        }
+
+        var command = _buffer.AsMemory(_start, length);
+        _start += length;
+        return command;
+    }
+
+    /// <summary>Ensures <paramref name="count"/> unread octets are buffered; false on end of stream.</summary>
+    private async ValueTask<bool> FillAsync(int count, CancellationToken cancellationToken)
+    {
+        if (_end - _start >= count)
+        {
+            return true;
+        }
+
+        if (_start > 0)
+        {
+            // Move the unread tail to the front so a whole command fits.
+            _buffer.AsSpan(_start, _end - _start).CopyTo(_buffer);
+            _end -= _start;
+            _start = 0;
+        }
+
+        while (_end < count)
+        {
+            var n = await stream.ReadAsync(_buffer.AsMemory(_end), cancellationToken).ConfigureAwait(false);
+            if (n == 0)
+            {
+                if (_end == 0)
+                {
+                    return false;
+                }
+
+                throw new EndOfStreamException($"connection closed after {_end} of {count} octets");
+            }
+
+            _end += n;
+        }
+
+        return true;
+    }
+}

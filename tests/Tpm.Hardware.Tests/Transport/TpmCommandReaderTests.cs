@@ -1,0 +1,82 @@
+using System.Buffers.Binary;
+
+namespace TrustStack.Tpm.Hardware.Tests.Transport;
+
+public class TpmCommandReaderTests
+{
+    [Fact]
+    public async Task ReadAsync_PipelinedCommands_ReturnsEachInOrder()
+    {
+        var first = Command(0x17B, [0x00, 0x08]);
+        var second = Command(0x145, [0x00, 0x00]);
+        var reader = new TpmCommandReader(new MemoryStream([.. first, .. second]));
+
+        Assert.Equal(first, (await reader.ReadAsync(default))!.Value.ToArray());
+        Assert.Equal(second, (await reader.ReadAsync(default))!.Value.ToArray());
+        Assert.Null(await reader.ReadAsync(default));
+    }
+
+    [Fact]
+    public async Task ReadAsync_CommandArrivingOneOctetAtATime_IsReassembled()
+    {
+        var command = Command(0x182, new byte[40]);
+        var reader = new TpmCommandReader(new TrickleStream(command));
+
+        Assert.Equal(command, (await reader.ReadAsync(default))!.Value.ToArray());
+        Assert.Null(await reader.ReadAsync(default));
+    }
+
+    [Fact]
+    public async Task ReadAsync_ManySmallCommandsBeyondTheBuffer_AllReturned()
+    {
+        // 600 commands of 12 octets cross the 4096-octet buffer boundary several times.
+        var commands = Enumerable.Range(0, 600).Select(i => Command(0x100 + (uint)i, [(byte)(i & 0xFF), 0])).ToList();
+        var reader = new TpmCommandReader(new MemoryStream(commands.SelectMany(c => c).ToArray()));
+
+        foreach (var expected in commands)
+        {
+            Assert.Equal(expected, (await reader.ReadAsync(default))!.Value.ToArray());
+        }
+
+        Assert.Null(await reader.ReadAsync(default));
+    }
+
+    [Fact]
+    public async Task ReadAsync_SizeOutOfRange_ReturnsTheHeaderAlone()
+    {
+        var header = new byte[10];
+        BinaryPrimitives.WriteUInt16BigEndian(header, 0x8001);
+        BinaryPrimitives.WriteUInt32BigEndian(header.AsSpan(2), 100_000);
+        var reader = new TpmCommandReader(new MemoryStream([.. header, 1, 2, 3]));
+
+        Assert.Equal(header, (await reader.ReadAsync(default))!.Value.ToArray());
+    }
+
+    [Fact]
+    public async Task ReadAsync_StreamEndsInsideACommand_ThrowsEndOfStream()
+    {
+        var command = Command(0x17B, [0x00, 0x08]);
+        var reader = new TpmCommandReader(new MemoryStream(command[..11]));
+
+        await Assert.ThrowsAsync<EndOfStreamException>(async () => await reader.ReadAsync(default));
+    }
+
+    private static byte[] Command(uint code, byte[] parameters)
+    {
+        var command = new byte[10 + parameters.Length];
+        BinaryPrimitives.WriteUInt16BigEndian(command, 0x8001);
+        BinaryPrimitives.WriteUInt32BigEndian(command.AsSpan(2), (uint)command.Length);
+        BinaryPrimitives.WriteUInt32BigEndian(command.AsSpan(6), code);
+        parameters.CopyTo(command, 10);
+        return command;
+    }
+
+    /// <summary>A stream that hands out one octet per read, as a slow network might.</summary>
+    private sealed class TrickleStream(byte[] data) : MemoryStream(data)
+    {
+        public override int Read(Span<byte> buffer) => base.Read(buffer[..Math.Min(1, buffer.Length)]);
+
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
+            base.ReadAsync(buffer[..Math.Min(1, buffer.Length)], cancellationToken);
+    }
+}
