@@ -82,7 +82,7 @@ public class ServerVsSwtpmBenchmarks
     [Benchmark(Description = "truststack"), BenchmarkCategory("CreatePrimary ECC P-256")]
     public void CreatePrimaryOurs() => _ours.CreateAndFlushPrimary();
 
-    private static SwtpmSocketTransport Connect(int port)
+    internal static SwtpmSocketTransport Connect(int port)
     {
         var deadline = Stopwatch.StartNew();
         while (true)
@@ -98,7 +98,7 @@ public class ServerVsSwtpmBenchmarks
         }
     }
 
-    private static int FreePortPair()
+    internal static int FreePortPair()
     {
         while (true)
         {

@@ -107,6 +107,73 @@ public static class VTpmDensity
             Row(output, count, "started (idle)", clock.Elapsed.TotalSeconds, heap0, ws0);
             GC.KeepAlive(manager);
         }
+
+        SwtpmResidentSet(output, 10);
+    }
+
+    /// <summary>
+    /// The comparison point, measured in the same run: <paramref name="count"/> idle swtpm
+    /// processes (one per vTPM, as a swtpm-based host runs them), each after TPM2_Startup through
+    /// its socket, and their VmRSS from /proc. Skipped with a note when swtpm is not installed.
+    /// </summary>
+    private static void SwtpmResidentSet(TextWriter output, int count)
+    {
+        var processes = new List<(Process Process, string State)>();
+        try
+        {
+            for (var i = 0; i < count; i++)
+            {
+                var state = Directory.CreateTempSubdirectory("truststack-density-swtpm-").FullName;
+                var port = ServerVsSwtpmBenchmarks.FreePortPair();
+                Process process;
+                try
+                {
+                    process = Process.Start(new ProcessStartInfo("swtpm", [
+                        "socket", "--tpm2", "--server", $"type=tcp,port={port},bindaddr=127.0.0.1",
+                        "--ctrl", $"type=tcp,port={port + 1},bindaddr=127.0.0.1", "--tpmstate", $"dir={state}",
+                        "--flags", "not-need-init,startup-clear",
+                    ]) { UseShellExecute = false, RedirectStandardError = true }) ?? throw new InvalidOperationException("swtpm did not start");
+                }
+                catch (System.ComponentModel.Win32Exception)
+                {
+                    output.WriteLine("swtpm is not installed: no swtpm comparison row.");
+                    Directory.Delete(state, recursive: true);
+                    return;
+                }
+
+                processes.Add((process, state));
+                // A started TPM, as an idle vTPM is: one command makes libtpms allocate its state.
+                using var transport = ServerVsSwtpmBenchmarks.Connect(port);
+                new Tpm2(transport).GetRandom(8);
+            }
+
+            var rss = processes.Select(p => ResidentKiB(p.Process.Id)).ToList();
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"| swtpm × {count} | started (idle), one process each | — | — | — | — | — | {rss.Average():F0} (VmRSS, min {rss.Min()}, max {rss.Max()}) | — |"));
+        }
+        finally
+        {
+            foreach (var (process, state) in processes)
+            {
+                process.Kill(entireProcessTree: true);
+                process.WaitForExit();
+                process.Dispose();
+                Directory.Delete(state, recursive: true);
+            }
+        }
+    }
+
+    private static long ResidentKiB(int pid)
+    {
+        foreach (var line in File.ReadLines($"/proc/{pid}/status"))
+        {
+            if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
+            {
+                return long.Parse(line.AsSpan(6).Trim().TrimEnd("kB").Trim(), CultureInfo.InvariantCulture);
+            }
+        }
+
+        throw new InvalidOperationException($"no VmRSS for process {pid}");
     }
 
     private static void Row(TextWriter output, int count, string state, double seconds, long heap0, long ws0)
