@@ -92,7 +92,7 @@ internal static class EvidenceCommands
                     _ => Unknown,
                 };
             }
-            catch (Exception e) when (e is UsageException or IOException or UnauthorizedAccessException or FormatException)
+            catch (Exception e) when (e is UsageException or IOException or UnauthorizedAccessException or FormatException or ArgumentException)
             {
                 error.WriteLine($"error: {e.Message}");
                 return Unknown;
