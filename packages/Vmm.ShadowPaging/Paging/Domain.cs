@@ -39,6 +39,9 @@ public sealed class Domain
     /// <summary>The next guest frame number the domain's own allocator hands out.</summary>
     internal ulong NextGuestFrame { get; set; }
 
+    /// <summary>Guest frames given back (ballooned out), reused first.</summary>
+    internal Stack<ulong> FreedGuestFrames { get; } = new();
+
     /// <inheritdoc />
     public override string ToString() => $"{Name} (d{Id}, {Kind})";
 }

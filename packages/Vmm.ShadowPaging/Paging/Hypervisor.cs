@@ -79,6 +79,12 @@ public sealed partial class Hypervisor
     public ulong AllocateGuestFrame(Domain domain)
     {
         ArgumentNullException.ThrowIfNull(domain);
+        if (domain.FreedGuestFrames.TryPop(out var reused))
+        {
+            domain.P2M.Set(reused, Memory.Allocate());
+            return reused;
+        }
+
         if (domain.NextGuestFrame >= (ulong)domain.P2M.Capacity)
         {
             throw new InvalidOperationException($"{domain} has no free guest frame.");
@@ -87,6 +93,22 @@ public sealed partial class Hypervisor
         var gfn = domain.NextGuestFrame++;
         domain.P2M.Set(gfn, Memory.Allocate());
         return gfn;
+    }
+
+    /// <summary>Balloons out guest frame <paramref name="gfn"/>: its machine frame is zeroed and freed, every mapping of it dropped, and the GFN may be reused.</summary>
+    /// <exception cref="ArgumentException">The guest frame is not backed.</exception>
+    public void FreeGuestFrame(Domain domain, ulong gfn)
+    {
+        ArgumentNullException.ThrowIfNull(domain);
+        if (!domain.P2M.TryTranslate(gfn, out var mfn))
+        {
+            throw new ArgumentException($"Guest frame {gfn} of {domain} is not backed.", nameof(gfn));
+        }
+
+        UnprotectFrame(mfn);
+        domain.P2M.Clear(gfn);
+        domain.FreedGuestFrames.Push(gfn);
+        Memory.Free(mfn);
     }
 
     /// <summary>
