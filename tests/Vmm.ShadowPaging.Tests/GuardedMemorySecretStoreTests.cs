@@ -98,7 +98,7 @@ public sealed class GuardedMemorySecretStoreTests
 /// <summary>A SoftwareTpm running on a given secret store creates a primary key and signs correctly.</summary>
 internal static class SecretStoreEngineCheck
 {
-    public static void CreatePrimaryAndSign(ITpmSecretStore store)
+    public static void CreatePrimaryAndSign(ITpmSecretStore store, Action? whileRunning = null)
     {
         using var engine = new SoftwareTpm(new SoftwareTpmOptions { Seed = 7, AutoStartup = true }, secretStore: store);
         var tpm = new Tpm2(engine);
@@ -113,6 +113,7 @@ internal static class SecretStoreEngineCheck
         using var reference = new SoftwareTpm(new SoftwareTpmOptions { Seed = 7, AutoStartup = true });
         var referenceKey = new Tpm2(reference).CreatePrimary(TpmRh.Owner, TpmTemplates.SigningEccP256());
         Assert.Equal(referenceKey.Name, key.Name);
+        whileRunning?.Invoke();
         tpm.FlushContext(key.Handle);
     }
 }
