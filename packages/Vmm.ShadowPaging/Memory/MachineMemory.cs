@@ -77,8 +77,12 @@ public sealed class MachineMemory
     /// <summary>Whether <paramref name="mfn"/> is an allocated frame.</summary>
     public bool IsAllocated(ulong mfn) => mfn < (ulong)_allocated.Length && _allocated[(int)mfn];
 
-    /// <summary>The frame's octets: the raw, unchecked view the hypervisor itself has (no paging, no access control).</summary>
-    internal Span<byte> Frame(ulong mfn)
+    /// <summary>
+    /// The frame's octets: the raw view the hypervisor itself has, with no paging and no access
+    /// control (so also what an attacker who controls the hypervisor sees — outside MMU-vTPM's scope).
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">No such frame.</exception>
+    public Span<byte> Frame(ulong mfn)
     {
         if (mfn >= (ulong)_allocated.Length)
         {

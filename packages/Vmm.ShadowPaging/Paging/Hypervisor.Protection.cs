@@ -60,7 +60,14 @@ public sealed partial class Hypervisor
         }
     }
 
-    /// <summary>Test hook: plants a TLB entry without any check, as a missed TLB shootdown would leave it.</summary>
-    internal static void PlantStaleTlbEntry(AddressSpaceContext context, ulong va, ulong mfn, PageFlags flags) =>
+    /// <summary>
+    /// Fault injection for attack experiments: plants a TLB entry in <paramref name="context"/>
+    /// without any check, as a missed TLB shootdown would leave it. MMU-vTPM's check on the
+    /// TLB-hit path is what still denies it.
+    /// </summary>
+    public static void PlantStaleTlbEntry(AddressSpaceContext context, ulong va, ulong mfn, PageFlags flags)
+    {
+        ArgumentNullException.ThrowIfNull(context);
         context.Tlb.Insert(VirtualAddress.PageNumber(va), mfn, flags | PageFlags.Present);
+    }
 }
