@@ -16,6 +16,7 @@ internal static class CliApp
         root.Subcommands.Add(Commands.VTpmCommands.Create());
         root.Subcommands.Add(Commands.TpmServeCommand.Create());
         root.Subcommands.Add(Commands.EvidenceCommands.Create());
+        root.Subcommands.Add(Commands.ShadowCommands.Create());
         return root;
     }
 

@@ -108,6 +108,7 @@ internal sealed class TpmDemo
 
         _tpm.FlushContext(ak.Handle);
         _tpm.FlushContext(ek.Handle);
+        steps.AddRange(ShadowPagingDemoSection.Run(ak.Name));
         return new DemoReport(steps, [.. values.OrderBy(kv => kv.Key.Pcr).Select(kv => (kv.Key.Bank, kv.Key.Pcr, kv.Value))]);
     }
 
