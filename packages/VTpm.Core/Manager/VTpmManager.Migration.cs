@@ -301,6 +301,16 @@ public sealed partial class VTpmManager
         }
     }
 
+    /// <summary>Opens (unseals) the state key now, so that later steps do not need hardware TPM object slots for it.</summary>
+    internal void OpenStateKey()
+    {
+        lock (_lock)
+        {
+            ThrowIfDisposed();
+            _ = StateKey();
+        }
+    }
+
     /// <summary>Encrypts migration bookkeeping (the journal) under the state key, bound to <paramref name="id"/>.</summary>
     internal byte[] ProtectRecord(Guid id, ReadOnlySpan<byte> record)
     {

@@ -36,6 +36,7 @@ public sealed class VTpmMigrationDestination
         _journal = new MigrationJournal(manager, "destination");
         _logger = manager.LoggerFactory.CreateLogger<VTpmMigrationDestination>();
         _quoteSelection = new MigrationTrustPolicy([], PcrValues.Empty, PcrSelectionList.Parse(manager.Options.VirtualizationLayerPcrs)) { JunctionPcr = junctionPcr }.QuoteSelection();
+        manager.OpenStateKey(); // before any migration key occupies a hardware object slot
         Recover();
     }
 
