@@ -15,18 +15,18 @@ namespace TrustStack.Benchmarks;
 public class MigrationBenchmarks
 {
     private const int Batch = 100;
-    private Host _a = null!;
-    private Host _b = null!;
+    private MigrationBenchmarkHost _a = null!;
+    private MigrationBenchmarkHost _b = null!;
     private Guid _single;
-    private Host _singleAt = null!;
+    private MigrationBenchmarkHost _singleAt = null!;
     private Guid[] _batch = [];
-    private Host _batchAt = null!;
+    private MigrationBenchmarkHost _batchAt = null!;
 
     [GlobalSetup]
     public void Setup()
     {
-        _a = new Host(1);
-        _b = new Host(2);
+        _a = new MigrationBenchmarkHost(1);
+        _b = new MigrationBenchmarkHost(2);
         _single = _a.Manager.Create().VmId;
         _a.Manager.Start(_single);
         _singleAt = _a;
@@ -65,44 +65,71 @@ public class MigrationBenchmarks
 
         _batchAt = to;
     }
+}
 
-    private sealed class Host : IDisposable
+/// <summary>An in-memory vTPM manager on its own software hardware TPM, with both migration endpoints.</summary>
+internal sealed class MigrationBenchmarkHost : IDisposable
+{
+    private readonly SoftwareTpm _hardware;
+    private readonly Tpm2 _client;
+    private readonly InProcessMigrationTransport _transport;
+
+    public MigrationBenchmarkHost(ulong seed)
     {
-        private readonly SoftwareTpm _hardware;
-        private readonly Tpm2 _client;
-        private readonly InProcessMigrationTransport _transport;
+        _hardware = new SoftwareTpm(new SoftwareTpmOptions { AutoStartup = true, Seed = seed });
+        _client = new Tpm2(_hardware);
+        Manager = new VTpmManager(new VTpmCoreOptions(), _client);
+        Destination = new VTpmMigrationDestination(Manager);
+        Source = new VTpmMigrationSource(Manager, new VTpmMigrationSourceOptions { RetryDelay = TimeSpan.Zero });
+        _transport = new InProcessMigrationTransport(Destination);
+        AkName = Destination.AttestationKeyName;
+    }
 
-        public Host(ulong seed)
+    public VTpmManager Manager { get; }
+
+    public VTpmMigrationDestination Destination { get; }
+
+    public VTpmMigrationSource Source { get; }
+
+    public byte[] AkName { get; }
+
+    public VTpmMigrationOutcome Migrate(Guid vm, MigrationBenchmarkHost to)
+    {
+        var policy = MigrationTrustPolicy.SameLayerAs(_client, PcrSelectionList.Parse(Manager.Options.VirtualizationLayerPcrs), [to.AkName]);
+        var result = Source.MigrateAsync(vm, to._transport, policy).GetAwaiter().GetResult();
+        return result.Outcome == VTpmMigrationOutcome.Completed ? result.Outcome : throw new InvalidOperationException(result.ToString());
+    }
+
+    public void Dispose()
+    {
+        Manager.Dispose();
+        _client.Dispose();
+        _hardware.Dispose();
+    }
+}
+
+/// <summary>
+/// Throughput of migrating many running vTPMs between two managers, one after another:
+/// <c>dotnet run -c Release --project benchmarks/TrustStack.Benchmarks -- migration-throughput [count]</c>.
+/// </summary>
+public static class MigrationThroughput
+{
+    /// <summary>Creates <paramref name="count"/> running vTPMs on one manager, migrates them all to the other, and prints the rate.</summary>
+    /// <param name="output">Where to print.</param>
+    /// <param name="count">How many vTPMs.</param>
+    public static void Run(TextWriter output, int count = 1_000)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        using var a = new MigrationBenchmarkHost(11);
+        using var b = new MigrationBenchmarkHost(12);
+        var vms = Enumerable.Range(0, count).Select(_ => a.Manager.Start(a.Manager.Create().VmId).VmId).ToList();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        foreach (var vm in vms)
         {
-            _hardware = new SoftwareTpm(new SoftwareTpmOptions { AutoStartup = true, Seed = seed });
-            _client = new Tpm2(_hardware);
-            Manager = new VTpmManager(new VTpmCoreOptions(), _client);
-            Destination = new VTpmMigrationDestination(Manager);
-            Source = new VTpmMigrationSource(Manager, new VTpmMigrationSourceOptions { RetryDelay = TimeSpan.Zero });
-            _transport = new InProcessMigrationTransport(Destination);
-            AkName = Destination.AttestationKeyName;
+            a.Migrate(vm, b);
         }
 
-        public VTpmManager Manager { get; }
-
-        public VTpmMigrationDestination Destination { get; }
-
-        public VTpmMigrationSource Source { get; }
-
-        public byte[] AkName { get; }
-
-        public VTpmMigrationOutcome Migrate(Guid vm, Host to)
-        {
-            var policy = MigrationTrustPolicy.SameLayerAs(_client, PcrSelectionList.Parse(Manager.Options.VirtualizationLayerPcrs), [to.AkName]);
-            var result = Source.MigrateAsync(vm, to._transport, policy).GetAwaiter().GetResult();
-            return result.Outcome == VTpmMigrationOutcome.Completed ? result.Outcome : throw new InvalidOperationException(result.ToString());
-        }
-
-        public void Dispose()
-        {
-            Manager.Dispose();
-            _client.Dispose();
-            _hardware.Dispose();
-        }
+        var seconds = clock.Elapsed.TotalSeconds;
+        output.WriteLine($"migrated {count} running vTPMs in {seconds:F1} s: {count / seconds:F1} vTPMs/s, {seconds * 1000 / count:F1} ms each (source now {a.Manager.Count}, destination {b.Manager.Count})");
     }
 }
