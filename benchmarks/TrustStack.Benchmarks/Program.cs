@@ -8,6 +8,13 @@ if (args is ["vtpm-density", ..])
     return;
 }
 
+// Migration throughput (1,000 vTPMs between two managers): ... -- migration-throughput [count]
+if (args is ["migration-throughput", ..])
+{
+    TrustStack.Benchmarks.MigrationThroughput.Run(Console.Out, args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 1_000);
+    return;
+}
+
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
 
 /// <summary>Entry point marker for BenchmarkSwitcher.</summary>

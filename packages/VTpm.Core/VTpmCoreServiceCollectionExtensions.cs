@@ -16,7 +16,9 @@ public static class VTpmCoreServiceCollectionExtensions
     /// its state key, the <see cref="ITpmSecretStore"/> every vTPM engine keeps its secrets in
     /// (register another store, such as Vmm.ShadowPaging's MMU-vTPM store, to replace the
     /// default), every <see cref="IVTpmLaunchObserver"/>, <see cref="IRandomSource"/>,
-    /// <see cref="TimeProvider"/> and <see cref="ILoggerFactory"/> when present.
+    /// <see cref="TimeProvider"/> and <see cref="ILoggerFactory"/> when present. Also registers the
+    /// migration endpoints over that manager: <see cref="VTpmMigrationSource"/> and
+    /// <see cref="VTpmMigrationDestination"/> (the latter needs the hardware <see cref="Tpm2"/>).
     /// </summary>
     /// <param name="services">The collection.</param>
     /// <param name="configure">Optional options callback.</param>
@@ -42,6 +44,8 @@ public static class VTpmCoreServiceCollectionExtensions
             sp.GetService<IRandomSource>(),
             sp.GetService<TimeProvider>(),
             sp.GetService<ILoggerFactory>()));
+        services.TryAddSingleton(sp => new VTpmMigrationSource(sp.GetRequiredService<VTpmManager>()));
+        services.TryAddSingleton(sp => new VTpmMigrationDestination(sp.GetRequiredService<VTpmManager>()));
 
         // The TVP-QT trust chain is opt-in (AddTvpQtTrustChain): its junction point refuses launches
         // until the host has measured its platform boot profile into the hardware TPM.

@@ -354,4 +354,54 @@ public sealed class VTpmManagerTests : IDisposable
         using var resumed = new SwtpmSocketTransport("127.0.0.1", port);
         Assert.Equal(8, new Tpm2(resumed).GetRandom(8).Length);
     }
+
+    [Fact]
+    public void LockForMigration_ServesNothingSurvivesRestartAndUnlocks()
+    {
+        Guid vm;
+        using (var manager = _platform.Manager())
+        {
+            vm = manager.Create().VmId;
+            manager.Start(vm);
+            using var channel = manager.OpenChannel(vm);
+            var (image, live) = manager.LockForMigration(vm);
+            Assert.True(live);
+            Assert.NotEmpty(image);
+            Assert.Equal(VTpmInstanceState.Migrating, manager.Inspect(vm).State);
+            Assert.Throws<InvalidOperationException>(() => new Tpm2(channel).GetRandom(8));
+            Assert.Contains("migrating", Assert.Throws<InvalidOperationException>(() => manager.Stop(vm)).Message, StringComparison.Ordinal);
+        }
+
+        using var again = _platform.Manager();
+        Assert.Equal(VTpmInstanceState.Migrating, again.Inspect(vm).State);
+        Assert.Throws<InvalidOperationException>(() => again.Start(vm));
+        again.UnlockMigration(vm);
+        Assert.Equal(VTpmInstanceState.Running, again.Start(vm).State);
+    }
+
+    [Fact]
+    public void StoreIncoming_IsInactiveUntilActivated_ThenListedAndRunning()
+    {
+        byte[] image;
+        Guid vm;
+        using (var source = new VTpmManager(new VTpmCoreOptions()))
+        {
+            vm = source.Create().VmId;
+            source.Start(vm);
+            (image, _) = source.LockForMigration(vm);
+        }
+
+        using (var manager = _platform.Manager())
+        {
+            manager.StoreIncoming(vm, image, live: true);
+            Assert.Equal(VTpmInstanceState.Incoming, manager.Inspect(vm).State);
+            Assert.DoesNotContain(manager.List(), i => i.VmId == vm);
+            Assert.Throws<InvalidOperationException>(() => manager.Start(vm));
+        }
+
+        using var again = _platform.Manager();
+        Assert.Equal(VTpmInstanceState.Incoming, again.Inspect(vm).State);
+        Assert.Equal(VTpmInstanceState.Running, again.ActivateIncoming(vm).State);
+        Assert.Contains(again.List(), i => i.VmId == vm);
+    }
 }

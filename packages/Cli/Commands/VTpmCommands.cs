@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using TrustStack.Tpm.Hardware;
 using TrustStack.VTpm.Core;
@@ -10,7 +11,10 @@ namespace TrustStack.Cli.Commands;
 /// hardware TPM, each served over the swtpm socket protocol (VM i on P+2i, control port one
 /// above). VM UUIDs and vTPM state persist in DIR (encrypted under a key the hardware TPM seals
 /// to PCRs 0-7); Ctrl-C or SIGTERM stops every server and saves every vTPM. Exit codes: 0 clean
-/// stop, 1 a vTPM could not be opened or served, 2 unusable options.
+/// stop, 1 a vTPM could not be opened or served, 2 unusable options. With
+/// <c>--accept-migrations PORT</c> it is also a migration destination on 127.0.0.1:PORT.
+/// <c>truststack vtpm migrate --vm UUID --to HOST:PORT --state DIR --trust-ak NAME</c> moves a
+/// stopped vTPM of DIR to such a destination (exit 0 moved, 1 refused or rolled back, 2 options).
 /// </summary>
 internal static class VTpmCommands
 {
@@ -21,9 +25,10 @@ internal static class VTpmCommands
         var basePort = new Option<int>("--base-port") { Description = "Command port of the first vTPM; VM i uses base+2i (control port one above).", HelpName = "P", DefaultValueFactory = _ => 2421 };
         var state = new Option<string>("--state") { Description = "State folder: VM index, sealed state key, encrypted vTPM files (and the embedded hardware TPM's state).", HelpName = "DIR", DefaultValueFactory = _ => "truststack-vtpm" };
         var tpm = new Option<string>("--tpm") { Description = "The hardware TPM: embedded (default, its state under DIR/hardware-tpm), swtpm:host=H,port=P, mssim:host=H,port=P or device:/dev/tpmrm0.", HelpName = "SPEC", DefaultValueFactory = _ => "embedded" };
+        var accept = new Option<int>("--accept-migrations") { Description = "Also accept incoming vTPM migrations on 127.0.0.1:PORT (0: do not).", HelpName = "PORT", DefaultValueFactory = _ => 0 };
         var serve = new Command("serve", "Serve N vTPMs over the swtpm socket protocol on one hardware TPM, until Ctrl-C or SIGTERM.")
         {
-            vms, basePort, state, tpm,
+            vms, basePort, state, tpm, accept,
         };
         serve.SetAction(async (parseResult, cancellationToken) =>
         {
@@ -32,7 +37,14 @@ internal static class VTpmCommands
             var count = parseResult.GetValue(vms);
             var port = parseResult.GetValue(basePort);
             var dir = Path.GetFullPath(parseResult.GetValue(state) ?? "truststack-vtpm");
-            if (count < 1 || port < 1 || port + (2 * count) - 1 > 65535)
+            var migrationPort = parseResult.GetValue(accept);
+            if (migrationPort is < 0 or > 65535 || (count == 0 && migrationPort == 0))
+            {
+                error.WriteLine($"error: --accept-migrations {migrationPort} must be a port 1..65535 (and is required with --vms 0).");
+                return 2;
+            }
+
+            if (count < 0 || (count > 0 && (port < 1 || port + (2 * count) - 1 > 65535)))
             {
                 error.WriteLine($"error: --vms {count} from --base-port {port} needs ports {port}..{port + (2 * count) - 1}, which must lie in 1..65535.");
                 return 2;
@@ -51,7 +63,7 @@ internal static class VTpmCommands
 
             try
             {
-                return await ServeAsync(spec, dir, count, port, output, cancellationToken).ConfigureAwait(false);
+                return await ServeAsync(spec, dir, count, port, migrationPort, output, cancellationToken).ConfigureAwait(false);
             }
             catch (Exception e) when (e is TpmException or IOException or System.Net.Sockets.SocketException or UnauthorizedAccessException or VirtualizationLayerChangedException or VTpmLaunchRejectedException)
             {
@@ -60,13 +72,14 @@ internal static class VTpmCommands
             }
         });
 
-        return new Command("vtpm", "vTPM manager: many vTPMs, one hardware TPM.") { serve };
+        return new Command("vtpm", "vTPM manager: many vTPMs, one hardware TPM.") { serve, VTpmMigrateCommand.Create(state, tpm) };
     }
 
-    private static async Task<int> ServeAsync(TpmTransportSpec spec, string dir, int count, int basePort, TextWriter output, CancellationToken cancellationToken)
+    /// <summary>Opens the hardware TPM of <paramref name="spec"/> (the embedded one keeps its state under DIR/hardware-tpm) and starts it if needed.</summary>
+    internal static (ITpmTransport Transport, Tpm2 Hardware) OpenHardware(TpmTransportSpec spec, string dir)
     {
-        using var transport = spec.Open(new SoftwareTpmOptions { AutoStartup = true, StateDirectory = Path.Combine(dir, "hardware-tpm") });
-        using var hardware = new Tpm2(transport);
+        var transport = spec.Open(new SoftwareTpmOptions { AutoStartup = true, StateDirectory = Path.Combine(dir, "hardware-tpm") });
+        var hardware = new Tpm2(transport);
         if (spec.Kind != "embedded")
         {
             try
@@ -79,7 +92,26 @@ internal static class VTpmCommands
             }
         }
 
-        await using var manager = new VTpmManager(new VTpmCoreOptions { StateDirectory = dir }, hardware, loggerFactory: NullLoggerFactory.Instance);
+        return (transport, hardware);
+    }
+
+    /// <summary>Progress and events of the migration code, on standard error.</summary>
+    internal static ILoggerFactory MigrationLogging() => LoggerFactory.Create(builder => builder
+        .SetMinimumLevel(LogLevel.Information)
+        .AddSimpleConsole(o =>
+        {
+            o.SingleLine = true;
+            o.TimestampFormat = "HH:mm:ss.fff ";
+        })
+        .AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace));
+
+    private static async Task<int> ServeAsync(TpmTransportSpec spec, string dir, int count, int basePort, int migrationPort, TextWriter output, CancellationToken cancellationToken)
+    {
+        var (transport, hardware) = OpenHardware(spec, dir);
+        using var transportScope = transport;
+        using var hardwareScope = hardware;
+        using var loggerFactory = migrationPort > 0 ? MigrationLogging() : NullLoggerFactory.Instance;
+        await using var manager = new VTpmManager(new VTpmCoreOptions { StateDirectory = dir }, hardware, loggerFactory: loggerFactory);
         while (manager.Count < count)
         {
             manager.Create();
@@ -95,6 +127,15 @@ internal static class VTpmCommands
             output.WriteLine($"vm {vm} vtpm 127.0.0.1:{served.Port} control {served.Port + 1} TPM2TOOLS_TCTI=swtpm:host=127.0.0.1,port={served.Port}");
         }
 
+        TcpMigrationListener? listener = null;
+        if (migrationPort > 0)
+        {
+            var destination = new VTpmMigrationDestination(manager);
+            listener = new TcpMigrationListener(destination, migrationPort, loggerFactory.CreateLogger<TcpMigrationListener>());
+            listener.Start();
+            output.WriteLine($"accepting migrations on 127.0.0.1:{listener.Port}; attestation key {Convert.ToHexStringLower(destination.AttestationKeyName)}");
+        }
+
         output.WriteLine($"serving {instances.Count} vTPMs; Ctrl-C or SIGTERM stops and saves them");
         output.Flush();
         try
@@ -106,8 +147,14 @@ internal static class VTpmCommands
             // Ctrl-C / SIGTERM: fall through to the orderly stop.
         }
 
+        if (listener is not null)
+        {
+            await listener.DisposeAsync().ConfigureAwait(false);
+        }
+
+        var saved = manager.List().Count(i => i.State != VTpmInstanceState.Stopped);
         await manager.DisposeAsync().ConfigureAwait(false);
-        output.WriteLine($"stopped; saved {instances.Count} vTPMs to {dir}");
+        output.WriteLine($"stopped; saved {saved} vTPMs to {dir}");
         return 0;
     }
 }

@@ -239,6 +239,45 @@ public sealed partial class SoftwareTpm : ITpmTransport
         }
     }
 
+    /// <summary>
+    /// The engine's whole state for a live move to another host (vTPM migration): as
+    /// <see cref="ExportState"/>, plus the reset data that only an orderly TPM2_Shutdown(STATE) keeps
+    /// (PCRs and their update counter, the null hierarchy, the context key and sequence, saved
+    /// sessions), marked as shut down with STATE. An engine restored from it with
+    /// <see cref="FromState"/> (AutoStartup off) and started with TPM2_Startup(STATE) resumes with
+    /// the same PCRs, as after a hibernation (Part 1 §12.2.3 TPM Resume). Loaded transient objects
+    /// and loaded sessions are not included (a guest reloads them, as after a resume).
+    /// The running engine is not changed. Zero the image when done: it holds the seeds.
+    /// </summary>
+    /// <returns>The state image, in the format of <c>tpm-state.bin</c>.</returns>
+    /// <exception cref="ObjectDisposedException">The engine is disposed.</exception>
+    /// <exception cref="InvalidOperationException">The TPM is not started (it has no reset data yet).</exception>
+    public byte[] ExportLiveState()
+    {
+        lock (_lock)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (!State.Started || State.ContextKey is null)
+            {
+                throw new InvalidOperationException("A live state export needs a started TPM; export a stopped TPM with ExportState.");
+            }
+
+            var clockBase = State.ClockBase;
+            var orderly = State.OrderlyShutdown;
+            State.ClockBase = ClockMilliseconds;
+            State.OrderlyShutdown = TpmSu.State;
+            try
+            {
+                return StatePersistence.Serialize(State);
+            }
+            finally
+            {
+                State.ClockBase = clockBase;
+                State.OrderlyShutdown = orderly;
+            }
+        }
+    }
+
     /// <summary>Saves state and releases every secret.</summary>
     public void Dispose()
     {

@@ -11,6 +11,12 @@ public enum VTpmInstanceState
 
     /// <summary>Suspended: the engine is frozen in memory (volatile state kept), serves nothing, and its state at rest is current.</summary>
     Suspended,
+
+    /// <summary>Locked for an outgoing migration: serves nothing and cannot be started until the migration commits (then it is destroyed) or rolls back.</summary>
+    Migrating,
+
+    /// <summary>Received by an incoming migration and kept inactive (encrypted at rest) until the source commits; serves nothing.</summary>
+    Incoming,
 }
 
 /// <summary>An immutable snapshot of one vTPM instance, for listing and inspection.</summary>

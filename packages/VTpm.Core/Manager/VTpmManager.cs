@@ -18,7 +18,7 @@ namespace TrustStack.VTpm.Core;
 /// memory only while started, and a socket server exists only while it is served.
 /// All members are thread-safe.
 /// </summary>
-public sealed class VTpmManager : IAsyncDisposable, IDisposable
+public sealed partial class VTpmManager : IAsyncDisposable, IDisposable
 {
     /// <summary>The subfolder of <see cref="VTpmCoreOptions.StateDirectory"/> holding the vTPM files.</summary>
     public const string InstancesFolder = "vtpms";
@@ -252,6 +252,8 @@ public sealed class VTpmManager : IAsyncDisposable, IDisposable
                 throw new InvalidOperationException($"The vTPM of VM {vmId} is already stopped.");
             }
 
+            RequireNotMigrating(slot, "stop");
+
             StopServer(slot);
             slot.Port = null;
             slot.Engine!.PowerOff();
@@ -287,6 +289,7 @@ public sealed class VTpmManager : IAsyncDisposable, IDisposable
                 File.Delete(path);
             }
 
+            DeleteMigrationFiles(slot);
             _slots.Remove(vmId);
             _order.Remove(vmId);
             if (_instancesDirectory is not null)
@@ -602,6 +605,8 @@ public sealed class VTpmManager : IAsyncDisposable, IDisposable
             _slots.Add(id, new Slot(id, Path.Combine(_instancesDirectory!, id.ToString("D") + ".vtpm")));
             _order.Add(id);
         }
+
+        LoadMigrationMarkers();
     }
 
     private void StartServer(Slot slot, int port)
@@ -661,6 +666,8 @@ public sealed class VTpmManager : IAsyncDisposable, IDisposable
         public string? StatePath { get; } = statePath;
 
         public VTpmInstanceState State { get; set; }
+
+        public VTpmInstanceState LockedFrom { get; set; }
 
         public SoftwareTpm? Engine { get; set; }
 

@@ -404,4 +404,32 @@ public sealed class SoftwareTpmTests
             dir.Delete(recursive: true);
         }
     }
+
+    [Fact]
+    public void ExportLiveState_StartupState_ResumesWithSamePcrsAndKeys()
+    {
+        byte[] image, pcr, ekName;
+        using (var tpm = new SoftwareTpm(new SoftwareTpmOptions { AutoStartup = true, Seed = 11 }))
+        {
+            var client = new Tpm2(tpm);
+            client.PcrExtend(10, TpmAlgId.Sha256, new byte[32]);
+            pcr = client.PcrReadAll(PcrSelectionList.Create(TpmAlgId.Sha256, 10))[(TpmAlgId.Sha256, 10)];
+            ekName = client.CreatePrimary(TpmRh.Endorsement, TpmTemplates.EkEccP256()).Name;
+            image = tpm.ExportLiveState();
+            client.PcrExtend(10, TpmAlgId.Sha256, new byte[32]); // the source engine is unchanged by the export
+        }
+
+        using var restored = SoftwareTpm.FromState(image, new SoftwareTpmOptions { AutoStartup = false });
+        var again = new Tpm2(restored);
+        again.Startup(TpmSu.State);
+        Assert.Equal(pcr, again.PcrReadAll(PcrSelectionList.Create(TpmAlgId.Sha256, 10))[(TpmAlgId.Sha256, 10)]);
+        Assert.Equal(ekName, again.CreatePrimary(TpmRh.Endorsement, TpmTemplates.EkEccP256()).Name);
+    }
+
+    [Fact]
+    public void ExportLiveState_NotStarted_Throws()
+    {
+        using var tpm = new SoftwareTpm(new SoftwareTpmOptions { AutoStartup = false });
+        Assert.Throws<InvalidOperationException>(() => tpm.ExportLiveState());
+    }
 }
