@@ -73,6 +73,21 @@ public sealed class EvidenceCommandsTests : IDisposable
     }
 
     [Fact]
+    public void Appraise_KeylimeRuntimePolicyWithoutHostsDigest_ExitsOneUnknownItem()
+    {
+        var (code, output, error) = Collect("--state", Path("state"));
+        Assert.True(code == 0, error);
+        File.WriteAllText(Path("runtime-policy.json"), """{"meta":{"version":1},"digests":{"/etc/passwd":["00"]},"excludes":["^/(usr|bin|sbin|lib|opt|root|home|tmp|proc|snap|nix|app|work)"]}""");
+        File.WriteAllText(Path("policy.json"), JsonSerializer.Serialize(new { tpm = new { trustedAkNames = new[] { Line(output, "ak-name") } }, software = new { keylimePolicy = "runtime-policy.json" } }));
+
+        var (appraiseCode, appraisal, _) = Invoke("evidence", "appraise", "--report", Path("report"), "--policy", Path("policy.json"), "--nonce", Nonce);
+
+        Assert.Equal(1, appraiseCode);
+        Assert.Contains("policy-data /etc/passwd: digest", appraisal, StringComparison.Ordinal);
+        Assert.Contains("file /etc/hosts: not in the allowlist", appraisal, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Appraise_EmptyPolicy_ExitsTwoUnknown()
     {
         Assert.Equal(0, Collect().ExitCode);
