@@ -17,6 +17,7 @@ internal static class CliApp
         root.Subcommands.Add(Commands.TpmServeCommand.Create());
         root.Subcommands.Add(Commands.EvidenceCommands.Create());
         root.Subcommands.Add(Commands.ShadowCommands.Create());
+        root.Subcommands.Add(Commands.DaaCommands.Create());
         return root;
     }
 

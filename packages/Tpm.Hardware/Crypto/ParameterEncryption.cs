@@ -29,7 +29,7 @@ internal static class ParameterEncryption
         TpmCc.Quote, TpmCc.Certify, TpmCc.NvCertify, TpmCc.GetTime, TpmCc.MakeCredential, TpmCc.ActivateCredential,
         TpmCc.Hash, TpmCc.HashSequenceStart, TpmCc.SequenceUpdate, TpmCc.SequenceComplete, TpmCc.EventSequenceComplete,
         TpmCc.HierarchyChangeAuth, TpmCc.NvDefineSpace, TpmCc.NvWrite, TpmCc.NvExtend, TpmCc.PcrEvent,
-        TpmCc.PolicySecret, TpmCc.StirRandom, TpmCc.Sign, TpmCc.VerifySignature,
+        TpmCc.PolicySecret, TpmCc.StirRandom, TpmCc.Sign, TpmCc.VerifySignature, TpmCc.Commit,
     };
 
     /// <summary>Commands whose first response parameter is a TPM2B (Part 3, "encrypt" in the response tables), of those this library knows.</summary>
@@ -37,7 +37,7 @@ internal static class ParameterEncryption
     {
         TpmCc.CreatePrimary, TpmCc.Create, TpmCc.Load, TpmCc.LoadExternal, TpmCc.ObjectChangeAuth, TpmCc.ReadPublic, TpmCc.Unseal,
         TpmCc.Quote, TpmCc.Certify, TpmCc.NvCertify, TpmCc.GetTime, TpmCc.MakeCredential, TpmCc.ActivateCredential,
-        TpmCc.Hash, TpmCc.SequenceComplete, TpmCc.NvRead, TpmCc.NvReadPublic, TpmCc.PolicySecret, TpmCc.PolicyGetDigest, TpmCc.GetRandom,
+        TpmCc.Hash, TpmCc.SequenceComplete, TpmCc.NvRead, TpmCc.NvReadPublic, TpmCc.PolicySecret, TpmCc.PolicyGetDigest, TpmCc.GetRandom, TpmCc.Commit,
     };
 
     /// <summary>True for a session symmetric definition that can encrypt parameters (AES-CFB or XOR).</summary>

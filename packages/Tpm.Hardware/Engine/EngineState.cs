@@ -97,6 +97,15 @@ internal sealed class EngineState : IDisposable
     /// <summary>Incremented on every PCR change (PolicyPCR detects changes with it).</summary>
     public uint PcrUpdateCounter { get; set; }
 
+    /// <summary>gr.commitNonce: keys the KDF that derives each TPM2_Commit random value (new at TPM Reset).</summary>
+    public ITpmSecret? CommitNonce { get; set; }
+
+    /// <summary>gr.commitCounter: counts TPM2_Commit operations since the last TPM Reset.</summary>
+    public ulong CommitCounter { get; set; }
+
+    /// <summary>gr.commitArray: one bit per outstanding commitment, indexed by the low bits of its counter.</summary>
+    public byte[] CommitArray { get; } = new byte[16];
+
     // ---- volatile ----
 
     public IReadOnlyList<TpmAlgId> Banks { get; }
@@ -188,7 +197,7 @@ internal sealed class EngineState : IDisposable
         }
 
         PersistentObjects.Clear();
-        foreach (var secret in new[] { Eps, Sps, Pps, ShProof, EhProof, PhProof, NullSeed, NullProof, ContextKey })
+        foreach (var secret in new[] { Eps, Sps, Pps, ShProof, EhProof, PhProof, NullSeed, NullProof, ContextKey, CommitNonce })
         {
             secret?.Dispose();
         }

@@ -382,6 +382,7 @@ public sealed partial class SoftwareTpm : ITpmTransport
             new SessionCommands(),
             new PolicyCommands(),
             new SigningCommands(),
+            new EcdaaCommands(),
             new AttestationCommands(),
             new CredentialCommands(),
             new NvCommands(),

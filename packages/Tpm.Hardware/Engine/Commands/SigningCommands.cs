@@ -80,7 +80,7 @@ internal sealed class SigningCommands : ICommandGroup
     internal static bool CanSign(TpmObject key, TpmtScheme scheme) => (key.Public.Type, scheme.Scheme) switch
     {
         (TpmAlgId.Rsa, TpmAlgId.Rsassa or TpmAlgId.Rsapss) => true,
-        (TpmAlgId.Ecc, TpmAlgId.Ecdsa) => true,
+        (TpmAlgId.Ecc, TpmAlgId.Ecdsa or TpmAlgId.Ecdaa) => true,
         (TpmAlgId.Keyedhash, TpmAlgId.Hmac) => true,
         _ => false,
     } && TpmHash.IsSupported(scheme.HashAlg);
@@ -92,6 +92,11 @@ internal sealed class SigningCommands : ICommandGroup
         {
             using var sensitive = key.ReadSensitive();
             return new TpmtSignature(TpmAlgId.Hmac, scheme.HashAlg, TpmHash.Hmac(scheme.HashAlg, sensitive.Sensitive, digest.ToArray()), [], []);
+        }
+
+        if (scheme.Scheme == TpmAlgId.Ecdaa)
+        {
+            return EcdaaCommands.Sign(c, key, scheme, digest);
         }
 
         var privateKey = key.GetPrivateKey(c.Tpm.Secrets.AllowsDerivedKeyCaching, out var callerDisposes);

@@ -73,6 +73,7 @@ internal sealed class StartupCommands : ICommandGroup
             s.NullProof = tpm.NewSecret(64, "nullProof");
             s.ContextKey = tpm.NewSecret(64, "context key");
             s.ContextSequence = 0;
+            EcdaaCommands.ResetCommitState(s, tpm);
             ResetStateClearData(s);
         }
 

@@ -1,0 +1,203 @@
+using System.Buffers.Binary;
+using System.Numerics;
+using System.Security.Cryptography;
+using Org.BouncyCastle.Asn1.X9;
+using Org.BouncyCastle.Crypto.EC;
+using Org.BouncyCastle.Math.EC;
+using Org.BouncyCastle.Math.EC.Multiplier;
+using BcBigInteger = Org.BouncyCastle.Math.BigInteger;
+using BcPoint = Org.BouncyCastle.Math.EC.ECPoint;
+
+namespace TrustStack.Daa.Tmz;
+
+/// <summary>NIST P-256 through BouncyCastle (multi-scalar multiplication with ECAlgorithms.SumOfMultiplies).</summary>
+internal sealed class P256Group : DaaGroup
+{
+    private readonly X9ECParameters _x9 = CustomNamedCurves.GetByName("P-256");
+    private readonly FixedPointCombMultiplier _baseMultiplier = new();
+    private readonly DaaPoint _generator;
+    private readonly DaaPoint _identity;
+    private readonly BigInteger _order;
+
+    public P256Group()
+    {
+        _order = ToNumerics(_x9.N);
+        _identity = new DaaPoint(this, [0], _x9.Curve.Infinity);
+        _generator = Wrap(_x9.G);
+    }
+
+    public override string Name => "p256";
+
+    public override BigInteger Order => _order;
+
+    public override int PointSize => 33;
+
+    public override int FieldBits => 256;
+
+    public override DaaPoint Generator => _generator;
+
+    public override DaaPoint Identity => _identity;
+
+    /// <summary>The field prime p.</summary>
+    internal BigInteger FieldPrime => ToNumerics(_x9.Curve.Field.Characteristic);
+
+    public override DaaPoint Decode(ReadOnlySpan<byte> encoding)
+    {
+        if (encoding.Length == 1 && encoding[0] == 0)
+        {
+            return _identity;
+        }
+
+        if (encoding.Length != 33 || encoding[0] is not (2 or 3))
+        {
+            throw new CryptographicException("a P-256 element is SEC1 compressed (33 octets) or the single octet 0 for the identity");
+        }
+
+        BcPoint point;
+        try
+        {
+            point = _x9.Curve.DecodePoint(encoding.ToArray());
+        }
+        catch (ArgumentException e)
+        {
+            throw new CryptographicException("not a P-256 point", e);
+        }
+
+        return Wrap(point);
+    }
+
+    /// <summary>The element with affine coordinates (x, y), as a TPM returns it; throws unless on the curve.</summary>
+    internal DaaPoint FromAffine(ReadOnlySpan<byte> x, ReadOnlySpan<byte> y)
+    {
+        var p = _x9.Curve.Field.Characteristic;
+        var bx = new BcBigInteger(1, x.ToArray());
+        var by = new BcBigInteger(1, y.ToArray());
+        if (bx.CompareTo(p) >= 0 || by.CompareTo(p) >= 0)
+        {
+            throw new CryptographicException("coordinate is not a field element");
+        }
+
+        var point = _x9.Curve.CreatePoint(bx, by);
+        if (!point.IsValid())
+        {
+            throw new CryptographicException("the point is not on P-256");
+        }
+
+        return Wrap(point);
+    }
+
+    /// <summary>The affine coordinates (32 octets each, big-endian) of a finite element.</summary>
+    internal (byte[] X, byte[] Y) ToAffine(DaaPoint point)
+    {
+        var p = Native(point);
+        if (p.IsInfinity)
+        {
+            throw new ArgumentException("the identity has no affine coordinates", nameof(point));
+        }
+
+        return (p.AffineXCoord.GetEncoded(), p.AffineYCoord.GetEncoded());
+    }
+
+    public override byte[] EncodeScalar(BigInteger scalar)
+    {
+        var bytes = new byte[32];
+        Reduce(scalar).TryWriteBytes(bytes, out var written, isUnsigned: true, isBigEndian: true);
+        if (written < 32)
+        {
+            bytes.AsSpan(0, written).CopyTo(bytes.AsSpan(32 - written));
+            bytes.AsSpan(0, 32 - written).Clear();
+        }
+
+        return bytes;
+    }
+
+    internal override bool IsIdentityEncoding(ReadOnlySpan<byte> encoding) => encoding.Length == 1 && encoding[0] == 0;
+
+    /// <summary>
+    /// Try-and-increment in the form TPM2_Commit accepts: s2 = SHA-256(len ‖ domain ‖ len ‖ data) ‖ i
+    /// (UINT32 big-endian), x = SHA-256(s2) mod p, the first i for which x³ − 3x + b is a square; y
+    /// is the even root.
+    /// </summary>
+    internal override HashedPoint HashToGroupWithWitness(string domain, ReadOnlySpan<byte> data, DaaOpCounter? counter)
+    {
+        ArgumentNullException.ThrowIfNull(domain);
+        counter?.HashToGroup();
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        AppendPrefixed(hash, System.Text.Encoding.UTF8.GetBytes(domain));
+        AppendPrefixed(hash, data);
+        var seed = hash.GetHashAndReset();
+        var s2 = new byte[seed.Length + 4];
+        seed.CopyTo(s2, 0);
+        var p = _x9.Curve.Field.Characteristic;
+        for (uint i = 0; ; i++)
+        {
+            BinaryPrimitives.WriteUInt32BigEndian(s2.AsSpan(seed.Length), i);
+            var x = new BcBigInteger(1, SHA256.HashData(s2)).Mod(p);
+            var fx = _x9.Curve.FromBigInteger(x);
+            var rhs = fx.Square().Add(_x9.Curve.A).Multiply(fx).Add(_x9.Curve.B);
+            var root = rhs.Sqrt();
+            if (root is null)
+            {
+                continue;
+            }
+
+            var y = root.ToBigInteger();
+            if (y.TestBit(0))
+            {
+                y = p.Subtract(y);
+            }
+
+            var point = _x9.Curve.CreatePoint(x, y);
+            if (point.IsInfinity || !point.IsValid())
+            {
+                continue;
+            }
+
+            var y2 = _x9.Curve.FromBigInteger(y).GetEncoded();
+            return new HashedPoint(Wrap(point), (byte[])s2.Clone(), y2);
+        }
+    }
+
+    private protected override DaaPoint MultiplyCore(DaaPoint point, BigInteger scalar)
+    {
+        if (scalar.IsZero || point.IsIdentity)
+        {
+            return _identity;
+        }
+
+        var k = ToBouncy(scalar);
+        var product = ReferenceEquals(point, _generator) ? _baseMultiplier.Multiply(_x9.G, k) : Native(point).Multiply(k);
+        return Wrap(product);
+    }
+
+    private protected override DaaPoint MultiplyAddCore(DaaPoint[] points, BigInteger[] scalars)
+    {
+        var ps = new BcPoint[points.Length];
+        var ks = new BcBigInteger[points.Length];
+        for (var i = 0; i < points.Length; i++)
+        {
+            ps[i] = Native(points[i]);
+            ks[i] = ToBouncy(scalars[i]);
+        }
+
+        return Wrap(ps.Length == 2 ? ECAlgorithms.SumOfTwoMultiplies(ps[0], ks[0], ps[1], ks[1]) : ECAlgorithms.SumOfMultiplies(ps, ks));
+    }
+
+    private protected override DaaPoint AddCore(DaaPoint left, DaaPoint right, bool negateRight)
+    {
+        var r = Native(right);
+        return Wrap(Native(left).Add(negateRight ? r.Negate() : r));
+    }
+
+    private static BcPoint Native(DaaPoint point) => (BcPoint)point.Native!;
+
+    private static BcBigInteger ToBouncy(BigInteger value) => new(1, value.ToByteArray(isUnsigned: true, isBigEndian: true));
+
+    private static BigInteger ToNumerics(BcBigInteger value) => new(value.ToByteArrayUnsigned(), isUnsigned: true, isBigEndian: true);
+
+    private DaaPoint Wrap(BcPoint point)
+    {
+        var normalized = point.Normalize();
+        return normalized.IsInfinity ? _identity : new DaaPoint(this, normalized.GetEncoded(compressed: true), normalized);
+    }
+}
