@@ -34,6 +34,7 @@ public static class VTpmCoreServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<VTpmCoreOptions>, VTpmCoreOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<ITpmSecretStore>(ManagedSecretStore.Instance);
+        services.TryAddSingleton<IVTpmCredentialProvider>(NoVTpmCredentials.Instance);
         services.TryAddSingleton(sp => new VTpmManager(
             sp.GetRequiredService<IOptions<VTpmCoreOptions>>().Value,
             sp.GetService<Tpm2>(),
@@ -41,7 +42,10 @@ public static class VTpmCoreServiceCollectionExtensions
             sp.GetServices<IVTpmLaunchObserver>(),
             sp.GetService<IRandomSource>(),
             sp.GetService<TimeProvider>(),
-            sp.GetService<ILoggerFactory>()));
+            sp.GetService<ILoggerFactory>())
+        {
+            CredentialProvider = sp.GetRequiredService<IVTpmCredentialProvider>(),
+        });
 
         // The TVP-QT trust chain is opt-in (AddTvpQtTrustChain): its junction point refuses launches
         // until the host has measured its platform boot profile into the hardware TPM.
