@@ -17,7 +17,7 @@ namespace TrustStack.Certs.Vmek;
 public sealed class TpmSignatureGenerator : X509SignatureGenerator
 {
     private readonly TpmtPublic _key;
-    private readonly Func<byte[], TpmtSignature> _signDigest;
+    private readonly Func<byte[], TpmtSignature> _signData;
 
     /// <summary>Creates the generator.</summary>
     /// <param name="key">The signing key's public area (ECC P-256/P-384 or RSA).</param>
@@ -27,7 +27,45 @@ public sealed class TpmSignatureGenerator : X509SignatureGenerator
         ArgumentNullException.ThrowIfNull(key);
         ArgumentNullException.ThrowIfNull(signDigest);
         _key = key;
-        _signDigest = signDigest;
+        _signData = data => signDigest(SHA256.HashData(data));
+    }
+
+    private TpmSignatureGenerator(TpmtPublic key, Func<byte[], TpmtSignature> signData, bool _)
+    {
+        _key = key;
+        _signData = signData;
+    }
+
+    /// <summary>
+    /// A generator for a <b>restricted</b> signing key (an attestation key): TPM2_Hash over the
+    /// to-be-signed octets gives the digest and a TPMT_TK_HASHCHECK ticket (the TPM issues one
+    /// because a certificate does not start with TPM_GENERATED_VALUE), then TPM2_Sign with that
+    /// ticket. This is how a hardware AIK can be made to sign a certificate, which the TCG
+    /// attestation key rules forbid (it should sign only TPM-generated attestation structures).
+    /// </summary>
+    /// <param name="tpm">The TPM.</param>
+    /// <param name="handle">The loaded restricted signing key (empty-password authorization).</param>
+    /// <param name="key">Its public area.</param>
+    /// <param name="hierarchy">The hierarchy of the ticket (the key's hierarchy).</param>
+    /// <returns>The generator.</returns>
+    public static TpmSignatureGenerator ForRestrictedKey(Tpm2 tpm, uint handle, TpmtPublic key, uint hierarchy = TpmRh.Endorsement)
+    {
+        ArgumentNullException.ThrowIfNull(tpm);
+        ArgumentNullException.ThrowIfNull(key);
+        var scheme = key.Type == TpmAlgId.Ecc ? new TpmtScheme(TpmAlgId.Ecdsa, TpmAlgId.Sha256) : new TpmtScheme(TpmAlgId.Rsassa, TpmAlgId.Sha256);
+        return new TpmSignatureGenerator(key, data =>
+        {
+            var r = tpm.Execute(TpmCc.Hash, [], [], w =>
+            {
+                w.WriteTpm2b(data);
+                w.WriteU16((ushort)TpmAlgId.Sha256);
+                w.WriteU32(hierarchy);
+            }).Reader();
+            var digest = r.ReadTpm2b();
+            var ticket = TpmtTicket.Unmarshal(ref r);
+            r.EnsureConsumed();
+            return tpm.Sign(handle, digest, scheme, ticket);
+        }, false);
     }
 
     /// <summary>Number of signatures made so far.</summary>
@@ -41,7 +79,7 @@ public sealed class TpmSignatureGenerator : X509SignatureGenerator
     public override byte[] SignData(byte[] data, HashAlgorithmName hashAlgorithm)
     {
         Require256(hashAlgorithm);
-        var signature = _signDigest(SHA256.HashData(data));
+        var signature = _signData(data);
         Signatures++;
         return signature.IsEcc ? X509Signatures.EcdsaDer(signature.SignatureR, signature.SignatureS) : signature.RsaSignature;
     }
