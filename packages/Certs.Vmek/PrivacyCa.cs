@@ -101,6 +101,13 @@ public sealed class PrivacyCa : SoftwareCertificateAuthority
     /// <summary>Validity of VMEK certificates; one year by default (rotate before).</summary>
     public TimeSpan VmekValidity { get; init; } = TimeSpan.FromDays(365);
 
+    /// <summary>
+    /// Problems of endorsement chains this CA overlooks; empty by default. The rival schemes need
+    /// it (a vEK certificate issued by a hardware AIK or by the manager's local CA is not issued by
+    /// a VMEK certificate): each tolerated kind is a rule the scheme breaks.
+    /// </summary>
+    public ISet<ChainProblemKind> ToleratedProblems { get; } = new HashSet<ChainProblemKind>();
+
     /// <summary>The VMEK policy the CA requires (the policy of the measured vTPM manager), or null to accept any non-empty policy.</summary>
     public byte[]? RequiredVmekPolicy { get; set; }
 
@@ -132,6 +139,11 @@ public sealed class PrivacyCa : SoftwareCertificateAuthority
             Profile = virtualEk ? CertificateProfile.VEk : CertificateProfile.EndorsementKey,
             SubjectKey = endorsementKey,
         });
+        if (ToleratedProblems.Count != 0)
+        {
+            result = new ChainValidationResult([.. result.Problems.Where(q => !ToleratedProblems.Contains(q.Kind))]);
+        }
+
         if (!result.IsValid)
         {
             throw new CertificationRefusedException("The endorsement chain does not validate", result);
@@ -175,6 +187,41 @@ public sealed class PrivacyCa : SoftwareCertificateAuthority
         {
             CryptographicOperations.ZeroMemory(p.Secret);
         }
+    }
+
+    /// <summary>
+    /// Rival scheme 4 (the Privacy CA certifies each vEK): after checking a hardware quote by a
+    /// certified hardware attestation key over <paramref name="nonce"/>, issues a vEK certificate
+    /// itself. One more round trip and one more CA signature per vTPM than the VMEK scheme.
+    /// </summary>
+    /// <param name="vek">The vEK public area.</param>
+    /// <param name="vtpm">The vTPM description.</param>
+    /// <param name="hardwareAik">The hardware attestation key and its certificate (from this CA).</param>
+    /// <param name="hardwareQuote">The hardware quote (of the junction PCR).</param>
+    /// <param name="nonce">The nonce this CA gave.</param>
+    /// <returns>The vEK certificate, issued by this CA.</returns>
+    /// <exception cref="CertificationRefusedException">The attestation key certificate or the quote does not verify.</exception>
+    public X509Certificate2 IssueVEkCertificate(TpmtPublic vek, TpmDescription vtpm, AttestationKeyCredential hardwareAik, QuoteResult hardwareQuote, byte[] nonce)
+    {
+        ArgumentNullException.ThrowIfNull(vek);
+        ArgumentNullException.ThrowIfNull(vtpm);
+        ArgumentNullException.ThrowIfNull(hardwareAik);
+        ArgumentNullException.ThrowIfNull(hardwareQuote);
+        ArgumentNullException.ThrowIfNull(nonce);
+        var result = Validator.Validate([hardwareAik.Certificate], new ChainExpectations { Profile = CertificateProfile.AttestationKey, SubjectKey = hardwareAik.Key });
+        if (!result.IsValid)
+        {
+            throw new CertificationRefusedException("The hardware attestation key certificate does not validate", result);
+        }
+
+        if (!TpmSignatureVerifier.VerifyMessage(hardwareAik.Key, hardwareQuote.Quoted, hardwareQuote.Signature)
+            || !hardwareQuote.Attest.ExtraData.AsSpan().SequenceEqual(nonce))
+        {
+            throw new CertificationRefusedException("The hardware quote does not verify.");
+        }
+
+        Interlocked.Increment(ref _roundTrips);
+        return Issue(new X500DistinguishedName(string.Empty), X509Signatures.PublicKeyOf(vek), Vmek.VEkExtensions(vek, null, vtpm), AttestationKeyValidity);
     }
 
     /// <summary>Checks a key's TPM attributes for its kind.</summary>

@@ -250,6 +250,17 @@ public sealed class Vmek : IDisposable
     /// <summary>Builds a vEK certificate with any issuer key (the VMEK, or a rival scheme's key).</summary>
     internal static X509Certificate2 IssueWith(X509Certificate2 issuer, X509SignatureGenerator generator, TpmtPublic vek, VTpmBinding? binding, TpmDescription vtpm, TimeSpan validity, TimeProvider time, uint serialPrefix, ref long counter)
     {
+        var extensions = VEkExtensions(vek, binding, vtpm);
+        var serial = new byte[8];
+        BinaryPrimitives.WriteUInt64BigEndian(serial, ((ulong)serialPrefix << 56) | (ulong)Interlocked.Increment(ref counter));
+        var t = time.GetUtcNow();
+        var now = new DateTimeOffset(t.UtcTicks - (t.UtcTicks % TimeSpan.TicksPerSecond), TimeSpan.Zero);
+        return CertificateIssuer.Issue(issuer, generator, new X500DistinguishedName(string.Empty), X509Signatures.PublicKeyOf(vek), extensions, now, now + validity, serial);
+    }
+
+    /// <summary>The extensions of a vEK certificate (without key identifiers).</summary>
+    internal static List<X509Extension> VEkExtensions(TpmtPublic vek, VTpmBinding? binding, TpmDescription vtpm)
+    {
         var extensions = new List<X509Extension>
         {
             new X509BasicConstraintsExtension(false, false, 0, true),
@@ -264,11 +275,7 @@ public sealed class Vmek : IDisposable
             extensions.Add(binding.ToExtension());
         }
 
-        var serial = new byte[8];
-        BinaryPrimitives.WriteUInt64BigEndian(serial, ((ulong)serialPrefix << 56) | (ulong)Interlocked.Increment(ref counter));
-        var t = time.GetUtcNow();
-        var now = new DateTimeOffset(t.UtcTicks - (t.UtcTicks % TimeSpan.TicksPerSecond), TimeSpan.Zero);
-        return CertificateIssuer.Issue(issuer, generator, new X500DistinguishedName(string.Empty), X509Signatures.PublicKeyOf(vek), extensions, now, now + validity, serial);
+        return extensions;
     }
 
     internal static TpmtPublic EkTemplateFor(TpmtPublic ek) =>
