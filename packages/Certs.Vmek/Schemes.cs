@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using TrustStack.Tpm.Hardware;
@@ -439,7 +438,7 @@ public static class SchemeComparison
                 var vseed = seed * 1_000_003UL + (ulong)i;
                 var engine = new SoftwareTpm(new SoftwareTpmOptions { AutoStartup = true, Seed = vseed }, null, certificateTime);
                 var client = new Tpm2(engine, DeterministicRandomSource.FromSeed(vseed));
-                Span<byte> id = stackalloc byte[16];
+                var id = new byte[16];
                 host.Random.Fill(id);
                 var credentials = scheme.Credential(host, client, new Guid(id), codeDigest);
                 engines.Add((engine, client, credentials));

@@ -15,6 +15,7 @@ internal static class CliApp
         root.Subcommands.Add(Commands.EventLogCommands.CreateImaCommand());
         root.Subcommands.Add(Commands.VTpmCommands.Create());
         root.Subcommands.Add(Commands.TpmServeCommand.Create());
+        root.Subcommands.Add(Commands.CertsCommands.Create());
         return root;
     }
 
