@@ -117,11 +117,23 @@ internal static class X509Signatures
         var w = new AsnWriter(AsnEncodingRules.DER);
         using (w.PushSequence())
         {
-            w.WriteIntegerUnsigned(r);
-            w.WriteIntegerUnsigned(s);
+            // TPM2B_ECC_PARAMETER is fixed-size: r or s may start with zero octets (1 in 256 signatures).
+            w.WriteIntegerUnsigned(Minimal(r));
+            w.WriteIntegerUnsigned(Minimal(s));
         }
 
         return w.Encode();
+    }
+
+    private static ReadOnlySpan<byte> Minimal(ReadOnlySpan<byte> value)
+    {
+        var i = 0;
+        while (i < value.Length - 1 && value[i] == 0)
+        {
+            i++;
+        }
+
+        return value[i..];
     }
 
     public static PublicKey PublicKeyOf(TpmtPublic key) =>
