@@ -1,4 +1,5 @@
 using TrustStack.Certs.Vmek;
+using TrustStack.VTpm.Core;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Microsoft.Extensions.DependencyInjection;
@@ -21,6 +22,25 @@ public static class VmekServiceCollectionExtensions
 
         options.ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);
+        return services;
+    }
+
+    /// <summary>
+    /// Plugs the VMEK scheme into the vTPM manager: registers the <see cref="VmekCredentialProvider"/>
+    /// made by <paramref name="factory"/> (a certified VMEK and the hardware EK credentials) as the
+    /// manager's <see cref="IVTpmCredentialProvider"/>, replacing the no-op default, so every new
+    /// vTPM gets its vEK certificate. Call before or after AddVTpmCore.
+    /// </summary>
+    /// <param name="services">The collection.</param>
+    /// <param name="factory">Makes the provider.</param>
+    /// <returns><paramref name="services"/>.</returns>
+    public static IServiceCollection AddVmekCredentials(this IServiceCollection services, Func<IServiceProvider, VmekCredentialProvider> factory)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(factory);
+        services.AddVmek();
+        services.TryAddSingleton(factory);
+        services.Replace(ServiceDescriptor.Singleton<IVTpmCredentialProvider>(sp => sp.GetRequiredService<VmekCredentialProvider>()));
         return services;
     }
 }

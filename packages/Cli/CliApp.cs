@@ -18,6 +18,7 @@ internal static class CliApp
         root.Subcommands.Add(Commands.EvidenceCommands.Create());
         root.Subcommands.Add(Commands.ShadowCommands.Create());
         root.Subcommands.Add(Commands.DaaCommands.Create());
+        root.Subcommands.Add(Commands.CertsCommands.Create());
         return root;
     }
 

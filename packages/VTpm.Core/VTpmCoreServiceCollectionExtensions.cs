@@ -36,6 +36,7 @@ public static class VTpmCoreServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<VTpmCoreOptions>, VTpmCoreOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<ITpmSecretStore>(ManagedSecretStore.Instance);
+        services.TryAddSingleton<IVTpmCredentialProvider>(NoVTpmCredentials.Instance);
         services.TryAddSingleton(sp => new VTpmManager(
             sp.GetRequiredService<IOptions<VTpmCoreOptions>>().Value,
             sp.GetService<Tpm2>(),
@@ -43,7 +44,10 @@ public static class VTpmCoreServiceCollectionExtensions
             sp.GetServices<IVTpmLaunchObserver>(),
             sp.GetService<IRandomSource>(),
             sp.GetService<TimeProvider>(),
-            sp.GetService<ILoggerFactory>()));
+            sp.GetService<ILoggerFactory>())
+        {
+            CredentialProvider = sp.GetRequiredService<IVTpmCredentialProvider>(),
+        });
         services.TryAddSingleton(sp => new VTpmMigrationSource(sp.GetRequiredService<VTpmManager>()));
         services.TryAddSingleton(sp => new VTpmMigrationDestination(sp.GetRequiredService<VTpmManager>()));
 

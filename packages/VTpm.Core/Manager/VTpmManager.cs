@@ -96,6 +96,9 @@ public sealed partial class VTpmManager : IAsyncDisposable, IDisposable
     /// <summary>The manager's options.</summary>
     public VTpmCoreOptions Options => _options;
 
+    /// <summary>Gives each newly manufactured vTPM its credentials (a vEK certificate chain); none by default.</summary>
+    public IVTpmCredentialProvider CredentialProvider { get; init; } = NoVTpmCredentials.Instance;
+
     /// <summary>Number of instances.</summary>
     public int Count
     {
@@ -471,7 +474,13 @@ public sealed partial class VTpmManager : IAsyncDisposable, IDisposable
             slot.Engine = fresh;
             try
             {
+                ProvisionCredentials(fresh, slot.VmId);
                 Persist(slot);
+            }
+            catch
+            {
+                fresh.Dispose();
+                throw;
             }
             finally
             {
@@ -493,6 +502,28 @@ public sealed partial class VTpmManager : IAsyncDisposable, IDisposable
         finally
         {
             CryptographicOperations.ZeroMemory(image);
+        }
+    }
+
+    private void ProvisionCredentials(SoftwareTpm engine, Guid vmId)
+    {
+        if (CredentialProvider is NoVTpmCredentials)
+        {
+            return;
+        }
+
+        var client = new Tpm2(engine);
+        var wasStarted = engine.IsStarted;
+        if (!wasStarted)
+        {
+            client.Startup(TpmSu.Clear);
+        }
+
+        CredentialProvider.Provision(new VTpmCredentialContext(vmId, client, s_codeDigest.Value.ToArray()));
+        if (!wasStarted)
+        {
+            engine.PowerOff();
+            engine.PowerOn();
         }
     }
 
