@@ -33,16 +33,37 @@ public sealed class SwtpmSocketServer : TpmTcpServer
     private protected override async Task ServeCommandConnectionAsync(NetworkStream stream, Socket socket, CancellationToken cancellationToken)
     {
         var reader = new TpmCommandReader(stream);
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false) is { } command)
+
+        // The first command is read asynchronously: tpm2-tools opens a connection per command.
+        if (await reader.ReadAsync(cancellationToken).ConfigureAwait(false) is not { } first || !Answer(stream, first))
         {
-            await stream.WriteAsync(Tpm.Execute(command.Span), cancellationToken).ConfigureAwait(false);
-            if (command.Length == 10 && BinaryPrimitives.ReadUInt32BigEndian(command.Span[2..]) != 10)
-            {
-                // A size out of range: the stream cannot be re-synchronized, so after answering as a
-                // TPM does the connection is dropped.
-                return;
-            }
+            return;
         }
+
+        // A client that keeps its connection gets a dedicated thread with blocking reads, as swtpm
+        // serves it: the next command wakes its reader directly instead of hopping from the socket
+        // event loop to the thread pool, which is most of a round trip for PCR_Extend. A stop
+        // closes the socket, which ends the blocking read.
+        await Task.Factory.StartNew(
+            () =>
+            {
+                using var stopping = cancellationToken.Register(static s => ((Socket)s!).Close(), socket);
+                while (reader.Read() is { } command && Answer(stream, command))
+                {
+                }
+            },
+            cancellationToken,
+            TaskCreationOptions.LongRunning,
+            TaskScheduler.Default).ConfigureAwait(false);
+    }
+
+    /// <summary>Executes one command and writes its response; false when the connection must close.</summary>
+    private bool Answer(NetworkStream stream, ReadOnlyMemory<byte> command)
+    {
+        stream.Write(Tpm.Execute(command.Span));
+
+        // A size out of range cannot be re-synchronized: after answering as a TPM does, drop the connection.
+        return command.Length != 10 || BinaryPrimitives.ReadUInt32BigEndian(command.Span[2..]) == 10;
     }
 
     private protected override async Task ServeControlConnectionAsync(NetworkStream stream, Socket socket, CancellationToken cancellationToken)

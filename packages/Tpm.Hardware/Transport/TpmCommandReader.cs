@@ -27,16 +27,31 @@ internal sealed class TpmCommandReader(Stream stream)
             return null;
         }
 
-        var size = BinaryPrimitives.ReadUInt32BigEndian(_buffer.AsSpan(_start + 2));
-        var length = size is < HeaderSize or > TpmStreams.MaxBufferSize ? HeaderSize : (int)size;
+        var length = FrameLength();
         if (!await FillAsync(length, cancellationToken).ConfigureAwait(false))
         {
             throw new EndOfStreamException("connection closed part-way through a command");
         }
 
-        var command = _buffer.AsMemory(_start, length);
-        _start += length;
-        return command;
+        return Take(length);
+    }
+
+    /// <summary>The blocking form of <see cref="ReadAsync"/>, for a connection served by its own thread.</summary>
+    /// <exception cref="EndOfStreamException">The stream ended part-way through a command.</exception>
+    public ReadOnlyMemory<byte>? Read()
+    {
+        if (!Fill(HeaderSize))
+        {
+            return null;
+        }
+
+        var length = FrameLength();
+        if (!Fill(length))
+        {
+            throw new EndOfStreamException("connection closed part-way through a command");
+        }
+
+        return Take(length);
     }
 
     /// <summary>Ensures <paramref name="count"/> unread octets are buffered; false on end of stream.</summary>
@@ -47,14 +62,7 @@ internal sealed class TpmCommandReader(Stream stream)
             return true;
         }
 
-        if (_start > 0)
-        {
-            // Move the unread tail to the front so a whole command fits.
-            _buffer.AsSpan(_start, _end - _start).CopyTo(_buffer);
-            _end -= _start;
-            _start = 0;
-        }
-
+        Compact();
         while (_end < count)
         {
             var n = await stream.ReadAsync(_buffer.AsMemory(_end), cancellationToken).ConfigureAwait(false);
@@ -72,5 +80,52 @@ internal sealed class TpmCommandReader(Stream stream)
         }
 
         return true;
+    }
+
+    private bool Fill(int count)
+    {
+        if (_end - _start >= count)
+        {
+            return true;
+        }
+
+        Compact();
+        while (_end < count)
+        {
+            var n = stream.Read(_buffer.AsSpan(_end));
+            if (n == 0)
+            {
+                return _end == 0 ? false : throw new EndOfStreamException($"connection closed after {_end} of {count} octets");
+            }
+
+            _end += n;
+        }
+
+        return true;
+    }
+
+    /// <summary>The buffered command's length from its header; a size out of range frames the header alone.</summary>
+    private int FrameLength()
+    {
+        var size = BinaryPrimitives.ReadUInt32BigEndian(_buffer.AsSpan(_start + 2));
+        return size is < HeaderSize or > TpmStreams.MaxBufferSize ? HeaderSize : (int)size;
+    }
+
+    private ReadOnlyMemory<byte> Take(int length)
+    {
+        var command = _buffer.AsMemory(_start, length);
+        _start += length;
+        return command;
+    }
+
+    /// <summary>Moves the unread tail to the front so a whole command fits.</summary>
+    private void Compact()
+    {
+        if (_start > 0)
+        {
+            _buffer.AsSpan(_start, _end - _start).CopyTo(_buffer);
+            _end -= _start;
+            _start = 0;
+        }
     }
 }

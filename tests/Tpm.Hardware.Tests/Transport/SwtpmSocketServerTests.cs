@@ -88,4 +88,18 @@ public sealed class SwtpmSocketServerTests() : TpmServerTestBase<SwtpmSocketServ
         await Server.Completion.WaitAsync(TimeSpan.FromSeconds(10));
         Assert.Throws<SocketException>(() => new SwtpmSocketTransport("127.0.0.1", Server.Port));
     }
+
+    [Fact]
+    public async Task Dispose_PersistentClientStillConnected_StopsAndClosesIt()
+    {
+        // Two commands on one connection: the connection is now served by its own blocking thread.
+        using var transport = new SwtpmSocketTransport("127.0.0.1", Server.Port);
+        var tpm = new Tpm2(transport);
+        tpm.GetRandom(1);
+        tpm.GetRandom(1);
+
+        await Server.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.ThrowsAny<Exception>(() => tpm.GetRandom(1));
+    }
 }

@@ -61,6 +61,31 @@ public class TpmCommandReaderTests
         await Assert.ThrowsAsync<EndOfStreamException>(async () => await reader.ReadAsync(default));
     }
 
+    [Fact]
+    public void Read_PipelinedAndTrickledCommands_MatchTheAsyncReader()
+    {
+        var commands = Enumerable.Range(0, 600).Select(i => Command(0x100 + (uint)i, [(byte)(i & 0xFF), 0])).ToList();
+        var bytes = commands.SelectMany(c => c).ToArray();
+        foreach (var stream in new Stream[] { new MemoryStream(bytes), new TrickleStream(bytes) })
+        {
+            var reader = new TpmCommandReader(stream);
+            foreach (var expected in commands)
+            {
+                Assert.Equal(expected, reader.Read()!.Value.ToArray());
+            }
+
+            Assert.Null(reader.Read());
+        }
+    }
+
+    [Fact]
+    public void Read_StreamEndsInsideACommand_ThrowsEndOfStream()
+    {
+        var reader = new TpmCommandReader(new MemoryStream(Command(0x17B, [0x00, 0x08])[..11]));
+
+        Assert.Throws<EndOfStreamException>(() => reader.Read());
+    }
+
     private static byte[] Command(uint code, byte[] parameters)
     {
         var command = new byte[10 + parameters.Length];
