@@ -24,7 +24,11 @@ public sealed class SwtpmProcess : IDisposable
     /// Folder for tool files (made if missing, kept on dispose); null for a temporary folder that
     /// dispose deletes. The swtpm state lives in a temporary folder inside it either way.
     /// </param>
-    public SwtpmProcess(string? workingDirectory = null)
+    /// <param name="initialState">
+    /// A state folder whose files are copied into swtpm's state folder before it starts (for example
+    /// one manufactured by <c>swtpm_setup</c>); null for a blank TPM.
+    /// </param>
+    public SwtpmProcess(string? workingDirectory = null, string? initialState = null)
     {
         PeerTools.Require("swtpm", "swtpm");
         if (workingDirectory is null)
@@ -39,6 +43,17 @@ public sealed class SwtpmProcess : IDisposable
         }
 
         StateDirectory = Directory.CreateDirectory(Path.Combine(_ownedDirectory, "state")).FullName;
+        if (initialState is not null)
+        {
+            foreach (var file in Directory.GetFiles(initialState))
+            {
+                if (!Path.GetFileName(file).StartsWith(".lock", StringComparison.Ordinal))
+                {
+                    File.Copy(file, Path.Combine(StateDirectory, Path.GetFileName(file)));
+                }
+            }
+        }
+
         string? lastError = null;
         for (var attempt = 0; attempt < StartAttempts; attempt++)
         {
