@@ -54,14 +54,14 @@ public enum TvpPcaCheck
     /// <summary>Bottom: the VMM, management domain, vTPM manager and MMU-vTPM match the reference values.</summary>
     PlatformReferenceValues,
 
-    /// <summary>Bottom: the vTPM the junction point measured is a trusted build.</summary>
-    VTpmCodeIdentity,
-
     /// <summary>Sameness (a): vAIK → vEK → VMEK and the hardware AIK lead to the same hardware EK.</summary>
     SameHardwareEk,
 
     /// <summary>Sameness (b): the platform log holds the junction event for this VM's vTPM (vEK).</summary>
     JunctionEvent,
+
+    /// <summary>Sameness (b'): the vTPM the junction point measured for this VM is a trusted build.</summary>
+    VTpmCodeIdentity,
 
     /// <summary>Sameness (c): the hardware quote carries N2 = SHA-256(N1 ‖ top quote).</summary>
     NonceChain,
@@ -162,12 +162,12 @@ public sealed class TvpPcaVerifier(TvpPcaPrivacyCa pca, CertificateChainValidato
             From(TvpQtCheckKind.PlatformLogReplay, TvpPcaCheck.PlatformLogReplay),
             From(TvpQtCheckKind.PlatformMeasureBeforeRun, TvpPcaCheck.PlatformMeasureBeforeRun),
             From(TvpQtCheckKind.PlatformReferenceValues, TvpPcaCheck.PlatformReferenceValues),
-            From(TvpQtCheckKind.VTpmCodeIdentity, TvpPcaCheck.VTpmCodeIdentity),
         };
         var samenessReasons = new List<TvpPcaReason>
         {
             SameHardwareEk(topChallenge.VmId, top, bottom),
             From(TvpQtCheckKind.JunctionEvent, TvpPcaCheck.JunctionEvent),
+            From(TvpQtCheckKind.VTpmCodeIdentity, TvpPcaCheck.VTpmCodeIdentity),
             qt[TvpQtCheckKind.HardwareNonce].Passed
                 ? new TvpPcaReason(TvpPcaCheck.NonceChain, true, $"the hardware quote carries N2 = SHA-256(N1 ‖ top quote) = {Convert.ToHexString(n2)}")
                 : new TvpPcaReason(TvpPcaCheck.NonceChain, false, $"the hardware quote does not carry N2 = SHA-256(N1 ‖ top quote) = {Convert.ToHexString(n2)}: it was made for another top quote or replayed ({qt[TvpQtCheckKind.HardwareNonce].Reason})"),
@@ -182,7 +182,7 @@ public sealed class TvpPcaVerifier(TvpPcaPrivacyCa pca, CertificateChainValidato
     internal static TvpPcaLayer LayerOf(TvpPcaCheck check) => check switch
     {
         <= TvpPcaCheck.GuestReferenceValues => TvpPcaLayer.Top,
-        <= TvpPcaCheck.VTpmCodeIdentity => TvpPcaLayer.Bottom,
+        <= TvpPcaCheck.PlatformReferenceValues => TvpPcaLayer.Bottom,
         _ => TvpPcaLayer.Sameness,
     };
 
