@@ -1,5 +1,4 @@
 using TrustStack.Attestation.TvpPca;
-using TrustStack.Certs.Vmek;
 using TrustStack.Tpm.Hardware;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
@@ -40,14 +39,15 @@ public static class TvpPcaServiceCollectionExtensions
         return services;
     }
 
-    /// <summary>Registers the Privacy CA role (wrapping <paramref name="ca"/>).</summary>
+    /// <summary>Registers the Privacy CA role (the instance that certified the platforms' AIKs and vAIKs, so it knows their EKs).</summary>
     /// <param name="services">The collection.</param>
-    /// <param name="ca">The Privacy CA.</param>
+    /// <param name="pca">The Privacy CA role.</param>
     /// <returns><paramref name="services"/>.</returns>
-    public static IServiceCollection AddTvpPcaPrivacyCa(this IServiceCollection services, PrivacyCa ca)
+    public static IServiceCollection AddTvpPcaPrivacyCa(this IServiceCollection services, TvpPcaPrivacyCa pca)
     {
         ArgumentNullException.ThrowIfNull(services);
-        services.TryAddSingleton(new TvpPcaPrivacyCa(ca));
+        ArgumentNullException.ThrowIfNull(pca);
+        services.TryAddSingleton(pca);
         return services;
     }
 }
