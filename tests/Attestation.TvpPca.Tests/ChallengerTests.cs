@@ -1,0 +1,184 @@
+using TrustStack.Certs.Vmek;
+using TrustStack.Tpm.Hardware;
+using TrustStack.VTpm.Core;
+
+namespace TrustStack.Attestation.TvpPca.Tests;
+
+public sealed class ChallengerTests
+{
+    private readonly TestPlatforms _p = new();
+
+    [Fact]
+    public void Attest_TrustedVms_EveryDecisionHolds()
+    {
+        using var host = _p.Host(new TvpPcaHostOptions { VmCount = 3 });
+        var challenger = _p.Challenger(host.Transport);
+        foreach (var agent in host.Agents)
+        {
+            var a = challenger.Attest(agent.VmId);
+            Assert.True(a.Result.IsTrusted, string.Join("\n", a.Result.Failures));
+            Assert.True(a.Result.Top.Holds);
+            Assert.True(a.Result.Bottom.Holds);
+            Assert.True(a.Result.Sameness.Holds);
+            Assert.Equal(Enum.GetValues<TvpPcaCheck>().Length, a.Result.Reasons.Count);
+            Assert.Equal(Challenger.ChainNonce(a.TopChallenge.Nonce, a.TopResponse.Quote.Attest), a.BottomChallenge.Nonce);
+        }
+    }
+
+    [Fact]
+    public void Attest_ReplayedTopQuote_RejectedForTopNonce()
+    {
+        using var host = _p.Host();
+        var vm = host.Agents[0].VmId;
+        var old = _p.Challenger(host.Transport, seed: 1).Attest(vm);
+        var mitm = new TamperingTransport(host.Transport) { Top = _ => old.TopResponse };
+
+        var r = _p.Challenger(mitm, seed: 2).Attest(vm).Result;
+
+        Assert.False(r.IsTrusted);
+        Assert.False(r.Top.Holds);
+        Assert.Equal([TvpPcaCheck.TopNonce], r.Failures.Select(f => f.Check));
+    }
+
+    [Fact]
+    public void Attest_ReplayedBottomQuote_RejectedForNonceChain()
+    {
+        using var host = _p.Host();
+        var vm = host.Agents[0].VmId;
+        var old = _p.Challenger(host.Transport, seed: 1).Attest(vm);
+        var mitm = new TamperingTransport(host.Transport) { Bottom = _ => old.BottomResponse };
+
+        var r = _p.Challenger(mitm, seed: 2).Attest(vm).Result;
+
+        Assert.False(r.IsTrusted);
+        Assert.False(r.Sameness.Holds);
+        Assert.Equal([TvpPcaCheck.NonceChain], r.Failures.Select(f => f.Check));
+    }
+
+    [Fact]
+    public void Attest_VmQuoteRelayedFromAnotherPlatform_RejectedForSameness()
+    {
+        using var host = _p.Host();
+        using var other = _p.Host(new TvpPcaHostOptions { VmCount = 1, Seed = 2 });
+        var vm = host.Agents[0].VmId;
+        var otherVm = other.Agents[0].VmId;
+
+        // The compromised VM relays N1 to a genuine VM on another platform and passes its answer off as its own.
+        var mitm = new TamperingTransport(host.Transport)
+        {
+            Top = c => other.Transport.RequestTop(c with { VmId = otherVm }) with { VmId = vm },
+        };
+
+        var r = _p.Challenger(mitm).Attest(vm).Result;
+
+        Assert.False(r.IsTrusted);
+        Assert.True(r.Top.Holds, string.Join("\n", r.Failures));
+        Assert.True(r.Bottom.Holds, string.Join("\n", r.Failures));
+        Assert.False(r.Sameness.Holds);
+        Assert.False(r[TvpPcaCheck.JunctionEvent].Passed);
+        Assert.False(r[TvpPcaCheck.SameHardwareEk].Passed);
+        Assert.Contains("BindingMismatch", r[TvpPcaCheck.SameHardwareEk].Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Attest_ForgedVEkCertificate_RejectedForSameHardwareEk()
+    {
+        using var host = _p.Host();
+        var agent = host.Agents[0];
+        var real = agent.VEk.Certificate;
+        var forger = new SoftwareCertificateAuthority("CN=Forged VMEK", DeterministicRandomSource.FromSeed(5), _p.Clock);
+        var forged = forger.Issue(real.SubjectName, real.PublicKey, real.Extensions.Where(e => e.Oid?.Value is not "2.5.29.35" and not "2.5.29.14"), TimeSpan.FromDays(30));
+        var mitm = new TamperingTransport(host.Transport)
+        {
+            Top = c =>
+            {
+                var t = host.Transport.RequestTop(c);
+                return t with { VAikChain = [t.VAikChain[0], forged, .. t.VAikChain.Skip(2)] };
+            },
+        };
+
+        var r = _p.Challenger(mitm).Attest(agent.VmId).Result;
+
+        Assert.False(r.IsTrusted);
+        Assert.Equal([TvpPcaCheck.SameHardwareEk], r.Failures.Select(f => f.Check));
+        Assert.Contains("vEK → VMEK chain", r[TvpPcaCheck.SameHardwareEk].Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Attest_VEkCertifiedByVmekOfAnotherTpm_RejectedForSameHardwareEk()
+    {
+        using var host = _p.Host();
+        using var other = _p.Host(new TvpPcaHostOptions { VmCount = 0, Seed = 3 });
+        var agent = host.Agents[0];
+        var foreign = other.Credentials.Issue(agent.VTpm, agent.VmId, TvpQtDemo.VTpmCodeIdentity);
+        var mitm = new TamperingTransport(host.Transport)
+        {
+            Top = c =>
+            {
+                var t = host.Transport.RequestTop(c);
+                return t with { VAikChain = [t.VAikChain[0], .. foreign.Chain] };
+            },
+        };
+
+        var r = _p.Challenger(mitm).Attest(agent.VmId).Result;
+
+        Assert.False(r.IsTrusted);
+        Assert.Equal([TvpPcaCheck.SameHardwareEk], r.Failures.Select(f => f.Check));
+        Assert.Contains("BindingMismatch", r[TvpPcaCheck.SameHardwareEk].Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Attest_ChangedVmmLayer_RejectedForPlatformReferenceValues()
+    {
+        using var host = _p.Host(new TvpPcaHostOptions { VmCount = 1, PlatformProfile = TvpPcaHost.ChangedPlatformProfile(PlatformComponentKind.Vmm) });
+
+        var r = _p.Challenger(host.Transport).Attest(host.Agents[0].VmId).Result;
+
+        Assert.False(r.IsTrusted);
+        Assert.False(r.Bottom.Holds);
+        Assert.True(r.Top.Holds);
+        Assert.True(r.Sameness.Holds);
+        Assert.Equal([TvpPcaCheck.PlatformReferenceValues], r.Failures.Select(f => f.Check));
+    }
+
+    [Fact]
+    public void Attest_GuestLogDoesNotReplay_RejectedForGuestLogReplay()
+    {
+        using var host = _p.Host();
+        var agent = host.Agents[0];
+
+        // Code ran in the guest without being logged: the vPCR moved, the log did not.
+        agent.VTpm.PcrExtend(GuestBootProfile.DefaultPcr(GuestComponentKind.Kernel), TpmAlgId.Sha256, new byte[32]);
+
+        var r = _p.Challenger(host.Transport).Attest(agent.VmId).Result;
+
+        Assert.False(r.IsTrusted);
+        Assert.False(r.Top.Holds);
+        Assert.False(r[TvpPcaCheck.GuestLogReplay].Passed);
+        Assert.True(r.Bottom.Holds);
+        Assert.True(r.Sameness.Holds);
+    }
+
+    [Fact]
+    public void Attest_MissingJunctionEvent_RejectedForJunctionEvent()
+    {
+        using var host = _p.Host(new TvpPcaHostOptions { VmCount = 2, UnannouncedVms = [1] });
+        var challenger = _p.Challenger(host.Transport);
+
+        Assert.True(challenger.Attest(host.Agents[0].VmId).Result.IsTrusted);
+        var r = challenger.Attest(host.Agents[1].VmId).Result;
+
+        Assert.False(r.IsTrusted);
+        Assert.False(r.Sameness.Holds);
+        Assert.False(r[TvpPcaCheck.JunctionEvent].Passed);
+        Assert.True(r.Top.Holds);
+    }
+
+    [Fact]
+    public void ChainNonce_IsSha256OfN1AndTopQuote()
+    {
+        byte[] n1 = [1, 2, 3];
+        byte[] quote = [4, 5];
+        Assert.Equal(System.Security.Cryptography.SHA256.HashData([1, 2, 3, 4, 5]), Challenger.ChainNonce(n1, quote));
+    }
+}

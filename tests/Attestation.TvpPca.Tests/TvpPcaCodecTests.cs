@@ -1,0 +1,73 @@
+using Microsoft.Extensions.DependencyInjection;
+using TrustStack.Tpm.Hardware;
+
+namespace TrustStack.Attestation.TvpPca.Tests;
+
+public sealed class TvpPcaCodecTests
+{
+    private readonly TestPlatforms _p = new();
+
+    [Fact]
+    public void Encode_RealTranscript_RoundTripsOctetExact()
+    {
+        using var host = _p.Host();
+        var a = _p.Challenger(host.Transport).Attest(host.Agents[0].VmId);
+
+        var top = TvpPcaCodec.Encode(a.TopResponse);
+        var bottom = TvpPcaCodec.Encode(a.BottomResponse);
+
+        Assert.Equal([TvpPcaCodec.Version, 2], top[..2]);
+        Assert.Equal([TvpPcaCodec.Version, 4], bottom[..2]);
+        Assert.Equal(top, TvpPcaCodec.Encode(TvpPcaCodec.DecodeTopResponse(top)));
+        Assert.Equal(bottom, TvpPcaCodec.Encode(TvpPcaCodec.DecodeBottomResponse(bottom)));
+        var challenge = TvpPcaCodec.DecodeTopChallenge(TvpPcaCodec.Encode(a.TopChallenge));
+        Assert.Equal(a.TopChallenge.VmId, challenge.VmId);
+        Assert.Equal(a.TopChallenge.Nonce, challenge.Nonce);
+        var decoded = TvpPcaCodec.DecodeBottomChallenge(TvpPcaCodec.Encode(a.BottomChallenge));
+        Assert.Equal(a.BottomChallenge.Nonce, decoded.Nonce);
+    }
+
+    [Fact]
+    public void DecodeTopChallenge_KnownOctets_ReadsFields()
+    {
+        var vm = new Guid("00112233-4455-6677-8899-aabbccddeeff");
+        byte[] expected = [1, 1, 0, 0, 0, 16, 0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88, 0x99, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff, 0, 0, 0, 2, 0xab, 0xcd];
+
+        Assert.Equal(expected, TvpPcaCodec.Encode(new TopChallenge(vm, [0xab, 0xcd])));
+        Assert.Equal(vm, TvpPcaCodec.DecodeTopChallenge(expected).VmId);
+    }
+
+    [Fact]
+    public void DecodeTopChallenge_OtherVersion_Throws()
+    {
+        var data = TvpPcaCodec.Encode(new TopChallenge(Guid.Empty, [1]));
+        data[0] = 2;
+        Assert.Contains("version 2", Assert.Throws<FormatException>(() => TvpPcaCodec.DecodeTopChallenge(data)).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void DecodeBottomChallenge_WrongTypeTruncatedOrTrailing_Throws()
+    {
+        var data = TvpPcaCodec.Encode(new BottomChallenge(Guid.Empty, [1, 2, 3]));
+        Assert.Throws<FormatException>(() => TvpPcaCodec.DecodeTopChallenge(data));
+        Assert.Throws<FormatException>(() => TvpPcaCodec.DecodeBottomChallenge(data.AsSpan(0, data.Length - 1)));
+        Assert.Throws<FormatException>(() => TvpPcaCodec.DecodeBottomChallenge([.. data, 0]));
+    }
+
+    [Fact]
+    public void AddTvpPca_WithPcaAndTransport_ResolvesWorkingChallenger()
+    {
+        using var host = _p.Host();
+        var services = new ServiceCollection()
+            .AddSingleton<TimeProvider>(_p.Clock)
+            .AddSingleton<IRandomSource>(DeterministicRandomSource.FromSeed(7))
+            .AddSingleton(host.Transport)
+            .AddTvpPcaPrivacyCa(_p.Pca);
+        services.AddTvpPca().AddTvpPca();
+        using var sp = services.BuildServiceProvider();
+
+        var result = sp.GetRequiredService<Challenger>().Attest(host.Agents[0].VmId).Result;
+
+        Assert.True(result.IsTrusted, string.Join("\n", result.Failures));
+    }
+}
