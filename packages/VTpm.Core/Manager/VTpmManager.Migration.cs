@@ -255,23 +255,7 @@ public sealed partial class VTpmManager
 
             try
             {
-                var (publicDigest, name) = DeriveEk(engine);
-                var launch = new VTpmLaunch(vmId, s_codeDigest.Value.ToArray(), publicDigest, name);
-                foreach (var observer in _observers)
-                {
-                    try
-                    {
-                        observer.OnLaunch(launch);
-                    }
-                    catch (Exception e)
-                    {
-                        _logger.LogWarning(e, "Activation of the migrated vTPM of VM {VmId} rejected by {Observer}", vmId, observer.GetType().Name);
-                        throw new VTpmLaunchRejectedException(vmId, observer.GetType().FullName ?? observer.GetType().Name, e);
-                    }
-                }
-
-                slot.EkPublicDigest = publicDigest;
-                slot.EkName = name;
+                AnnounceLaunch(slot, engine, "Activation after migration");
                 slot.Engine = engine;
                 Persist(slot);
             }

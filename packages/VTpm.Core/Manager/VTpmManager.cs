@@ -166,23 +166,7 @@ public sealed partial class VTpmManager : IAsyncDisposable, IDisposable
             var engine = OpenEngine(slot);
             try
             {
-                var (publicDigest, name) = DeriveEk(engine);
-                var launch = new VTpmLaunch(vmId, s_codeDigest.Value.ToArray(), publicDigest, name);
-                foreach (var observer in _observers)
-                {
-                    try
-                    {
-                        observer.OnLaunch(launch);
-                    }
-                    catch (Exception e)
-                    {
-                        _logger.LogWarning(e, "Launch of the vTPM of VM {VmId} rejected by {Observer}", vmId, observer.GetType().Name);
-                        throw new VTpmLaunchRejectedException(vmId, observer.GetType().FullName ?? observer.GetType().Name, e);
-                    }
-                }
-
-                slot.EkPublicDigest = publicDigest;
-                slot.EkName = name;
+                AnnounceLaunch(slot, engine, "Launch");
             }
             catch
             {
@@ -456,6 +440,32 @@ public sealed partial class VTpmManager : IAsyncDisposable, IDisposable
         bytes[6] = (byte)((bytes[6] & 0x0F) | 0x40); // RFC 9562 version 4
         bytes[8] = (byte)((bytes[8] & 0x3F) | 0x80);
         return new Guid(bytes, bigEndian: true);
+    }
+
+    /// <summary>
+    /// Tells every launch observer (the junction point among them) that the vTPM of
+    /// <paramref name="slot"/> is about to run on <paramref name="engine"/>, and records its vEK.
+    /// </summary>
+    /// <exception cref="VTpmLaunchRejectedException">An observer refused the launch.</exception>
+    private void AnnounceLaunch(Slot slot, SoftwareTpm engine, string what)
+    {
+        var (publicDigest, name) = DeriveEk(engine);
+        var launch = new VTpmLaunch(slot.VmId, s_codeDigest.Value.ToArray(), publicDigest, name);
+        foreach (var observer in _observers)
+        {
+            try
+            {
+                observer.OnLaunch(launch);
+            }
+            catch (Exception e)
+            {
+                _logger.LogWarning(e, "{What} of the vTPM of VM {VmId} rejected by {Observer}", what, slot.VmId, observer.GetType().Name);
+                throw new VTpmLaunchRejectedException(slot.VmId, observer.GetType().FullName ?? observer.GetType().Name, e);
+            }
+        }
+
+        slot.EkPublicDigest = publicDigest;
+        slot.EkName = name;
     }
 
     private SoftwareTpm OpenEngine(Slot slot)
