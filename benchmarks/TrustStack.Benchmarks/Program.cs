@@ -15,6 +15,13 @@ if (args is ["migration-throughput", ..])
     return;
 }
 
+// Our swtpm-protocol server against swtpm, paired and interleaved (robust on a loaded machine): ... -- server-vs-swtpm-paired [rounds]
+if (args is ["server-vs-swtpm-paired", ..])
+{
+    TrustStack.Benchmarks.ServerVsSwtpmPaired.Run(Console.Out, args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 60);
+    return;
+}
+
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
 
 /// <summary>Entry point marker for BenchmarkSwitcher.</summary>

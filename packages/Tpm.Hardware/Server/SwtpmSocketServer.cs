@@ -34,16 +34,12 @@ public sealed class SwtpmSocketServer : TpmTcpServer
     {
         var reader = new TpmCommandReader(stream);
 
-        // The first command is read asynchronously: tpm2-tools opens a connection per command.
-        if (await reader.ReadAsync(cancellationToken).ConfigureAwait(false) is not { } first || !Answer(stream, first))
-        {
-            return;
-        }
-
-        // A client that keeps its connection gets a dedicated thread with blocking reads, as swtpm
-        // serves it: the next command wakes its reader directly instead of hopping from the socket
-        // event loop to the thread pool, which is most of a round trip for PCR_Extend. A stop
-        // closes the socket, which ends the blocking read.
+        // Each connection is served on its own thread with blocking reads, as swtpm serves it. No
+        // asynchronous operation may touch the socket: on Linux, .NET switches a socket to
+        // non-blocking mode for good at its first asynchronous operation, and every later
+        // synchronous read then waits for the socket event loop's thread to wake it — an extra
+        // thread hop on every command, most of a PCR_Extend round trip. A stop closes the socket,
+        // which ends the blocking read.
         await Task.Factory.StartNew(
             () =>
             {
@@ -57,7 +53,6 @@ public sealed class SwtpmSocketServer : TpmTcpServer
             TaskScheduler.Default).ConfigureAwait(false);
     }
 
-    /// <summary>Executes one command and writes its response; false when the connection must close.</summary>
     private bool Answer(NetworkStream stream, ReadOnlyMemory<byte> command)
     {
         stream.Write(Tpm.Execute(command.Span));
