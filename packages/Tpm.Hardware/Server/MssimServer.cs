@@ -18,18 +18,31 @@ public sealed class MssimServer : TpmTcpServer
     {
     }
 
-    private protected override async Task ServeCommandConnectionAsync(NetworkStream stream, Socket socket, CancellationToken cancellationToken)
+    private protected override Task ServeCommandConnectionAsync(NetworkStream stream, Socket socket, CancellationToken cancellationToken) =>
+        // Served synchronously on its own thread, as SwtpmSocketServer's command connections are
+        // (see there): an asynchronous read would cost every later command a thread hop.
+        Task.Factory.StartNew(
+            () =>
+            {
+                using var stopping = cancellationToken.Register(static s => ((Socket)s!).Close(), socket);
+                ServeCommands(stream, socket);
+            },
+            cancellationToken,
+            TaskCreationOptions.LongRunning,
+            TaskScheduler.Default);
+
+    private void ServeCommands(NetworkStream stream, Socket socket)
     {
-        var u32 = new byte[4];
-        while (await ReadCodeAsync(stream, socket, u32, cancellationToken).ConfigureAwait(false) is { } code)
+        Span<byte> u32 = stackalloc byte[4];
+        Span<byte> head = stackalloc byte[5];
+        while (ReadCode(stream, socket, u32) is { } code)
         {
             switch (code)
             {
                 case MssimSignal.SendCommand:
-                    var head = new byte[5];
                     TpmStreams.QuickAck(socket);
-                    await ReadAsync(stream, head, cancellationToken).ConfigureAwait(false);
-                    var length = BinaryPrimitives.ReadUInt32BigEndian(head.AsSpan(1));
+                    Read(stream, head);
+                    var length = BinaryPrimitives.ReadUInt32BigEndian(head[1..]);
                     if (length > TpmStreams.MaxBufferSize)
                     {
                         throw new InvalidDataException($"mssim command length {length} is out of range");
@@ -37,19 +50,19 @@ public sealed class MssimServer : TpmTcpServer
 
                     var command = new byte[length];
                     TpmStreams.QuickAck(socket);
-                    await ReadAsync(stream, command, cancellationToken).ConfigureAwait(false);
+                    Read(stream, command);
                     var response = Tpm.Execute(command);
                     var frame = new byte[8 + response.Length];
                     BinaryPrimitives.WriteUInt32BigEndian(frame, (uint)response.Length);
                     response.CopyTo(frame, 4);
-                    await stream.WriteAsync(frame, cancellationToken).ConfigureAwait(false);
+                    stream.Write(frame);
                     break;
                 case MssimSignal.RemoteHandshake:
-                    await ReadAsync(stream, u32, cancellationToken).ConfigureAwait(false);
+                    Read(stream, u32);
                     var reply = new byte[12];
                     BinaryPrimitives.WriteUInt32BigEndian(reply, 1);
                     BinaryPrimitives.WriteUInt32BigEndian(reply.AsSpan(4), 0x1 | 0x2 | 0x4);
-                    await stream.WriteAsync(reply, cancellationToken).ConfigureAwait(false);
+                    stream.Write(reply);
                     break;
                 case MssimSignal.SessionEnd:
                     return;
@@ -62,7 +75,7 @@ public sealed class MssimServer : TpmTcpServer
                         throw new InvalidDataException($"unknown mssim command {code}");
                     }
 
-                    await stream.WriteAsync(TpmWriter.U32Bytes(0), cancellationToken).ConfigureAwait(false);
+                    stream.Write(TpmWriter.U32Bytes(0));
                     break;
             }
         }
@@ -126,9 +139,15 @@ public sealed class MssimServer : TpmTcpServer
             : null;
     }
 
-    private static async Task ReadAsync(NetworkStream stream, byte[] buffer, CancellationToken cancellationToken)
+    private static uint? ReadCode(NetworkStream stream, Socket socket, Span<byte> u32)
     {
-        if (!await TpmStreams.ReadExactOrEndAsync(stream, buffer, cancellationToken).ConfigureAwait(false))
+        TpmStreams.QuickAck(socket);
+        return TpmStreams.ReadExactOrEnd(stream, u32) ? BinaryPrimitives.ReadUInt32BigEndian(u32) : null;
+    }
+
+    private static void Read(NetworkStream stream, Span<byte> buffer)
+    {
+        if (!TpmStreams.ReadExactOrEnd(stream, buffer))
         {
             throw new EndOfStreamException("connection closed inside an mssim frame");
         }
