@@ -98,13 +98,19 @@ internal sealed class AttestationCommands : ICommandGroup
         return scheme;
     }
 
+    /// <summary>Parameters 1 and 2 of every attestation command: qualifyingData and inScheme.</summary>
+    private static (byte[] QualifyingData, TpmtScheme Scheme) ReadQualifyingDataAndScheme(ref TpmReader r)
+    {
+        var qualifyingData = r.ReadTpm2b(ObjectCommands.MaxDataSize);
+        r.Parameter = 2;
+        return (qualifyingData, SigningCommands.ReadSignatureScheme(ref r));
+    }
+
     private static void Quote(CommandContext c)
     {
         var signer = c.Entities[0] as TpmObject;
         var r = c.ReadParameters();
-        var qualifyingData = r.ReadTpm2b(ObjectCommands.MaxDataSize);
-        r.Parameter = 2;
-        var requested = SigningCommands.ReadSignatureScheme(ref r);
+        var (qualifyingData, requested) = ReadQualifyingDataAndScheme(ref r);
         r.Parameter = 3;
         var selection = PcrCommands.ReadSelection(ref r);
         r.EnsureConsumed();
@@ -126,9 +132,7 @@ internal sealed class AttestationCommands : ICommandGroup
         var certified = c.Object(0);
         var signer = c.Entities[1] as TpmObject;
         var r = c.ReadParameters();
-        var qualifyingData = r.ReadTpm2b(ObjectCommands.MaxDataSize);
-        r.Parameter = 2;
-        var requested = SigningCommands.ReadSignatureScheme(ref r);
+        var (qualifyingData, requested) = ReadQualifyingDataAndScheme(ref r);
         r.EnsureConsumed();
 
         var scheme = CheckSigner(signer, requested, 2);
@@ -144,9 +148,7 @@ internal sealed class AttestationCommands : ICommandGroup
         var signer = c.Entities[0] as TpmObject;
         var nv = c.Nv(2);
         var r = c.ReadParameters();
-        var qualifyingData = r.ReadTpm2b(ObjectCommands.MaxDataSize);
-        r.Parameter = 2;
-        var requested = SigningCommands.ReadSignatureScheme(ref r);
+        var (qualifyingData, requested) = ReadQualifyingDataAndScheme(ref r);
         r.Parameter = 3;
         var size = r.ReadU16();
         r.Parameter = 4;
@@ -176,9 +178,7 @@ internal sealed class AttestationCommands : ICommandGroup
     {
         var signer = c.Entities[1] as TpmObject;
         var r = c.ReadParameters();
-        var qualifyingData = r.ReadTpm2b(ObjectCommands.MaxDataSize);
-        r.Parameter = 2;
-        var requested = SigningCommands.ReadSignatureScheme(ref r);
+        var (qualifyingData, requested) = ReadQualifyingDataAndScheme(ref r);
         r.EnsureConsumed();
 
         var scheme = CheckSigner(signer, requested, 2);
