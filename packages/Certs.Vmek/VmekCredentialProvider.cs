@@ -60,6 +60,9 @@ public sealed record VEkCredential(Guid VmId, TpmtPublic VEk, IReadOnlyList<X509
 /// issues its vEK certificate with the VMEK inside the hardware TPM (binding: VM UUID, hardware
 /// EK Name and certificate hash, junction measurement), and writes it into the vTPM's NV at
 /// 0x01C0000A, where the guest's <c>tpm2_nvread</c> / <c>tpm2_getekcertificate</c> find it.
+/// A vTPM migrated to this host (<see cref="VTpmCredentialOccasion.MigratedIn"/>) is re-certified
+/// the same way: same vEK, a new certificate from this host's VMEK that binds this host's
+/// hardware EK, replacing the source host's certificate in NV.
 /// </summary>
 public sealed class VmekCredentialProvider : IVTpmCredentialProvider
 {
@@ -113,6 +116,7 @@ public sealed class VmekCredentialProvider : IVTpmCredentialProvider
     }
 
     /// <inheritdoc/>
+    /// <remarks>Both occasions issue a certificate for this host; see the class remarks.</remarks>
     public void Provision(VTpmCredentialContext context)
     {
         ArgumentNullException.ThrowIfNull(context);

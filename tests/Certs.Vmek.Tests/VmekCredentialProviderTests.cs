@@ -46,6 +46,60 @@ public sealed class VmekCredentialProviderTests : IDisposable
     }
 
     [Fact]
+    public async Task Provision_MigratedIn_ReissuesTheVEkCertificateForTheDestinationHost()
+    {
+        using var source = new VmekPlatform(seed: 1);
+        using var destination = new VmekPlatform(seed: 2, clock: source.Clock, manufacturer: source.Manufacturer, pca: source.Pca);
+        using var from = new VTpmManager(new VTpmCoreOptions { Seed = 3 }, source.Hw, timeProvider: source.Clock) { CredentialProvider = source.Provider };
+        using var to = new VTpmManager(new VTpmCoreOptions { Seed = 4 }, destination.Hw, timeProvider: destination.Clock) { CredentialProvider = destination.Provider };
+        var vm = from.Create().VmId;
+        from.Start(vm);
+        var atSource = source.Provider.Issued[vm];
+
+        var inbox = new VTpmMigrationDestination(to);
+        var policy = MigrationTrustPolicy.SameLayerAs(source.Hw, VmekPlatform.LayerPcrs, [inbox.AttestationKeyName]);
+        var result = await new VTpmMigrationSource(from).MigrateAsync(vm, new InProcessMigrationTransport(inbox), policy);
+        Assert.Equal(VTpmMigrationOutcome.Completed, result.Outcome);
+
+        using var channel = to.OpenChannel(vm);
+        var guest = new Tpm2(channel);
+        var stored = ManufacturerCa.ReadCertificate(guest, TpmTemplates.EkCertificateNvIndexEccP256);
+        var reissued = destination.Provider.Issued[vm];
+        Assert.NotNull(stored);
+        Assert.Equal(reissued.Certificate.RawData, stored.RawData);
+        Assert.Equal(atSource.VEk.GetName(), reissued.VEk.GetName());
+        Assert.Equal(destination.Vmek.Certificate!.RawData, reissued.Chain[1].RawData);
+
+        var expect = new ChainExpectations
+        {
+            Profile = CertificateProfile.VEk,
+            SubjectKey = reissued.VEk,
+            VmId = vm,
+            HardwareEkName = destination.Ek.EccEk!.GetName(),
+            JunctionMeasurement = VmekCredentialProvider.JunctionMeasurement(vm, VTpmManager.CodeDigest.ToArray(), reissued.VEk),
+        };
+        var valid = destination.Verifier().Validate(reissued.Chain, expect);
+        Assert.True(valid.IsValid, valid.ToString());
+
+        // The certificate the vTPM carried from the source names the source's hardware EK: a verifier
+        // expecting the destination refuses it.
+        var stale = destination.Verifier().Validate(atSource.Chain, expect);
+        Assert.False(stale.IsValid);
+    }
+
+    private sealed class InProcessMigrationTransport(VTpmMigrationDestination destination) : IMigrationTransport
+    {
+        public string Endpoint => "in-process";
+
+        public ValueTask<byte[]> ExchangeAsync(ReadOnlyMemory<byte> request, CancellationToken cancellationToken = default) =>
+            ValueTask.FromResult(destination.Handle(request.Span));
+
+        public void Dispose()
+        {
+        }
+    }
+
+    [Fact]
     public void Provision_NoVTpmCredentialsDefault_NvHasNoCertificate()
     {
         using var p = new VmekPlatform();

@@ -209,7 +209,8 @@ public sealed partial class VTpmManager
 
     /// <summary>
     /// Activates an incoming vTPM at commit: restores its engine (a live image resumes with
-    /// TPM2_Startup(STATE), keeping PCRs), derives its vEK, lets every launch observer (the trusted
+    /// TPM2_Startup(STATE), keeping PCRs), lets the credential provider re-issue credentials for
+    /// this host, derives its vEK, lets every launch observer (the trusted
     /// junction point) measure it, writes its state at rest and adds it to the index; it then runs.
     /// Idempotent: an already active VM is returned as it is.
     /// </summary>
@@ -255,6 +256,8 @@ public sealed partial class VTpmManager
 
             try
             {
+                // The vTPM's keys came with it; credentials naming the source host are replaced here.
+                ProvisionCredentials(engine, vmId, VTpmCredentialOccasion.MigratedIn);
                 AnnounceLaunch(slot, engine, "Activation after migration");
                 slot.Engine = engine;
                 Persist(slot);

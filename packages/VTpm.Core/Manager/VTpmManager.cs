@@ -515,7 +515,7 @@ public sealed partial class VTpmManager : IAsyncDisposable, IDisposable
         }
     }
 
-    private void ProvisionCredentials(SoftwareTpm engine, Guid vmId)
+    private void ProvisionCredentials(SoftwareTpm engine, Guid vmId, VTpmCredentialOccasion occasion = VTpmCredentialOccasion.Manufactured)
     {
         if (CredentialProvider is NoVTpmCredentials)
         {
@@ -529,7 +529,7 @@ public sealed partial class VTpmManager : IAsyncDisposable, IDisposable
             client.Startup(TpmSu.Clear);
         }
 
-        CredentialProvider.Provision(new VTpmCredentialContext(vmId, client, s_codeDigest.Value.ToArray()));
+        CredentialProvider.Provision(new VTpmCredentialContext(vmId, client, s_codeDigest.Value.ToArray()) { Occasion = occasion });
         if (!wasStarted)
         {
             engine.PowerOff();
