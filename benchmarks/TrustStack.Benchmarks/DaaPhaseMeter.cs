@@ -26,6 +26,8 @@ internal static class DaaPhaseMeter
 {
     public const string Mult = "mult";
     public const string MultBase = "mult.G";
+    public const string MultH = "mult.H";
+    public const string MsmGH = "msm.GH";
     public const string Setup = "setup";
     public const string JoinTpm = "join.tpm";
     public const string JoinHost = "join.host";
@@ -78,6 +80,20 @@ internal static class DaaPhaseMeter
             }
 
             var baseTicks = CpuClock.Now() - t;
+            t = CpuClock.Now();
+            for (var i = 0; i < MultN; i++)
+            {
+                g.Multiply(g.H, scalars[i]);
+            }
+
+            var hTicks = CpuClock.Now() - t;
+            t = CpuClock.Now();
+            for (var i = 0; i < MultN; i++)
+            {
+                g.MultiplyAdd([(g.Generator, scalars[i]), (g.H, scalars[MultN - 1 - i])]);
+            }
+
+            var msmTicks = CpuClock.Now() - t;
 
             // Setup.
             long setupTicks = 0;
@@ -146,6 +162,8 @@ internal static class DaaPhaseMeter
 
             Add(Mult, multTicks, MultN);
             Add(MultBase, baseTicks, MultN);
+            Add(MultH, hTicks, MultN);
+            Add(MsmGH, msmTicks, MultN);
             Add(Setup, setupTicks, SetupN);
             Add(JoinTpm, jTpm, JoinN);
             Add(JoinHost, jHost, JoinN);
@@ -309,7 +327,7 @@ internal static class DaaFloor
                 output.WriteLine($"| {label,-18} | {g.Name,-12} | {DaaPhaseMeter.F(m[key]),9} | {k,3} | {DaaPhaseMeter.F(floor),9} | {DaaPhaseMeter.F(ratio, "F2"),6} | {(ratio <= Goal ? "yes" : "NO"),5} |");
             }
 
-            extra.Add($"{g.Name}: k·G {DaaPhaseMeter.F(m[DaaPhaseMeter.MultBase])} µs ({DaaPhaseMeter.F(m[DaaPhaseMeter.MultBase] / mult, "F2")} k·P); EK credential activation in Join (software stand-in, outside the model) {DaaPhaseMeter.F(m[DaaPhaseMeter.JoinEk])} µs");
+            extra.Add($"{g.Name}: k·G {DaaPhaseMeter.F(m[DaaPhaseMeter.MultBase])} µs ({DaaPhaseMeter.F(m[DaaPhaseMeter.MultBase] / mult, "F2")} k·P), k·H {DaaPhaseMeter.F(m[DaaPhaseMeter.MultH])} µs, a·G + b·H {DaaPhaseMeter.F(m[DaaPhaseMeter.MsmGH])} µs; EK credential activation in Join (software stand-in, outside the model) {DaaPhaseMeter.F(m[DaaPhaseMeter.JoinEk])} µs");
         }
 
         output.WriteLine();

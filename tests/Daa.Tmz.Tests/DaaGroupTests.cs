@@ -113,7 +113,8 @@ public sealed class DaaGroupTests
         var other = g.FixedBase(g.Multiply(g.Generator, g.RandomScalar(random)));
         return g.Multiply(fixedBase, k).Equals(g.Multiply(variable, k))
             && g.MultiplyAdd([(fixedBase, k), (other, -m)]).Equals(g.Subtract(g.Multiply(variable, k), g.Multiply(g.Decode(other.Encoding), m)))
-            && g.MultiplyAdd([(fixedBase, k), (variable, m)]).Equals(g.Multiply(variable, k + m));
+            && g.MultiplyAdd([(fixedBase, k), (variable, m)]).Equals(g.Multiply(variable, k + m))
+            && g.MultiplyAdd([(fixedBase, k), (other, m), (g.H, k)]).Equals(g.Add(g.Add(g.Multiply(variable, k), g.Multiply(g.Decode(other.Encoding), m)), g.Multiply(g.H, k)));
     }
 
     [Fact]

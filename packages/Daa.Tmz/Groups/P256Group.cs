@@ -18,10 +18,11 @@ namespace TrustStack.Daa.Tmz;
 /// Speed, all with BouncyCastle's own tools: long-lived bases (G, H, the issuer's key, a host's
 /// credential; <see cref="DaaPoint.IsFixedBase"/>) are multiplied with a fixed-point comb whose
 /// table is built once and cached in the point; any other point with the curve's w-NAF
-/// multiplier; a sum of products with Shamir's trick (two terms) or interleaved w-NAF
-/// (<c>ECAlgorithms.SumOfMultiplies</c>), except that a sum whose bases are all fixed is a sum of
-/// combs (no shared doublings to gain, ~1/6 of the doublings to pay). Results stay in Jacobian
-/// coordinates until their encoding is needed (one field inversion then).
+/// multiplier; a sum of two products with Shamir's trick (<c>ECAlgorithms.SumOfTwoMultiplies</c>,
+/// which BouncyCastle turns into a joint fixed-point comb once both bases are promoted by repeated
+/// use), a longer sum with interleaved w-NAF (<c>ECAlgorithms.SumOfMultiplies</c>) unless all its
+/// bases are fixed (then pairs by Shamir's trick). Results stay in Jacobian coordinates until
+/// their encoding is needed (one field inversion then).
 /// </remarks>
 internal sealed class P256Group : DaaGroup
 {
@@ -200,18 +201,27 @@ internal sealed class P256Group : DaaGroup
             allFixed &= points[i].IsFixedBase && !points[i].IsIdentity;
         }
 
+        if (ps.Length == 2)
+        {
+            // Shamir's trick; BouncyCastle itself switches to a joint fixed-point comb
+            // (ImplShamirsTrickFixedPoint) once both bases are promoted by repeated use —
+            // cheaper than two separate combs.
+            return Wrap(ECAlgorithms.SumOfTwoMultiplies(ps[0], ks[0], ps[1], ks[1]));
+        }
+
         if (allFixed)
         {
-            var sum = _comb.Multiply(ps[0], ks[0]);
-            for (var i = 1; i < ps.Length; i++)
+            // Long-lived bases only: pairs by Shamir's trick (joint comb once promoted), a last one by its comb.
+            var sum = ps.Length % 2 == 1 ? _comb.Multiply(ps[^1], ks[^1]) : _x9.Curve.Infinity;
+            for (var i = 0; i + 1 < ps.Length; i += 2)
             {
-                sum = sum.Add(_comb.Multiply(ps[i], ks[i]));
+                sum = sum.Add(ECAlgorithms.SumOfTwoMultiplies(ps[i], ks[i], ps[i + 1], ks[i + 1]));
             }
 
             return Wrap(sum);
         }
 
-        return Wrap(ps.Length == 2 ? ECAlgorithms.SumOfTwoMultiplies(ps[0], ks[0], ps[1], ks[1]) : ECAlgorithms.SumOfMultiplies(ps, ks));
+        return Wrap(ECAlgorithms.SumOfMultiplies(ps, ks));
     }
 
     private protected override DaaPoint AddCore(DaaPoint left, DaaPoint right, bool negateRight)
