@@ -408,12 +408,12 @@ internal static class DaaNsValidation
         }
 
         output.WriteLine();
-        output.WriteLine($"| {"ratio",-50} | {"predicted",9} | {"measured",8} | {"meas/pred",9} | {"agrees",6} |");
-        output.WriteLine($"|{new string('-', 52)}|{new string('-', 11)}|{new string('-', 10)}|{new string('-', 11)}|{new string('-', 8)}|");
+        output.WriteLine($"| {"ratio",-54} | {"predicted",9} | {"measured",8} | {"meas/pred",9} | {"agrees",6} |");
+        output.WriteLine($"|{new string('-', 56)}|{new string('-', 11)}|{new string('-', 10)}|{new string('-', 11)}|{new string('-', 8)}|");
         void Ratio(string name, double p, double mt)
         {
             var q = mt / p;
-            output.WriteLine($"| {name,-50} | {DaaPhaseMeter.F(p, "F2"),9} | {DaaPhaseMeter.F(mt, "F2"),8} | {DaaPhaseMeter.F(q, "F2"),9} | {(q <= Tolerance && q >= 1 / Tolerance ? "yes" : "NO"),6} |");
+            output.WriteLine($"| {name,-54} | {DaaPhaseMeter.F(p, "F2"),9} | {DaaPhaseMeter.F(mt, "F2"),8} | {DaaPhaseMeter.F(q, "F2"),9} | {(q <= Tolerance && q >= 1 / Tolerance ? "yes" : "NO"),6} |");
         }
 
         var (a, b) = (DaaGroup.P256.Name, DaaGroup.Ristretto255.Name);
