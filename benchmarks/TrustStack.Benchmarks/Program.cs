@@ -22,6 +22,20 @@ if (args is ["server-vs-swtpm-paired", ..])
     return;
 }
 
+// TMZ-DAA phases against k × one scalar multiplication in the same group and run: ... -- daa-floor [rounds]
+if (args is ["daa-floor", ..])
+{
+    TrustStack.Benchmarks.DaaFloor.Run(Console.Out, args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 21);
+    return;
+}
+
+// NS model predictions against measured time, ratios between groups and phases: ... -- daa-ns-validate [rounds] [profile.json]
+if (args is ["daa-ns-validate", ..])
+{
+    TrustStack.Benchmarks.DaaNsValidation.Run(Console.Out, args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 21, args.Length > 2 ? args[2] : null);
+    return;
+}
+
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
 
 /// <summary>Entry point marker for BenchmarkSwitcher.</summary>

@@ -101,6 +101,45 @@ public sealed class DaaGroupTests
         Assert.Equal(new DaaOpCounts(4, 1, 3, 1, 1), counter.Snapshot());
     }
 
+    [Property(MaxTest = 40)]
+    public bool Multiply_FixedBase_EqualsVariableBase(ulong seed, bool ristretto)
+    {
+        var g = ristretto ? DaaGroup.Ristretto255 : DaaGroup.P256;
+        using var random = DeterministicRandomSource.FromSeed(seed);
+        var (k, m) = (g.RandomScalar(random), g.RandomScalar(random));
+        var encoding = g.Multiply(g.H, g.RandomScalar(random)).ToArray();
+        var variable = g.Decode(encoding);
+        var fixedBase = g.FixedBase(g.Decode(encoding));
+        var other = g.FixedBase(g.Multiply(g.Generator, g.RandomScalar(random)));
+        return g.Multiply(fixedBase, k).Equals(g.Multiply(variable, k))
+            && g.MultiplyAdd([(fixedBase, k), (other, -m)]).Equals(g.Subtract(g.Multiply(variable, k), g.Multiply(g.Decode(other.Encoding), m)))
+            && g.MultiplyAdd([(fixedBase, k), (variable, m)]).Equals(g.Multiply(variable, k + m))
+            && g.MultiplyAdd([(fixedBase, k), (other, m), (g.H, k)]).Equals(g.Add(g.Add(g.Multiply(variable, k), g.Multiply(g.Decode(other.Encoding), m)), g.Multiply(g.H, k)));
+    }
+
+    [Fact]
+    public void P256_Curve_IsBouncyCastleCustomSecP256R1()
+    {
+        var p256 = (P256Group)DaaGroup.P256;
+        Assert.Equal("SecP256R1Curve", p256.Curve.GetType().Name);  // internal in BouncyCastle: the custom special-form curve, not an FpCurve
+        Assert.IsNotType<Org.BouncyCastle.Math.EC.FpCurve>(p256.Curve);
+        Assert.True(DaaGroup.P256.Generator.IsFixedBase);
+        Assert.True(DaaGroup.P256.H.IsFixedBase);
+    }
+
+    [Theory]
+    [MemberData(nameof(Groups))]
+    public void Add_InverseOfUnencodedResult_IsIdentity(string name)
+    {
+        var g = DaaGroup.FromName(name);
+        var p = g.Multiply(g.H, 7);
+        var q = g.Multiply(g.Generator, 11);
+        var sum = g.Add(p, q);
+        Assert.True(g.Subtract(sum, g.Add(q, p)).IsIdentity);
+        Assert.True(g.Add(p, g.Multiply(p, g.Order - 1)).IsIdentity);
+        Assert.Equal(g.Decode(sum.Encoding), sum);
+    }
+
     [Fact]
     public void FromName_Unknown_Throws() => Assert.Throws<ArgumentException>(() => DaaGroup.FromName("bn254"));
 }

@@ -50,7 +50,7 @@ public abstract class DaaGroup
     public abstract DaaPoint Identity { get; }
 
     /// <summary>The second generator H = HashToGroup("TMZ-DAA/generator", "H"); nobody knows log_G H.</summary>
-    public DaaPoint H => _h ??= HashToGroup("TMZ-DAA/generator", "H"u8, null);
+    public DaaPoint H => _h ??= FixedBase(HashToGroup("TMZ-DAA/generator", "H"u8, null));
 
     /// <summary>Looks a group up by name (<c>ristretto255</c>, <c>p256</c>).</summary>
     /// <param name="name">The name, case-insensitive.</param>
@@ -221,6 +221,23 @@ public abstract class DaaGroup
     internal BigInteger ScalarFromDigest(ReadOnlySpan<byte> digest) => new BigInteger(digest, isUnsigned: true, isBigEndian: true) % Order;
 
     internal abstract bool IsIdentityEncoding(ReadOnlySpan<byte> encoding);
+
+    /// <summary>The canonical encoding of an element created from the back end's representation alone.</summary>
+    internal virtual byte[] EncodeNative(object native) => throw new NotSupportedException($"{Name} elements always carry their encoding");
+
+    /// <summary>
+    /// Marks <paramref name="point"/> as a long-lived base that is multiplied again and again, so the
+    /// back end may precompute for it (P-256: a fixed-point comb table, built on first use). The
+    /// operation counts do not change; only speed does.
+    /// </summary>
+    /// <param name="point">The element.</param>
+    /// <returns><paramref name="point"/>.</returns>
+    internal DaaPoint FixedBase(DaaPoint point)
+    {
+        Check(point);
+        point.IsFixedBase = true;
+        return point;
+    }
 
     /// <summary>Hash to group, also returning the TPM2_Commit inputs (s2, y2) when the group is a TPM curve.</summary>
     internal abstract HashedPoint HashToGroupWithWitness(string domain, ReadOnlySpan<byte> data, DaaOpCounter? counter);

@@ -10,11 +10,24 @@ using BcPoint = Org.BouncyCastle.Math.EC.ECPoint;
 
 namespace TrustStack.Daa.Tmz;
 
-/// <summary>NIST P-256 through BouncyCastle (multi-scalar multiplication with ECAlgorithms.SumOfMultiplies).</summary>
+/// <summary>
+/// NIST P-256 through BouncyCastle's custom curve (SecP256R1Curve: special-form field arithmetic
+/// on 8 × 32-bit words, Jacobian coordinates).
+/// </summary>
+/// <remarks>
+/// Speed, all with BouncyCastle's own tools: long-lived bases (G, H, the issuer's key, a host's
+/// credential; <see cref="DaaPoint.IsFixedBase"/>) are multiplied with a fixed-point comb whose
+/// table is built once and cached in the point; any other point with the curve's w-NAF
+/// multiplier; a sum of two products with Shamir's trick (<c>ECAlgorithms.SumOfTwoMultiplies</c>,
+/// which BouncyCastle turns into a joint fixed-point comb once both bases are promoted by repeated
+/// use), a longer sum with interleaved w-NAF (<c>ECAlgorithms.SumOfMultiplies</c>) unless all its
+/// bases are fixed (then pairs by Shamir's trick). Results stay in Jacobian coordinates until
+/// their encoding is needed (one field inversion then).
+/// </remarks>
 internal sealed class P256Group : DaaGroup
 {
     private readonly X9ECParameters _x9 = CustomNamedCurves.GetByName("P-256");
-    private readonly FixedPointCombMultiplier _baseMultiplier = new();
+    private readonly FixedPointCombMultiplier _comb = new();
     private readonly DaaPoint _generator;
     private readonly DaaPoint _identity;
     private readonly BigInteger _order;
@@ -23,8 +36,12 @@ internal sealed class P256Group : DaaGroup
     {
         _order = ToNumerics(_x9.N);
         _identity = new DaaPoint(this, [0], _x9.Curve.Infinity);
-        _generator = Wrap(_x9.G);
+        _generator = WrapAffine(_x9.G);
+        _generator.IsFixedBase = true;
     }
+
+    /// <summary>The BouncyCastle curve (the custom SecP256R1Curve).</summary>
+    internal Org.BouncyCastle.Math.EC.ECCurve Curve => _x9.Curve;
 
     public override string Name => "p256";
 
@@ -63,7 +80,7 @@ internal sealed class P256Group : DaaGroup
             throw new CryptographicException("not a P-256 point", e);
         }
 
-        return Wrap(point);
+        return WrapAffine(point);
     }
 
     /// <summary>The element with affine coordinates (x, y), as a TPM returns it; throws unless on the curve.</summary>
@@ -83,13 +100,13 @@ internal sealed class P256Group : DaaGroup
             throw new CryptographicException("the point is not on P-256");
         }
 
-        return Wrap(point);
+        return WrapAffine(point);
     }
 
     /// <summary>The affine coordinates (32 octets each, big-endian) of a finite element.</summary>
     internal (byte[] X, byte[] Y) ToAffine(DaaPoint point)
     {
-        var p = Native(point);
+        var p = Native(point).Normalize();
         if (p.IsInfinity)
         {
             throw new ArgumentException("the identity has no affine coordinates", nameof(point));
@@ -112,6 +129,8 @@ internal sealed class P256Group : DaaGroup
     }
 
     internal override bool IsIdentityEncoding(ReadOnlySpan<byte> encoding) => encoding.Length == 1 && encoding[0] == 0;
+
+    internal override byte[] EncodeNative(object native) => ((BcPoint)native).Normalize().GetEncoded(compressed: true);
 
     /// <summary>
     /// Try-and-increment in the form TPM2_Commit accepts: s2 = SHA-256(len ‖ domain ‖ len ‖ data) ‖ i
@@ -154,7 +173,7 @@ internal sealed class P256Group : DaaGroup
             }
 
             var y2 = _x9.Curve.FromBigInteger(y).GetEncoded();
-            return new HashedPoint(Wrap(point), (byte[])s2.Clone(), y2);
+            return new HashedPoint(WrapAffine(point), (byte[])s2.Clone(), y2);
         }
     }
 
@@ -166,21 +185,43 @@ internal sealed class P256Group : DaaGroup
         }
 
         var k = ToBouncy(scalar);
-        var product = ReferenceEquals(point, _generator) ? _baseMultiplier.Multiply(_x9.G, k) : Native(point).Multiply(k);
-        return Wrap(product);
+        var native = Native(point);
+        return Wrap(point.IsFixedBase ? _comb.Multiply(native, k) : native.Multiply(k));
     }
 
     private protected override DaaPoint MultiplyAddCore(DaaPoint[] points, BigInteger[] scalars)
     {
         var ps = new BcPoint[points.Length];
         var ks = new BcBigInteger[points.Length];
+        var allFixed = true;
         for (var i = 0; i < points.Length; i++)
         {
             ps[i] = Native(points[i]);
             ks[i] = ToBouncy(scalars[i]);
+            allFixed &= points[i].IsFixedBase && !points[i].IsIdentity;
         }
 
-        return Wrap(ps.Length == 2 ? ECAlgorithms.SumOfTwoMultiplies(ps[0], ks[0], ps[1], ks[1]) : ECAlgorithms.SumOfMultiplies(ps, ks));
+        if (ps.Length == 2)
+        {
+            // Shamir's trick; BouncyCastle itself switches to a joint fixed-point comb
+            // (ImplShamirsTrickFixedPoint) once both bases are promoted by repeated use —
+            // cheaper than two separate combs.
+            return Wrap(ECAlgorithms.SumOfTwoMultiplies(ps[0], ks[0], ps[1], ks[1]));
+        }
+
+        if (allFixed)
+        {
+            // Long-lived bases only: pairs by Shamir's trick (joint comb once promoted), a last one by its comb.
+            var sum = ps.Length % 2 == 1 ? _comb.Multiply(ps[^1], ks[^1]) : _x9.Curve.Infinity;
+            for (var i = 0; i + 1 < ps.Length; i += 2)
+            {
+                sum = sum.Add(ECAlgorithms.SumOfTwoMultiplies(ps[i], ks[i], ps[i + 1], ks[i + 1]));
+            }
+
+            return Wrap(sum);
+        }
+
+        return Wrap(ECAlgorithms.SumOfMultiplies(ps, ks));
     }
 
     private protected override DaaPoint AddCore(DaaPoint left, DaaPoint right, bool negateRight)
@@ -191,11 +232,22 @@ internal sealed class P256Group : DaaGroup
 
     private static BcPoint Native(DaaPoint point) => (BcPoint)point.Native!;
 
-    private static BcBigInteger ToBouncy(BigInteger value) => new(1, value.ToByteArray(isUnsigned: true, isBigEndian: true));
+    private static BcBigInteger ToBouncy(BigInteger value)
+    {
+        // A reduced scalar fits 32 octets: no intermediate arrays beyond the stack buffer.
+        Span<byte> bytes = stackalloc byte[32];
+        return value.TryWriteBytes(bytes, out var written, isUnsigned: true, isBigEndian: true)
+            ? new BcBigInteger(1, bytes[..written])
+            : new BcBigInteger(1, value.ToByteArray(isUnsigned: true, isBigEndian: true));
+    }
 
     private static BigInteger ToNumerics(BcBigInteger value) => new(value.ToByteArrayUnsigned(), isUnsigned: true, isBigEndian: true);
 
-    private DaaPoint Wrap(BcPoint point)
+    /// <summary>A result in any coordinates; normalized and encoded only when its encoding is needed.</summary>
+    private DaaPoint Wrap(BcPoint point) => point.IsInfinity ? _identity : new DaaPoint(this, point);
+
+    /// <summary>A point that is already affine (decoded, hashed to the curve): encoded now, no inversion.</summary>
+    private DaaPoint WrapAffine(BcPoint point)
     {
         var normalized = point.Normalize();
         return normalized.IsInfinity ? _identity : new DaaPoint(this, normalized.GetEncoded(compressed: true), normalized);

@@ -32,6 +32,9 @@ public sealed class TmzHost
 
         _tpm = tpm;
         IssuerKey = issuerKey;
+
+        // X1 is a base of every signature (T2): a precomputed table pays for itself (P-256 comb).
+        issuerKey.Group.FixedBase(issuerKey.X1);
         _random = random;
         _counter = counter;
     }
@@ -79,7 +82,7 @@ public sealed class TmzHost
             return false;
         }
 
-        Credential = cred;
+        UseCredential(cred);
         return true;
     }
 
@@ -130,5 +133,15 @@ public sealed class TmzHost
 
     /// <summary>Stores a credential obtained elsewhere (for example restored from disk); it is not checked.</summary>
     /// <param name="credential">The credential.</param>
-    public void UseCredential(TmzCredential credential) => Credential = credential ?? throw new ArgumentNullException(nameof(credential));
+    public void UseCredential(TmzCredential credential)
+    {
+        ArgumentNullException.ThrowIfNull(credential);
+
+        // U, U', F are multiplied by a fresh r in every signature: long-lived bases.
+        var g = IssuerKey.Group;
+        g.FixedBase(credential.U);
+        g.FixedBase(credential.UPrime);
+        g.FixedBase(credential.F);
+        Credential = credential;
+    }
 }

@@ -13,13 +13,19 @@ namespace TrustStack.Tpm.Hardware;
 /// Body: the primary seeds and proofs; the hierarchies (authValue, authPolicy, enable); clock and
 /// counters; the orderly-shutdown type; NV indices; persistent objects. After TPM2_Shutdown(STATE)
 /// also the reset data a TPM Restart or Resume needs (Part 1 §36.4): PCRs and their update
-/// counter, the null seed and proof, the context key and sequence, the stClear epoch and the
-/// saved sessions.
+/// counter, the null seed and proof, the context key and sequence, the stClear epoch, the
+/// saved sessions and (since version 3) the ECDAA commit state — gr.commitNonce, commitCounter
+/// and commitArray, which the reference keeps across TPM Restart and Resume (CryptStartup renews
+/// them only at TPM Reset). Version 2 images (no commit state) still load; outstanding
+/// commitments of such an image are gone, as after a TPM Reset of the commit state.
 /// </remarks>
 internal sealed class StatePersistence
 {
     public const string FileName = "tpm-state.bin";
-    private const ushort Version = 2;
+    private const ushort Version = 3;
+
+    /// <summary>The oldest version still read (version 2: no ECDAA commit state in the reset data).</summary>
+    private const ushort OldestReadableVersion = 2;
     private const int ChecksumSize = 32;
     private static readonly byte[] s_magic = "TSTPMST1"u8.ToArray();
 
@@ -69,12 +75,12 @@ internal sealed class StatePersistence
         {
             var r = new TpmReader(body[s_magic.Length..]);
             var version = r.ReadU16();
-            if (version != Version)
+            if (version is < OldestReadableVersion or > Version)
             {
-                throw new TpmStateException(source, $"version {version} is not supported (expected {Version})");
+                throw new TpmStateException(source, $"version {version} is not supported (expected {OldestReadableVersion} to {Version})");
             }
 
-            ReadBody(ref r, state, store);
+            ReadBody(ref r, state, store, version);
             r.EnsureConsumed();
             return state;
         }
@@ -229,9 +235,19 @@ internal sealed class StatePersistence
             w.WriteTpm2b(session.BoundEntityAuth ?? []);
             w.WriteU64(session.SavedSequence);
         }
+
+        // Version 3: the ECDAA commit state (gr.commitNonce, commitCounter, commitArray), so an
+        // outstanding TPM2_Commit survives Shutdown(STATE) and can be signed with exactly once.
+        w.WriteU8(s.CommitNonce is null ? (byte)0 : (byte)1);
+        if (s.CommitNonce is not null)
+        {
+            WriteSecret(w, s.CommitNonce);
+            w.WriteU64(s.CommitCounter);
+            w.WriteBytes(s.CommitArray);
+        }
     }
 
-    private static void ReadBody(ref TpmReader r, EngineState s, ITpmSecretStore store)
+    private static void ReadBody(ref TpmReader r, EngineState s, ITpmSecretStore store, ushort version)
     {
         s.Eps = ReadSecret(ref r, store, "EPS");
         s.Sps = ReadSecret(ref r, store, "SPS");
@@ -277,11 +293,11 @@ internal sealed class StatePersistence
 
         if (r.ReadU8() != 0)
         {
-            ReadResetData(ref r, s, store);
+            ReadResetData(ref r, s, store, version);
         }
     }
 
-    private static void ReadResetData(ref TpmReader r, EngineState s, ITpmSecretStore store)
+    private static void ReadResetData(ref TpmReader r, EngineState s, ITpmSecretStore store, ushort version)
     {
         s.PcrUpdateCounter = r.ReadU32();
         foreach (var bank in s.Banks)
@@ -328,6 +344,13 @@ internal sealed class StatePersistence
             };
             CryptographicOperations.ZeroMemory(boundAuth);
             s.Sessions[handle] = session;
+        }
+
+        if (version >= 3 && r.ReadU8() != 0)
+        {
+            s.CommitNonce = ReadSecret(ref r, store, "commitNonce");
+            s.CommitCounter = r.ReadU64();
+            r.ReadBytes(s.CommitArray.Length).CopyTo(s.CommitArray);
         }
     }
 

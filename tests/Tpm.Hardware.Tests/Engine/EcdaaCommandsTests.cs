@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Security.Cryptography;
 using Org.BouncyCastle.Asn1.X9;
 using Org.BouncyCastle.Crypto.EC;
@@ -191,6 +192,149 @@ public sealed class EcdaaCommandsTests
         var again = client.CreatePrimary(TpmRh.Owner, EcdaaTemplate());
         Assert.Equal(TpmRc.Value, ErrorOf(() => client.SignEcdaa(again.Handle, Digest, commit.Counter)));
         Assert.Equal(0, client.Commit(again.Handle).Counter);
+    }
+
+    [Fact]
+    public void SignEcdaa_CommitBeforeShutdownStateAndResume_SignsExactlyOnce()
+    {
+        // Part 1 §C.4 / reference CryptStartup: commitNonce, commitCounter and commitArray are
+        // reset data; they survive Shutdown(STATE) + Startup(STATE) (here through the state image).
+        using var tpm = new SoftwareTpm(new SoftwareTpmOptions { Seed = 21 });
+        var client = new Tpm2(tpm);
+        client.Startup();
+        var key = client.CreatePrimary(TpmRh.Owner, EcdaaTemplate());
+        var q = Point((EccPoint)key.Public.Unique);
+        var commit = client.Commit(key.Handle);
+        Assert.Equal(1, client.Commit(key.Handle).Counter);
+
+        client.Shutdown(TpmSu.State);
+        tpm.PowerOff();
+        tpm.PowerOn();
+        client.Startup(TpmSu.State);
+        var again = client.CreatePrimary(TpmRh.Owner, EcdaaTemplate());
+        Assert.Equal(key.Name, again.Name);
+
+        // The pre-shutdown commitment signs with the same r: s·G = E + c·Q with E from before.
+        var signature = client.SignEcdaa(again.Handle, Digest, commit.Counter);
+        var c = Challenge(signature.SignatureR, Digest);
+        Assert.Equal(P256.G.Multiply(new BcBigInteger(1, signature.SignatureS)).Normalize(), Point(commit.E).Add(q.Multiply(c)).Normalize());
+
+        // ... exactly once, and the counter goes on from where it was (no count is handed out twice).
+        Assert.Equal(TpmRc.Value, ErrorOf(() => client.SignEcdaa(again.Handle, Digest, commit.Counter)));
+        Assert.Equal(2, client.Commit(again.Handle).Counter);
+    }
+
+    [Fact]
+    public void SignEcdaa_CommitBeforeShutdownStateAndRestart_SignsExactlyOnce()
+    {
+        // Startup(CLEAR) after Shutdown(STATE) is a TPM Restart: the reset data, commit state included, stays.
+        using var tpm = new SoftwareTpm(new SoftwareTpmOptions { Seed = 22 });
+        var client = new Tpm2(tpm);
+        client.Startup();
+        var key = client.CreatePrimary(TpmRh.Owner, EcdaaTemplate());
+        var commit = client.Commit(key.Handle);
+
+        client.Shutdown(TpmSu.State);
+        tpm.PowerOff();
+        tpm.PowerOn();
+        client.Startup(TpmSu.Clear);
+        var again = client.CreatePrimary(TpmRh.Owner, EcdaaTemplate());
+
+        client.SignEcdaa(again.Handle, Digest, commit.Counter);
+        Assert.Equal(TpmRc.Value, ErrorOf(() => client.SignEcdaa(again.Handle, Digest, commit.Counter)));
+        Assert.Equal(1, client.Commit(again.Handle).Counter);
+    }
+
+    [Fact]
+    public void SignEcdaa_CommitBeforeShutdownClear_Value()
+    {
+        // Shutdown(CLEAR) then Startup(CLEAR) is a TPM Reset: new commit nonce, counter 0, no commitment.
+        using var tpm = new SoftwareTpm(new SoftwareTpmOptions { Seed = 23 });
+        var client = new Tpm2(tpm);
+        client.Startup();
+        var key = client.CreatePrimary(TpmRh.Owner, EcdaaTemplate());
+        var commit = client.Commit(key.Handle);
+
+        client.Shutdown(TpmSu.Clear);
+        tpm.PowerOff();
+        tpm.PowerOn();
+        client.Startup(TpmSu.Clear);
+        var again = client.CreatePrimary(TpmRh.Owner, EcdaaTemplate());
+
+        Assert.Equal(TpmRc.Value, ErrorOf(() => client.SignEcdaa(again.Handle, Digest, commit.Counter)));
+        Assert.Equal(0, client.Commit(again.Handle).Counter);
+    }
+
+    [Fact]
+    public void SignEcdaa_CommitThenStateImageWithoutShutdown_Value()
+    {
+        // ExportState of a running TPM has no reset data: the restored engine starts with a TPM Reset.
+        byte[] image;
+        ushort count;
+        using (var tpm = NewTpm(seed: 24))
+        {
+            var client = new Tpm2(tpm);
+            var key = client.CreatePrimary(TpmRh.Owner, EcdaaTemplate());
+            count = client.Commit(key.Handle).Counter;
+            image = tpm.ExportState();
+        }
+
+        using var restored = SoftwareTpm.FromState(image, new SoftwareTpmOptions { AutoStartup = true });
+        var again = new Tpm2(restored);
+        var handle = again.CreatePrimary(TpmRh.Owner, EcdaaTemplate()).Handle;
+        Assert.Equal(TpmRc.Value, ErrorOf(() => again.SignEcdaa(handle, Digest, count)));
+    }
+
+    [Fact]
+    public void SignEcdaa_CommitThenExportLiveState_SignsOnceOnTheRestoredEngine()
+    {
+        // vTPM migration: the live image carries the outstanding commitment to the destination.
+        byte[] image;
+        ushort count;
+        using (var tpm = NewTpm(seed: 25))
+        {
+            var client = new Tpm2(tpm);
+            var key = client.CreatePrimary(TpmRh.Owner, EcdaaTemplate());
+            count = client.Commit(key.Handle).Counter;
+            image = tpm.ExportLiveState();
+        }
+
+        using var restored = SoftwareTpm.FromState(image, new SoftwareTpmOptions { AutoStartup = false });
+        var again = new Tpm2(restored);
+        again.Startup(TpmSu.State);
+        var handle = again.CreatePrimary(TpmRh.Owner, EcdaaTemplate()).Handle;
+        again.SignEcdaa(handle, Digest, count);
+        Assert.Equal(TpmRc.Value, ErrorOf(() => again.SignEcdaa(handle, Digest, count)));
+    }
+
+    [Fact]
+    public void FromState_Version2LiveImage_ResumesWithoutCommitments()
+    {
+        // A version-2 image (before the commit state was saved) still loads; its commitments are gone.
+        byte[] image;
+        ushort count;
+        using (var tpm = NewTpm(seed: 26))
+        {
+            var client = new Tpm2(tpm);
+            var key = client.CreatePrimary(TpmRh.Owner, EcdaaTemplate());
+            count = client.Commit(key.Handle).Counter;
+            image = tpm.ExportLiveState();
+        }
+
+        // Version 3 appended { present (u8) = 1, TPM2B commitNonce (32), counter (u64), array (16) } to the reset data.
+        const int CommitState = 1 + 2 + 32 + 8 + 16;
+        var body = image[..^(32 + CommitState)];
+        Assert.Equal(3, BinaryPrimitives.ReadUInt16BigEndian(body.AsSpan(8)));
+        BinaryPrimitives.WriteUInt16BigEndian(body.AsSpan(8), 2);
+        byte[] version2 = [.. body, .. SHA256.HashData(body)];
+
+        using var restored = SoftwareTpm.FromState(version2, new SoftwareTpmOptions { AutoStartup = false });
+        var again = new Tpm2(restored);
+        again.Startup(TpmSu.State);
+        var handle = again.CreatePrimary(TpmRh.Owner, EcdaaTemplate()).Handle;
+        Assert.Equal(TpmRc.Value, ErrorOf(() => again.SignEcdaa(handle, Digest, count)));
+        var fresh = again.Commit(handle);
+        again.SignEcdaa(handle, Digest, fresh.Counter);
     }
 
     internal static (byte[] S2, byte[] Y2, BcPoint P2) HashToCurve(byte[] seed)
