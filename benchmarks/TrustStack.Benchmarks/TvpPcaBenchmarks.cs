@@ -132,8 +132,21 @@ public static class TvpPcaThroughput
         var challenge = new VTpm.Core.TvpQtChallenge(n2, a.TopChallenge.Nonce);
         var validator = new CertificateChainValidator([t.Pca.Ca.Certificate], t.Clock);
         validator.AddCrl(t.Pca.Ca.BuildCrl());
+        var quote = a.TopResponse.Quote;
+        var digest = System.Security.Cryptography.SHA256.HashData(quote.Attest);
+        var ieee = new byte[64];
+        quote.Signature.SignatureR.CopyTo(ieee, 32 - quote.Signature.SignatureR.Length);
+        quote.Signature.SignatureS.CopyTo(ieee, 64 - quote.Signature.SignatureS.Length);
+        using var imported = TpmPublicKeys.ToECDsa(quote.SigningKey);
         var parts = new (string Name, Action Run)[]
         {
+            ("import a quote key (TpmPublicKeys.ToECDsa)", () => TpmPublicKeys.ToECDsa(quote.SigningKey).Dispose()),
+            ("ECDSA P-256 verify with an imported key", () => imported.VerifyHash(digest, ieee, System.Security.Cryptography.DSASignatureFormat.IeeeP1363FixedFieldConcatenation)),
+            ("parse both event logs", () =>
+            {
+                TcgEventLog.Parse(a.TopResponse.GuestEventLog);
+                TcgEventLog.Parse(a.BottomResponse.PlatformEventLog);
+            }),
             ("whole appraisal", () => t.Appraise()),
             ("quotes, logs, references (TvpQtVerifier)", () => VTpm.Core.TvpQtVerifier.Verify(evidence, challenge, refs)),
             ("AIK certificate", () => validator.Validate([a.BottomResponse.AikCertificate], new ChainExpectations { Profile = CertificateProfile.AttestationKey, SubjectKey = a.BottomResponse.Quote.SigningKey })),
