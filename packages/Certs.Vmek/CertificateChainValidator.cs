@@ -286,7 +286,7 @@ public sealed class CertificateChainValidator
         }
 
         CheckLeaf(chain, expectations ?? new ChainExpectations(), problems);
-        return new(problems);
+        return new(problems.AsReadOnly()); // read-only: a cached result is shared between callers
     }
 
     private static string Describe(X509Certificate2 cert) =>
