@@ -36,6 +36,13 @@ if (args is ["daa-ns-validate", ..])
     return;
 }
 
+// TVP-PCA appraisal throughput on 1 and 2 threads: ... -- tvppca-throughput [seconds]
+if (args is ["tvppca-throughput", ..])
+{
+    TrustStack.Benchmarks.TvpPcaThroughput.Run(Console.Out, args.Length > 1 ? double.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 5);
+    return;
+}
+
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
 
 /// <summary>Entry point marker for BenchmarkSwitcher.</summary>

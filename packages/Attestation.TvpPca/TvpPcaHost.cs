@@ -59,7 +59,7 @@ public sealed class TvpPcaHost : IDisposable
         var agents = new List<AttestationAgent>();
         for (var i = 0; i < options.VmCount; i++)
         {
-            var vEngine = new SoftwareTpm(new SoftwareTpmOptions { AutoStartup = true, Seed = options.Seed * 1000 + (ulong)i + 1 }, null, time);
+            var vEngine = new SoftwareTpm(new SoftwareTpmOptions { AutoStartup = true, Seed = unchecked((options.Seed * 1000) + (ulong)i + 1) }, null, time);
             _engines.Add(vEngine);
             var vTpm = new Tpm2(vEngine, Random);
             _clients.Add(vTpm);

@@ -1,3 +1,5 @@
+using System.Buffers.Binary;
+using System.Collections.Concurrent;
 using System.Formats.Asn1;
 using System.Numerics;
 using System.Security.Cryptography;
@@ -110,13 +112,20 @@ public sealed record ChainExpectations
 /// names and signatures (ECDSA or RSA, SHA-256), trust anchors, CRLs (signed by the issuer),
 /// basic constraints, key usage and path length of issuers, and the profile of the leaf with its
 /// bindings. Chains are given leaf first; the last certificate may be the anchor itself or be
-/// issued by one.
+/// issued by one. Results are cached (see <see cref="Validate"/>) so an appraisal that sees the
+/// same chain again costs a hash, not four signature checks; the cache never changes an answer.
 /// </summary>
 public sealed class CertificateChainValidator
 {
+    /// <summary>At most this many cached results; the cache is emptied when it would grow beyond.</summary>
+    internal const int CacheCapacity = 4096;
+
     private readonly List<X509Certificate2> _anchors;
     private readonly List<byte[]> _crls = [];
     private readonly TimeProvider _time;
+    private readonly ConcurrentDictionary<CacheKey, CachedResult> _cache = new();
+    private long _generation;
+    private long _cacheHits;
 
     /// <summary>Creates a validator.</summary>
     /// <param name="trustAnchors">The trusted roots (manufacturer CAs, the Privacy CA).</param>
@@ -134,7 +143,11 @@ public sealed class CertificateChainValidator
 
     /// <summary>Adds a trust anchor.</summary>
     /// <param name="anchor">The root certificate.</param>
-    public void AddTrustAnchor(X509Certificate2 anchor) => _anchors.Add(anchor);
+    public void AddTrustAnchor(X509Certificate2 anchor)
+    {
+        _anchors.Add(anchor);
+        Invalidate();
+    }
 
     /// <summary>Adds a CRL (DER); it counts only for certificates whose issuer signed it.</summary>
     /// <param name="crl">The CRL.</param>
@@ -142,15 +155,75 @@ public sealed class CertificateChainValidator
     {
         ArgumentNullException.ThrowIfNull(crl);
         _crls.Add(crl);
+        Invalidate();
     }
 
-    /// <summary>Validates a chain.</summary>
+    /// <summary>Number of validations answered from the cache (for tests and benchmarks).</summary>
+    internal long CacheHits => Interlocked.Read(ref _cacheHits);
+
+    /// <summary>
+    /// Validates a chain. The result is cached under SHA-256 of the exact certificate octets and
+    /// the expectations, together with the generation of the trust anchors and CRLs (adding either
+    /// empties the cache); it is reused only while the clock is inside every certificate's
+    /// validity, which is the only input of the validation that changes by itself. Within that
+    /// window the validation is a pure function of the cached inputs, so a cached answer is the
+    /// answer a fresh validation would give. Results with a time problem are not cached.
+    /// </summary>
     /// <param name="chain">Leaf first.</param>
     /// <param name="expectations">The leaf's profile and expected names; none by default.</param>
     /// <returns>Every problem found.</returns>
     public ChainValidationResult Validate(IReadOnlyList<X509Certificate2> chain, ChainExpectations? expectations = null)
     {
         ArgumentNullException.ThrowIfNull(chain);
+        if (chain.Count == 0)
+        {
+            return ValidateUncached(chain, expectations);
+        }
+
+        var generation = Interlocked.Read(ref _generation);
+        var key = CacheKey.Of(generation, chain, expectations);
+        var now = _time.GetUtcNow();
+        if (_cache.TryGetValue(key, out var cached) && now >= cached.ValidFrom && now <= cached.ValidTo)
+        {
+            Interlocked.Increment(ref _cacheHits);
+            return cached.Result;
+        }
+
+        var result = ValidateUncached(chain, expectations);
+        var validFrom = DateTimeOffset.MinValue;
+        var validTo = DateTimeOffset.MaxValue;
+        foreach (var cert in chain)
+        {
+            var notBefore = new DateTimeOffset(cert.NotBefore.ToUniversalTime());
+            var notAfter = new DateTimeOffset(cert.NotAfter.ToUniversalTime());
+            validFrom = notBefore > validFrom ? notBefore : validFrom;
+            validTo = notAfter < validTo ? notAfter : validTo;
+        }
+
+        // Cache only what holds for a stretch of time around now: no certificate of the chain is
+        // outside its validity (then the result has no time problem and keeps none while the clock
+        // stays inside [validFrom, validTo]).
+        if (now >= validFrom && now <= validTo && Interlocked.Read(ref _generation) == generation)
+        {
+            if (_cache.Count >= CacheCapacity)
+            {
+                _cache.Clear();
+            }
+
+            _cache[key] = new CachedResult(result, validFrom, validTo);
+        }
+
+        return result;
+    }
+
+    private void Invalidate()
+    {
+        Interlocked.Increment(ref _generation);
+        _cache.Clear();
+    }
+
+    private ChainValidationResult ValidateUncached(IReadOnlyList<X509Certificate2> chain, ChainExpectations? expectations)
+    {
         var problems = new List<ChainProblem>();
         if (chain.Count == 0)
         {
@@ -178,6 +251,7 @@ public sealed class CertificateChainValidator
             }
 
             X509Certificate2? issuer;
+            var signatureVerified = false;
             if (i + 1 < chain.Count)
             {
                 issuer = chain[i + 1];
@@ -195,9 +269,11 @@ public sealed class CertificateChainValidator
                     problems.Add(new(ChainProblemKind.UntrustedRoot, i, $"No trust anchor '{cert.Issuer}' signed {Describe(cert)}."));
                     continue;
                 }
+
+                signatureVerified = true; // the anchor was chosen because its key verifies the signature
             }
 
-            if (!VerifySignature(cert, issuer))
+            if (!signatureVerified && !VerifySignature(cert, issuer))
             {
                 problems.Add(new(ChainProblemKind.WrongIssuer, i, $"The signature of {Describe(cert)} does not verify with the key of '{issuer.Subject}'."));
             }
@@ -210,7 +286,7 @@ public sealed class CertificateChainValidator
         }
 
         CheckLeaf(chain, expectations ?? new ChainExpectations(), problems);
-        return new(problems);
+        return new(problems.AsReadOnly()); // read-only: a cached result is shared between callers
     }
 
     private static string Describe(X509Certificate2 cert) =>
@@ -435,6 +511,61 @@ public sealed class CertificateChainValidator
         else
         {
             r.ReadGeneralizedTime();
+        }
+    }
+
+    /// <summary>A cached result and the clock window in which it stays the answer.</summary>
+    private sealed record CachedResult(ChainValidationResult Result, DateTimeOffset ValidFrom, DateTimeOffset ValidTo);
+
+    /// <summary>SHA-256 of the validator generation, every certificate's octets and the expectations.</summary>
+    private readonly record struct CacheKey(UInt128 High, UInt128 Low)
+    {
+        public static CacheKey Of(long generation, IReadOnlyList<X509Certificate2> chain, ChainExpectations? e)
+        {
+            using var h = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            Span<byte> u64 = stackalloc byte[8];
+            BinaryPrimitives.WriteInt64BigEndian(u64, generation);
+            h.AppendData(u64);
+            AppendLength(h, chain.Count);
+            foreach (var cert in chain)
+            {
+                Append(h, cert.RawDataMemory.Span);
+            }
+
+            AppendLength(h, (int)(e?.Profile ?? CertificateProfile.Any));
+            AppendOptional(h, e?.SubjectKey?.ToBytes());
+            AppendOptional(h, e?.VmId is { } vm ? vm.ToByteArray(bigEndian: true) : null);
+            AppendOptional(h, e?.HardwareEkName);
+            AppendOptional(h, e?.JunctionMeasurement);
+            Span<byte> digest = stackalloc byte[32];
+            h.GetHashAndReset(digest);
+            return new CacheKey(BinaryPrimitives.ReadUInt128BigEndian(digest), BinaryPrimitives.ReadUInt128BigEndian(digest[16..]));
+        }
+
+        private static void AppendLength(IncrementalHash h, int value)
+        {
+            Span<byte> u32 = stackalloc byte[4];
+            BinaryPrimitives.WriteInt32BigEndian(u32, value);
+            h.AppendData(u32);
+        }
+
+        private static void Append(IncrementalHash h, ReadOnlySpan<byte> data)
+        {
+            AppendLength(h, data.Length);
+            h.AppendData(data);
+        }
+
+        private static void AppendOptional(IncrementalHash h, byte[]? data)
+        {
+            // Absent (-1) and empty (0) differ.
+            if (data is null)
+            {
+                AppendLength(h, -1);
+            }
+            else
+            {
+                Append(h, data);
+            }
         }
     }
 }

@@ -156,4 +156,85 @@ public sealed class CertificateChainValidatorTests
         HardwareEkName = p.Ek.EccEk!.GetName(),
         JunctionMeasurement = VmekCredentialProvider.JunctionMeasurement(s_vm, VmekPlatform.CodeDigest, vek.VEk),
     };
+
+    [Fact]
+    public void Validate_SameChainTwice_SecondAnsweredFromCacheWithTheSameResult()
+    {
+        using var p = new VmekPlatform();
+        var (vek, _) = p.NewVTpm(s_vm);
+        var v = p.Verifier();
+
+        var first = v.Validate(vek.Chain, Expect(p, vek));
+        var second = v.Validate(vek.Chain, Expect(p, vek));
+
+        Assert.True(first.IsValid, first.ToString());
+        Assert.Equal(first.Problems, second.Problems);
+        Assert.Equal(1, v.CacheHits);
+    }
+
+    [Fact]
+    public void Validate_CachedChainThenCrlRevokesIt_Revoked()
+    {
+        using var p = new VmekPlatform();
+        var (vek, _) = p.NewVTpm(s_vm);
+        var v = p.Verifier();
+        Assert.True(v.Validate(vek.Chain, Expect(p, vek)).IsValid);
+
+        p.Pca.Revoke(p.Vmek.Certificate!);
+        v.AddCrl(p.Pca.BuildCrl());
+        var result = v.Validate(vek.Chain, Expect(p, vek));
+
+        Assert.Equal([ChainProblemKind.Revoked], result.Problems.Select(q => q.Kind));
+        Assert.Equal(0, v.CacheHits);
+    }
+
+    [Fact]
+    public void Validate_CachedChainOtherExpectations_AnsweredForThoseExpectations()
+    {
+        using var p = new VmekPlatform();
+        var (vek, _) = p.NewVTpm(s_vm);
+        var v = p.Verifier();
+        Assert.True(v.Validate(vek.Chain, Expect(p, vek)).IsValid);
+
+        var result = v.Validate(vek.Chain, Expect(p, vek) with { VmId = Guid.Empty });
+
+        Assert.Equal([ChainProblemKind.NameMismatch], result.Problems.Select(q => q.Kind));
+    }
+
+    [Fact]
+    public void Validate_ClockMovesAcrossValidityBounds_CachedAnswersEqualFreshOnes()
+    {
+        using var p = new VmekPlatform();
+        var (vek, _) = p.NewVTpm(s_vm);
+        var clock = new SettableClock();
+        var cached = new CertificateChainValidator([p.Pca.Certificate, p.Manufacturer.Certificate], clock);
+        cached.AddCrl(p.Pca.BuildCrl());
+        var notAfter = new DateTimeOffset(vek.Certificate.NotAfter.ToUniversalTime());
+        DateTimeOffset[] times =
+        [
+            TestPki.Epoch, TestPki.Epoch.AddSeconds(-1), TestPki.Epoch, notAfter, notAfter.AddSeconds(1),
+            TestPki.Epoch.AddDays(1), notAfter.AddYears(40), TestPki.Epoch, TestPki.Epoch,
+        ];
+
+        foreach (var t in times)
+        {
+            clock.Now = t;
+            var fresh = new CertificateChainValidator([p.Pca.Certificate, p.Manufacturer.Certificate], clock);
+            fresh.AddCrl(p.Pca.BuildCrl());
+
+            var expected = fresh.Validate(vek.Chain, Expect(p, vek));
+            var actual = cached.Validate(vek.Chain, Expect(p, vek));
+
+            Assert.True(expected.Problems.SequenceEqual(actual.Problems), $"at {t:u}: fresh '{expected}', cached '{actual}'");
+        }
+
+        Assert.True(cached.CacheHits > 0);
+    }
+
+    private sealed class SettableClock : TimeProvider
+    {
+        public DateTimeOffset Now { get; set; } = TestPki.Epoch;
+
+        public override DateTimeOffset GetUtcNow() => Now;
+    }
 }

@@ -38,6 +38,7 @@ public sealed class DemoCommandTests
 
         Assert.True(code == 0, output + error);
         Assert.Contains($"on {swtpm.Tcti}", output, StringComparison.Ordinal);
+        Assert.Contains("the --tpm TPM is not used here", output, StringComparison.Ordinal);
         Assert.Contains("Result: TRUSTED", output, StringComparison.Ordinal);
     }
 

@@ -50,7 +50,12 @@ internal static class DemoCommand
                 var host = RunTvpQtHost(seedValue, random);
                 PrintHost(host, output);
 
-                var passed = report.Passed && host.AllTrusted;
+                // Book ch. 5: top-down attestation with the sameness proof, and two attacks it defeats.
+                error.WriteLine("  ... attesting a TVP-PCA host top-down (three VMs, a tampered guest, a cuckoo relay)");
+                var pca = TvpPcaDemoSection.Run(seedValue, random);
+                TvpPcaDemoSection.Print(pca, spec.Kind != "embedded", output);
+
+                var passed = report.Passed && host.AllTrusted && pca.Passed;
                 output.WriteLine();
                 output.WriteLine(passed ? "Result: TRUSTED — every step verified." : "Result: NOT TRUSTED — see the failed steps above.");
                 return passed ? 0 : 1;

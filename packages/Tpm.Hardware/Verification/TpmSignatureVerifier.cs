@@ -205,7 +205,7 @@ public static class TpmSignatureVerifier
         var ieee = new byte[2 * size];
         r.CopyTo(ieee, size - r.Length);
         s.CopyTo(ieee, (2 * size) - s.Length);
-        using var ecdsa = TpmPublicKeys.ToECDsa(key);
+        var ecdsa = EcdsaKeyCache.Get(key, parms);
         return ecdsa.VerifyHash(digest, ieee, DSASignatureFormat.IeeeP1363FixedFieldConcatenation)
             ? SignatureVerificationResult.Valid
             : SignatureVerificationResult.Invalid("the ECDSA signature does not verify with this key");
@@ -274,4 +274,48 @@ public static class TpmSignatureVerifier
         TpmAlgId.Sha512 => new Sha512Digest(),
         _ => throw new NotSupportedException($"Hash {hash} is not supported."),
     };
+}
+
+/// <summary>
+/// The imported ECDSA public keys of recent signers, per thread: importing a point (with its
+/// on-curve check) costs more than one verification, and an appraiser sees the same attestation
+/// keys again and again. Keyed by the exact curve and coordinates, so a hit is the key a fresh
+/// import would give. Per thread because an <see cref="ECDsa"/> instance is not documented as
+/// safe for concurrent use. Bounded: emptied (and its keys disposed) when full.
+/// </summary>
+internal static class EcdsaKeyCache
+{
+    internal const int Capacity = 64;
+
+    [ThreadStatic]
+    private static Dictionary<string, ECDsa>? t_keys;
+
+    public static ECDsa Get(TpmtPublic key, EccParms parms)
+    {
+        if (key.Unique is not EccPoint point)
+        {
+            throw new ArgumentException($"Not an ECC key (type {key.Type}).", nameof(key));
+        }
+
+        var id = $"{(ushort)parms.Curve}:{Convert.ToHexString(point.X)}:{Convert.ToHexString(point.Y)}";
+        var keys = t_keys ??= new Dictionary<string, ECDsa>(StringComparer.Ordinal);
+        if (keys.TryGetValue(id, out var cached))
+        {
+            return cached;
+        }
+
+        var created = TpmPublicKeys.ToECDsa(key);
+        if (keys.Count >= Capacity)
+        {
+            foreach (var k in keys.Values)
+            {
+                k.Dispose();
+            }
+
+            keys.Clear();
+        }
+
+        keys[id] = created;
+        return created;
+    }
 }

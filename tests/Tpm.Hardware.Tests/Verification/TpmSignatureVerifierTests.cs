@@ -241,6 +241,35 @@ public sealed class TpmSignatureVerifierTests
         }
     }
 
+    [Fact]
+    public void Verify_EcdsaKeysBeyondTheKeyCacheCapacity_EachVerifiesOnlyItsOwnSignatures()
+    {
+        // The imported-key cache is keyed by curve and point: a cached key never verifies another key's
+        // signature, and overflowing the cache (which empties it) changes no answer.
+        var digest = SHA256.HashData(Message);
+        var keys = Enumerable.Range(0, EcdsaKeyCache.Capacity + 2).Select(_ => ECDsa.Create(ECCurve.NamedCurves.nistP256)).ToArray();
+        try
+        {
+            var signatures = keys.Select(k => EcdsaSignature(k, digest, TpmAlgId.Sha256)).ToArray();
+            for (var round = 0; round < 2; round++)
+            {
+                for (var i = 0; i < keys.Length; i++)
+                {
+                    var key = TpmPublicKeys.FromECDsa(keys[i]);
+                    Assert.True(TpmSignatureVerifier.Verify(key, digest, signatures[i]), $"key {i} round {round}");
+                    Assert.False(TpmSignatureVerifier.Verify(key, digest, signatures[(i + 1) % keys.Length]), $"key {i} with the next key's signature, round {round}");
+                }
+            }
+        }
+        finally
+        {
+            foreach (var k in keys)
+            {
+                k.Dispose();
+            }
+        }
+    }
+
     private static TpmtSignature EcdsaSignature(ECDsa key, byte[] digest, TpmAlgId hash)
     {
         var ieee = key.SignHash(digest);
