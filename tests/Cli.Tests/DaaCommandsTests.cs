@@ -49,6 +49,31 @@ public sealed class DaaCommandsTests
     }
 
     [Fact]
+    public void Demo_ProtocolEcdaa_EveryCheckOkAndReproducible()
+    {
+        var (code, output, error) = Invoke("daa", "demo", "--protocol", "ecdaa", "--seed", "5");
+        var (_, again, _) = Invoke("daa", "demo", "--protocol", "ecdaa", "--seed", "5");
+        Assert.True(code == 0, output + error);
+        Assert.Equal(output, again);
+        Assert.Contains("ECDAA demo on BN_P256", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("[FAIL]", output, StringComparison.Ordinal);
+        Assert.Contains("Rogue TPM C (extracted key listed) rejected", output, StringComparison.Ordinal);
+        Assert.Contains("Same platform, same basename: linkable", output, StringComparison.Ordinal);
+
+        // Five signatures reach the pairing checks (4 pairings each); the replay fails the TPM proof first.
+        var verifierRow = output.Split('\n').Single(l => l.TrimStart().StartsWith("Verifier", StringComparison.Ordinal)).Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal("20", verifierRow[5]);
+    }
+
+    [Fact]
+    public void Demo_ProtocolEcdaaWithTpm_UnusableInput()
+    {
+        var (code, _, error) = Invoke("daa", "demo", "--protocol", "ecdaa", "--tpm", "embedded");
+        Assert.Equal(2, code);
+        Assert.Contains("software TPM roles only", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Cost_Table_ThreeProtocolsSideBySide()
     {
         var (code, output, error) = Invoke("daa", "cost");
