@@ -113,6 +113,13 @@ public sealed class BnP256Tests
         return (f * f.Invert()).IsOne && f.Square() == f * f && f.Frobenius().Frobenius() == f.Pow(BigInteger.Pow(BnP256.FieldPrime, 2));
     }
 
+    [Property(MaxTest = 3)]
+    public bool FinalExponentiation_AdditionChain_EqualsPlainExponentiation(ulong seed)
+    {
+        var f = BnPairing.MillerLoop(Fp.FromBigInteger(seed + 3), Fp.FromBigInteger(seed + 11), BnP256.G2Generator.Affine());
+        return BnPairing.FinalExponentiation(f) == BnPairing.FinalExponentiationReference(f);
+    }
+
     [Property(MaxTest = 6)]
     public bool Pair_RandomScalars_Bilinear(ulong seed)
     {

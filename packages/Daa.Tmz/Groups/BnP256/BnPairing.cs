@@ -6,8 +6,8 @@ namespace TrustStack.Daa.Tmz;
 /// The optimal ate pairing on BN_P256 (Vercauteren 2010; the loop and the two Frobenius lines as in
 /// Beuchat et al. 2010, "High-speed software implementation of the optimal ate pairing over BN curves"):
 /// e(P, Q) = (f_{6u+2,Q}(P) · l_{[6u+2]Q, π(Q)}(P) · l_{[6u+2]Q+π(Q), −π²(Q)}(P))^((p¹² − 1)/r),
-/// with P in G1 = E(Fp), Q in G2 ⊂ E'(Fp2). The Miller loop runs in affine twist coordinates
-/// (one Fp2 inversion per step); lines are evaluated through the untwisting map
+/// with P in G1 = E(Fp), Q in G2 ⊂ E'(Fp2). The Miller loop keeps T in Jacobian twist coordinates
+/// (no inversion); lines are evaluated through the untwisting map
 /// ψ(x', y') = (x'·w⁻², y'·w⁻³) and scaled by w³ (a factor in a proper subfield, killed by the final
 /// exponentiation).
 /// </summary>
@@ -39,7 +39,7 @@ internal static class BnPairing
     public static Fp12 MillerLoop(Fp xp, Fp yp, (Fp2 X, Fp2 Y) q)
     {
         var f = Fp12.One;
-        var t = q;
+        var t = G2Jacobian.FromAffine(q.X, q.Y);
         for (var i = checked((int)LoopCount.GetBitLength()) - 2; i >= 0; i--)
         {
             f = f.Square() * Tangent(ref t, xp, yp);
@@ -53,7 +53,7 @@ internal static class BnPairing
         if (U.Sign < 0)
         {
             f = f.Conjugate();
-            t = (t.X, -t.Y);
+            t = t.Negate();
         }
 
         var q1 = FrobeniusTwist(q);
@@ -63,38 +63,90 @@ internal static class BnPairing
         return f;
     }
 
-    /// <summary>f^((p¹² − 1)/r): the easy part (p⁶ − 1)(p² + 1), then the hard part by exponentiation.</summary>
+    /// <summary>
+    /// The tangent at T = (X, Y, Z) (Jacobian) evaluated at P, then T ← 2T. With λ = 3X²/(2YZ) the affine
+    /// line (λ·xT − yT) − λ·xP·w² + yP·w³ is scaled by 2YZ³ ∈ Fp2 (killed by the final exponentiation):
+    /// (3X³ − 2Y²) − 3X²Z²·xP·w² + 2YZ³·yP·w³. No inversion.
+    /// </summary>
+    private static Fp12 Tangent(ref G2Jacobian t, Fp xp, Fp yp)
+    {
+        var x2 = t.X.Square();
+        var x2Times3 = x2.Double() + x2;
+        var y2 = t.Y.Square();
+        var z2 = t.Z.Square();
+        var c0 = (x2Times3 * t.X) - y2.Double();
+        var c1 = -(x2Times3 * z2 * xp);
+        var c3 = (t.Y * t.Z * z2).Double() * yp;
+        t = t.Double();
+        return Line(c0, c1, c3);
+    }
+
+    /// <summary>
+    /// The line through T (Jacobian) and affine Q evaluated at P, then T ← T + Q. With N = yQ·Z³ − Y and
+    /// D = (xQ·Z² − X)·Z the slope is N/D; the line through Q scaled by D is (N·xQ − D·yQ) − N·xP·w² + D·yP·w³.
+    /// </summary>
+    private static Fp12 Chord(ref G2Jacobian t, (Fp2 X, Fp2 Y) q, Fp xp, Fp yp)
+    {
+        var z2 = t.Z.Square();
+        var n = (q.Y * z2 * t.Z) - t.Y;
+        var d = ((q.X * z2) - t.X) * t.Z;
+        var line = Line((n * q.X) - (d * q.Y), -(n * xp), d * yp);
+        t = t.Add(G2Jacobian.FromAffine(q.X, q.Y));
+        return line;
+    }
+
+    /// <summary>c0 + c1·w² + c3·w³ in the tower (w² = v, w³ = v·w).</summary>
+    private static Fp12 Line(Fp2 c0, Fp2 c1, Fp2 c3) =>
+        new(new Fp6(c0, c1, Fp2.Zero), new Fp6(Fp2.Zero, c3, Fp2.Zero));
+
+    /// <summary>
+    /// f^((p¹² − 1)/r): the easy part (p⁶ − 1)(p² + 1), then the hard part (p⁴ − p² + 1)/r with
+    /// exponentiations by u and Frobenius maps (Scott, Benger, Charlemagne, Dominguez Perez, Kachisa 2009,
+    /// "On the final exponentiation for calculating pairings on ordinary elliptic curves", §5: the vectorial
+    /// addition chain for λ₃ = 1, λ₂ = 6u² + 1, λ₁ = −36u³ − 18u² − 12u + 1, λ₀ = −36u³ − 30u² − 18u − 2).
+    /// After the easy part f is in the cyclotomic subgroup, where the inverse is the conjugate.
+    /// </summary>
     public static Fp12 FinalExponentiation(Fp12 f)
+    {
+        var f1 = f.Conjugate() * f.Invert();
+        f = f1.Frobenius().Frobenius() * f1;
+
+        var fx = PowU(f);
+        var fx2 = PowU(fx);
+        var fx3 = PowU(fx2);
+        var fp = f.Frobenius();
+        var fp2 = fp.Frobenius();
+        var fp3 = fp2.Frobenius();
+        var y0 = fp * fp2 * fp3;
+        var y1 = f.Conjugate();
+        var y2 = fx2.Frobenius().Frobenius();
+        var y3 = fx.Frobenius().Conjugate();
+        var y4 = (fx * fx2.Frobenius()).Conjugate();
+        var y5 = fx2.Conjugate();
+        var y6 = (fx3 * fx3.Frobenius()).Conjugate();
+
+        var t0 = y6.Square() * y4 * y5;
+        var t1 = y3 * y5 * t0;
+        t0 *= y2;
+        t1 = (t1.Square() * t0).Square();
+        t0 = t1 * y1;
+        t1 *= y0;
+        t0 = t0.Square();
+        return t0 * t1;
+    }
+
+    /// <summary>The hard part by plain exponentiation (the reference <see cref="FinalExponentiation"/> is tested against).</summary>
+    public static Fp12 FinalExponentiationReference(Fp12 f)
     {
         var f1 = f.Conjugate() * f.Invert();
         var f2 = f1.Frobenius().Frobenius() * f1;
         return f2.Pow(HardExponent);
     }
 
-    /// <summary>The tangent at T evaluated at P (then T ← 2T).</summary>
-    private static Fp12 Tangent(ref (Fp2 X, Fp2 Y) t, Fp xp, Fp yp)
+    /// <summary>f^u for f in the cyclotomic subgroup (u &lt; 0: the conjugate of f^|u|).</summary>
+    private static Fp12 PowU(Fp12 f)
     {
-        var x2 = t.X.Square();
-        var lambda = (x2.Double() + x2) * t.Y.Double().Invert();
-        var x3 = lambda.Square() - t.X.Double();
-        var y3 = (lambda * (t.X - x3)) - t.Y;
-        var line = Line(lambda, t, xp, yp);
-        t = (x3, y3);
-        return line;
+        var r = f.Pow(BigInteger.Abs(U));
+        return U.Sign < 0 ? r.Conjugate() : r;
     }
-
-    /// <summary>The line through T and Q evaluated at P (then T ← T + Q).</summary>
-    private static Fp12 Chord(ref (Fp2 X, Fp2 Y) t, (Fp2 X, Fp2 Y) q, Fp xp, Fp yp)
-    {
-        var lambda = (q.Y - t.Y) * (q.X - t.X).Invert();
-        var x3 = lambda.Square() - t.X - q.X;
-        var y3 = (lambda * (t.X - x3)) - t.Y;
-        var line = Line(lambda, t, xp, yp);
-        t = (x3, y3);
-        return line;
-    }
-
-    /// <summary>w³·l(P) = (λ·xT − yT) − λ·xP·w² + yP·w³ for slope λ through T on the twist.</summary>
-    private static Fp12 Line(Fp2 lambda, (Fp2 X, Fp2 Y) t, Fp xp, Fp yp) =>
-        new(new Fp6((lambda * t.X) - t.Y, -(lambda * xp), Fp2.Zero), new Fp6(Fp2.Zero, new Fp2(yp, Fp.Zero), Fp2.Zero));
 }

@@ -31,6 +31,12 @@ internal readonly struct Fp : IEquatable<Fp>
     /// <summary>R² mod p, to enter Montgomery form.</summary>
     private static readonly Fp R2 = FromLimbs(BigInteger.ModPow(2, 512, Modulus));
 
+    /// <summary>p − 2 (Fermat inversion) as little-endian limbs.</summary>
+    private static readonly ulong[] InvertExponent = Limbs(Modulus - 2);
+
+    /// <summary>(p + 1)/4 (square root, p ≡ 3 mod 4) as little-endian limbs.</summary>
+    private static readonly ulong[] SqrtExponent = Limbs((Modulus + 1) / 4);
+
     /// <summary>Zero.</summary>
     public static Fp Zero => default;
 
@@ -100,28 +106,12 @@ internal readonly struct Fp : IEquatable<Fp>
     {
         unchecked
         {
-            // CIOS Montgomery multiplication (Koç, Acar, Kaliski 1996), t has two extra words.
+            // CIOS Montgomery multiplication (Koç, Acar, Kaliski 1996), one round per limb of b.
             ulong t0 = 0, t1 = 0, t2 = 0, t3 = 0, t4 = 0;
-            Span<ulong> bl = [b._l0, b._l1, b._l2, b._l3];
-            for (var i = 0; i < 4; i++)
-            {
-                var bi = bl[i];
-                ulong c;
-                t0 = MulAdd(a._l0, bi, t0, 0, out c);
-                t1 = MulAdd(a._l1, bi, t1, c, out c);
-                t2 = MulAdd(a._l2, bi, t2, c, out c);
-                t3 = MulAdd(a._l3, bi, t3, c, out c);
-                t4 = AddC(t4, c, 0, out var t5);
-
-                var m = t0 * Inv;
-                MulAdd(m, P0, t0, 0, out c);
-                t0 = MulAdd(m, P1, t1, c, out c);
-                t1 = MulAdd(m, P2, t2, c, out c);
-                t2 = MulAdd(m, P3, t3, c, out c);
-                t3 = AddC(t4, c, 0, out var carry);
-                t4 = t5 + carry;
-            }
-
+            Round(a, b._l0, ref t0, ref t1, ref t2, ref t3, ref t4);
+            Round(a, b._l1, ref t0, ref t1, ref t2, ref t3, ref t4);
+            Round(a, b._l2, ref t0, ref t1, ref t2, ref t3, ref t4);
+            Round(a, b._l3, ref t0, ref t1, ref t2, ref t3, ref t4);
             return Reduce(t0, t1, t2, t3, t4);
         }
     }
@@ -135,12 +125,31 @@ internal readonly struct Fp : IEquatable<Fp>
     public Fp Double() => this + this;
 
     /// <summary>a⁻¹ (zero maps to zero).</summary>
-    public Fp Invert() => IsZero ? Zero : FromBigInteger(BigInteger.ModPow(ToBigInteger(), Modulus - 2, Modulus));
+    public Fp Invert() => Pow(InvertExponent);
+
+    /// <summary>a^e by left-to-right square-and-multiply in Montgomery form.</summary>
+    public Fp Pow(ulong[] exponentLimbs)
+    {
+        var result = One;
+        for (var i = exponentLimbs.Length - 1; i >= 0; i--)
+        {
+            for (var bit = 63; bit >= 0; bit--)
+            {
+                result = result.Square();
+                if (((exponentLimbs[i] >> bit) & 1) != 0)
+                {
+                    result *= this;
+                }
+            }
+        }
+
+        return result;
+    }
 
     /// <summary>A square root (p ≡ 3 mod 4: a^((p+1)/4)), or null when a is not a square.</summary>
     public Fp? Sqrt()
     {
-        var r = FromBigInteger(BigInteger.ModPow(ToBigInteger(), (Modulus + 1) / 4, Modulus));
+        var r = Pow(SqrtExponent);
         return r.Square() == this ? r : null;
     }
 
@@ -176,6 +185,13 @@ internal readonly struct Fp : IEquatable<Fp>
 
     public override string ToString() => ToBigInteger().ToString("x64", System.Globalization.CultureInfo.InvariantCulture);
 
+    /// <summary>A non-negative integer below 2²⁵⁶ as four little-endian limbs.</summary>
+    internal static ulong[] Limbs(BigInteger v)
+    {
+        var f = FromLimbs(v);
+        return [f._l0, f._l1, f._l2, f._l3];
+    }
+
     private static Fp FromLimbs(BigInteger v)
     {
         Span<byte> bytes = stackalloc byte[32];
@@ -186,6 +202,28 @@ internal readonly struct Fp : IEquatable<Fp>
             System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(bytes[8..]),
             System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(bytes[16..]),
             System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(bytes[24..]));
+    }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private static void Round(Fp a, ulong bi, ref ulong t0, ref ulong t1, ref ulong t2, ref ulong t3, ref ulong t4)
+    {
+        unchecked
+        {
+            ulong c;
+            t0 = MulAdd(a._l0, bi, t0, 0, out c);
+            t1 = MulAdd(a._l1, bi, t1, c, out c);
+            t2 = MulAdd(a._l2, bi, t2, c, out c);
+            t3 = MulAdd(a._l3, bi, t3, c, out c);
+            t4 = AddC(t4, c, 0, out var t5);
+
+            var m = t0 * Inv;
+            MulAdd(m, P0, t0, 0, out c);
+            t0 = MulAdd(m, P1, t1, c, out c);
+            t1 = MulAdd(m, P2, t2, c, out c);
+            t2 = MulAdd(m, P3, t3, c, out c);
+            t3 = AddC(t4, c, 0, out var carry);
+            t4 = t5 + carry;
+        }
     }
 
     /// <summary>Subtracts p once when (carry, r) ≥ p.</summary>
@@ -202,6 +240,7 @@ internal readonly struct Fp : IEquatable<Fp>
         }
     }
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     private static ulong AddC(ulong a, ulong b, ulong carryIn, out ulong carryOut)
     {
         unchecked
@@ -215,6 +254,7 @@ internal readonly struct Fp : IEquatable<Fp>
         }
     }
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     private static ulong SubB(ulong a, ulong b, ulong borrowIn, out ulong borrowOut)
     {
         unchecked
@@ -229,6 +269,7 @@ internal readonly struct Fp : IEquatable<Fp>
     }
 
     /// <summary>a·b + c + d as (hi, lo); never overflows 128 bits.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     private static ulong MulAdd(ulong a, ulong b, ulong c, ulong d, out ulong hi)
     {
         unchecked
