@@ -106,6 +106,19 @@ public sealed class BnP256Tests
             && (fa * fa.Invert()).ToBigInteger() == (a.IsZero ? 0 : 1);
     }
 
+    [Property(MaxTest = 30)]
+    public bool G1Multiply_RandomScalars_MatchesBouncyCastleAndIsLinear(ulong seed)
+    {
+        using var random = DeterministicRandomSource.FromSeed(seed);
+        var (a, b) = (BnP256.RandomScalar(random), BnP256.RandomScalar(random));
+        var p = BnP256.G1Generator.Multiply(BnP256.RandomScalar(random));
+        var q = BnP256.G1Generator.Multiply(BnP256.RandomScalar(random));
+        var bouncy = new BnG1Point(p.Native.Multiply(BnP256.ToBouncy(a)));
+        return p.Multiply(a).Equals(bouncy)
+            && p.MultiplyAdd(a, q, -b).Equals(p.Multiply(a).Add(q.Multiply(b).Negate()))
+            && p.Multiply(a + b).Equals(p.Multiply(a).Add(p.Multiply(b)));
+    }
+
     [Property(MaxTest = 20)]
     public bool Fp12Invert_RandomElement_ProductIsOne(ulong seed)
     {

@@ -1,6 +1,5 @@
 using System.Numerics;
 using System.Security.Cryptography;
-using Org.BouncyCastle.Math.EC;
 using BcPoint = Org.BouncyCastle.Math.EC.ECPoint;
 
 namespace TrustStack.Daa.Tmz;
@@ -75,7 +74,7 @@ public sealed class BnG1Point : IEquatable<BnG1Point>
     {
         counter?.G1Mul(1);
         var k = BnP256.Reduce(scalar);
-        return k.IsZero || IsIdentity ? BnP256.G1Identity : new BnG1Point(Native.Multiply(BnP256.ToBouncy(k)));
+        return k.IsZero || IsIdentity ? BnP256.G1Identity : FromJacobian(ToJacobian().Multiply(k));
     }
 
     /// <summary>a·P + b·Q with shared doublings (one two-term multi-scalar multiplication).</summary>
@@ -89,7 +88,7 @@ public sealed class BnG1Point : IEquatable<BnG1Point>
         ArgumentNullException.ThrowIfNull(q);
         counter?.G1Mul(2);
         counter?.G1Add();
-        return new BnG1Point(ECAlgorithms.SumOfTwoMultiplies(Native, BnP256.ToBouncy(a), q.Native, BnP256.ToBouncy(b)));
+        return FromJacobian(G1Jacobian.MultiplyAdd(ToJacobian(), BnP256.Reduce(a), q.ToJacobian(), BnP256.Reduce(b)));
     }
 
     /// <summary>P + Q.</summary>
@@ -127,6 +126,28 @@ public sealed class BnG1Point : IEquatable<BnG1Point>
 
     /// <inheritdoc/>
     public override string ToString() => $"G1:{Convert.ToHexStringLower(_encoding)}";
+
+    internal G1Jacobian ToJacobian()
+    {
+        if (IsIdentity)
+        {
+            return G1Jacobian.Infinity;
+        }
+
+        var (x, y) = AffineFp();
+        return G1Jacobian.FromAffine(x, y);
+    }
+
+    internal static BnG1Point FromJacobian(G1Jacobian point)
+    {
+        if (point.IsInfinity)
+        {
+            return BnP256.G1Identity;
+        }
+
+        var (x, y) = point.ToAffine();
+        return new BnG1Point(BnP256.Curve.CreatePoint(BnP256.ToBouncyField(x.ToBigInteger()), BnP256.ToBouncyField(y.ToBigInteger())));
+    }
 
     internal (Fp X, Fp Y) AffineFp() => (
         Fp.FromBigInteger(new BigInteger(Native.AffineXCoord.GetEncoded(), isUnsigned: true, isBigEndian: true)),
