@@ -66,11 +66,20 @@ public sealed class DaaCommandsTests
     }
 
     [Fact]
-    public void Demo_ProtocolEcdaaWithTpm_UnusableInput()
+    public void Demo_ProtocolEcdaaEmbeddedTpm_PlatformAOnTpm2()
     {
-        var (code, _, error) = Invoke("daa", "demo", "--protocol", "ecdaa", "--tpm", "embedded");
+        var (code, output, error) = Invoke("daa", "demo", "--protocol", "ecdaa", "--tpm", "embedded", "--seed", "4");
+        Assert.True(code == 0, output + error);
+        Assert.Contains("Join platform A  TPM 2.0 (BN_P256)", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("[FAIL]", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Demo_ProtocolEcdaaBadTpmSpec_UnusableInput()
+    {
+        var (code, _, error) = Invoke("daa", "demo", "--protocol", "ecdaa", "--tpm", "nonsense:");
         Assert.Equal(2, code);
-        Assert.Contains("software TPM roles only", error, StringComparison.Ordinal);
+        Assert.Contains("error:", error, StringComparison.Ordinal);
     }
 
     [Fact]

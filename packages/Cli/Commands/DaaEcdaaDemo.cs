@@ -5,9 +5,9 @@ using TrustStack.Tpm.Hardware;
 namespace TrustStack.Cli.Commands;
 
 /// <summary>
-/// <c>truststack daa demo --protocol ecdaa [--seed N]</c>: the pairing-based ECDAA baseline on BN_P256 —
-/// Join, Sign, Verify (publicly, with the issuer's public key only), Link and a rogue TPM for three
-/// platforms with software TPM roles.
+/// <c>truststack daa demo --protocol ecdaa [--tpm SPEC] [--seed N]</c>: the pairing-based ECDAA baseline on
+/// BN_P256 — Join, Sign, Verify (publicly, with the issuer's public key only), Link and a rogue TPM for three
+/// platforms; with <c>--tpm</c> platform A's TPM role is that TPM 2.0 (TPM2_Commit/TPM2_Sign on TPM_ECC_BN_P256).
 /// </summary>
 internal static class DaaEcdaaDemo
 {
@@ -16,12 +16,31 @@ internal static class DaaEcdaaDemo
 
     public static int Run(string? tpmSpec, ulong? seed, TextWriter output, TextWriter error)
     {
-        if (tpmSpec is not null)
+        TpmTransportSpec? spec;
+        try
         {
-            error.WriteLine("error: --protocol ecdaa runs with software TPM roles only (see the Daa.Tmz README).");
+            spec = tpmSpec is null ? null : TpmTransportSpec.Parse(tpmSpec);
+        }
+        catch (FormatException e)
+        {
+            error.WriteLine($"error: {e.Message}");
             return 2;
         }
 
+        try
+        {
+            using var transport = spec?.Open(new SoftwareTpmOptions { Seed = seed, AutoStartup = true });
+            return Run(transport, spec, seed, output);
+        }
+        catch (Exception e) when (e is TpmException or IOException or System.Net.Sockets.SocketException or UnauthorizedAccessException)
+        {
+            error.WriteLine($"error: {e.Message}");
+            return 1;
+        }
+    }
+
+    private static int Run(ITpmTransport? transport, TpmTransportSpec? spec, ulong? seed, TextWriter output)
+    {
         using var random = DeterministicRandomSource.FromSeed(seed ?? BitConverter.ToUInt64(System.Security.Cryptography.RandomNumberGenerator.GetBytes(8)));
         var passed = true;
         void Check(bool ok, string what, string detail = "")
@@ -30,25 +49,25 @@ internal static class DaaEcdaaDemo
             output.WriteLine($"  [{(ok ? " OK " : "FAIL")}] {what}{(detail.Length > 0 ? $"  {detail}" : string.Empty)}");
         }
 
-        output.WriteLine($"ECDAA demo on BN_P256 (optimal ate pairing){(seed is { } n ? $" (deterministic, seed {n})" : string.Empty)}");
+        output.WriteLine($"ECDAA demo on BN_P256 (optimal ate pairing){(spec is null ? string.Empty : $", platform A's TPM on {spec}")}{(seed is { } n ? $" (deterministic, seed {n})" : string.Empty)}");
         output.WriteLine();
         var counters = Enum.GetValues<NsEntity>().ToDictionary(e => e, _ => new EcdaaOpCounter());
         using var issuer = new EcdaaIssuer(random, counters[NsEntity.Issuer]);
         var verifier = new EcdaaVerifier(issuer.PublicKey, issuer.RogueList, counters[NsEntity.Verifier]);
         Check(issuer.PublicKey.VerifyProof(), "Issuer setup", $"X {Short(issuer.PublicKey.X.Encoding)}, proof of (x, y) verifies");
 
-        var tpms = new List<(string Name, SoftwareEcdaaTpm Tpm)>();
+        var tpms = new List<(string Name, IEcdaaTpm Tpm)>();
         try
         {
             var hosts = new Dictionary<string, EcdaaHost>();
             foreach (var name in new[] { "A", "B", "C" })
             {
-                var tpm = new SoftwareEcdaaTpm(random, counters[NsEntity.Tpm]);
+                IEcdaaTpm tpm = name == "A" && transport is not null ? new Tpm2EcdaaTpm(new Tpm2(transport, random), counters[NsEntity.Tpm]) : new SoftwareEcdaaTpm(random, counters[NsEntity.Tpm]);
                 tpms.Add((name, tpm));
                 var host = new EcdaaHost(tpm, issuer.PublicKey, random, counters[NsEntity.Host]);
                 var result = issuer.CompleteJoin(host.CreateJoinRequest(issuer.StartJoin()));
                 var joined = result.Response is not null && host.CompleteJoin(result.Response);
-                Check(joined, $"Join platform {name}", joined ? $"software TPM, credential A {Short(host.Credential!.A.Encoding)}, e(A, Y) = e(B, P2) and e(C, P2) = e(A + D, X)" : result.Reason ?? "credential rejected");
+                Check(joined, $"Join platform {name}", joined ? $"{(tpm is Tpm2EcdaaTpm ? "TPM 2.0 (BN_P256)" : "software TPM")}, credential A {Short(host.Credential!.A.Encoding)}, e(A, Y) = e(B, P2) and e(C, P2) = e(A + D, X)" : result.Reason ?? "credential rejected");
                 hosts[name] = host;
             }
 
@@ -64,7 +83,7 @@ internal static class DaaEcdaaDemo
             Check(verifier.Verify(x1, Message, null, nonce).IsValid && !EcdaaVerifier.Link(x1, x2), "Without basename: verifies, unlinkable", $"S {Short(x1.S.Encoding)} vs {Short(x2.S.Encoding)}");
             Check(!verifier.Verify(a1, Message, Basename, random.GetBytes(16)).IsValid, "Replay with another verifier nonce rejected");
 
-            issuer.RogueList.Add(tpms[2].Tpm.ExtractSecretKey());
+            issuer.RogueList.Add(((SoftwareEcdaaTpm)tpms[2].Tpm).ExtractSecretKey());
             var rejected = verifier.Verify(hosts["C"].Sign(Message, null, nonce), Message, null, nonce);
             Check(!rejected.IsValid, "Rogue TPM C (extracted key listed) rejected", rejected.Reason ?? string.Empty);
             Check(verifier.Verify(hosts["B"].Sign(Message, null, nonce), Message, null, nonce).IsValid, "Platform B still accepted");
@@ -73,7 +92,7 @@ internal static class DaaEcdaaDemo
         {
             foreach (var (_, t) in tpms)
             {
-                t.Dispose();
+                (t as IDisposable)?.Dispose();
             }
         }
 
