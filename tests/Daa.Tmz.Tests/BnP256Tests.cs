@@ -126,6 +126,15 @@ public sealed class BnP256Tests
         return (f * f.Invert()).IsOne && f.Square() == f * f && f.Frobenius().Frobenius() == f.Pow(BigInteger.Pow(BnP256.FieldPrime, 2));
     }
 
+    [Property(MaxTest = 20)]
+    public bool Fp12MulByLine_SparseLine_EqualsFullMultiplication(ulong seed)
+    {
+        var f = BnPairing.MillerLoop(Fp.FromBigInteger(seed + 5), Fp.FromBigInteger(seed + 9), BnP256.G2Generator.Affine());
+        var (c0, c1, c3) = (Fp2.FromBigIntegers(seed, 3), Fp2.FromBigIntegers(7, seed + 1), Fp2.FromBigIntegers(seed + 2, seed));
+        var line = new Fp12(new Fp6(c0, c1, Fp2.Zero), new Fp6(Fp2.Zero, c3, Fp2.Zero));
+        return f.MulByLine(c0, c1, c3) == f * line;
+    }
+
     [Property(MaxTest = 3)]
     public bool FinalExponentiation_AdditionChain_EqualsPlainExponentiation(ulong seed)
     {

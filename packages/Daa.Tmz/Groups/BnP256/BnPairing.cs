@@ -42,10 +42,10 @@ internal static class BnPairing
         var t = G2Jacobian.FromAffine(q.X, q.Y);
         for (var i = checked((int)LoopCount.GetBitLength()) - 2; i >= 0; i--)
         {
-            f = f.Square() * Tangent(ref t, xp, yp);
+            f = Tangent(f.Square(), ref t, xp, yp);
             if (!(LoopCount >> i).IsEven)
             {
-                f *= Chord(ref t, q, xp, yp);
+                f = Chord(f, ref t, q, xp, yp);
             }
         }
 
@@ -58,17 +58,17 @@ internal static class BnPairing
 
         var q1 = FrobeniusTwist(q);
         var q2 = FrobeniusTwist(q1);
-        f *= Chord(ref t, q1, xp, yp);
-        f *= Chord(ref t, (q2.X, -q2.Y), xp, yp);
+        f = Chord(f, ref t, q1, xp, yp);
+        f = Chord(f, ref t, (q2.X, -q2.Y), xp, yp);
         return f;
     }
 
     /// <summary>
-    /// The tangent at T = (X, Y, Z) (Jacobian) evaluated at P, then T ← 2T. With λ = 3X²/(2YZ) the affine
+    /// f times the tangent at T = (X, Y, Z) (Jacobian) evaluated at P, then T ← 2T. With λ = 3X²/(2YZ) the affine
     /// line (λ·xT − yT) − λ·xP·w² + yP·w³ is scaled by 2YZ³ ∈ Fp2 (killed by the final exponentiation):
     /// (3X³ − 2Y²) − 3X²Z²·xP·w² + 2YZ³·yP·w³. No inversion.
     /// </summary>
-    private static Fp12 Tangent(ref G2Jacobian t, Fp xp, Fp yp)
+    private static Fp12 Tangent(Fp12 f, ref G2Jacobian t, Fp xp, Fp yp)
     {
         var x2 = t.X.Square();
         var x2Times3 = x2.Double() + x2;
@@ -78,26 +78,22 @@ internal static class BnPairing
         var c1 = -(x2Times3 * z2 * xp);
         var c3 = (t.Y * t.Z * z2).Double() * yp;
         t = t.Double();
-        return Line(c0, c1, c3);
+        return f.MulByLine(c0, c1, c3);
     }
 
     /// <summary>
-    /// The line through T (Jacobian) and affine Q evaluated at P, then T ← T + Q. With N = yQ·Z³ − Y and
+    /// f times the line through T (Jacobian) and affine Q evaluated at P, then T ← T + Q. With N = yQ·Z³ − Y and
     /// D = (xQ·Z² − X)·Z the slope is N/D; the line through Q scaled by D is (N·xQ − D·yQ) − N·xP·w² + D·yP·w³.
     /// </summary>
-    private static Fp12 Chord(ref G2Jacobian t, (Fp2 X, Fp2 Y) q, Fp xp, Fp yp)
+    private static Fp12 Chord(Fp12 f, ref G2Jacobian t, (Fp2 X, Fp2 Y) q, Fp xp, Fp yp)
     {
         var z2 = t.Z.Square();
         var n = (q.Y * z2 * t.Z) - t.Y;
         var d = ((q.X * z2) - t.X) * t.Z;
-        var line = Line((n * q.X) - (d * q.Y), -(n * xp), d * yp);
+        var result = f.MulByLine((n * q.X) - (d * q.Y), -(n * xp), d * yp);
         t = t.Add(G2Jacobian.FromAffine(q.X, q.Y));
-        return line;
+        return result;
     }
-
-    /// <summary>c0 + c1·w² + c3·w³ in the tower (w² = v, w³ = v·w).</summary>
-    private static Fp12 Line(Fp2 c0, Fp2 c1, Fp2 c3) =>
-        new(new Fp6(c0, c1, Fp2.Zero), new Fp6(Fp2.Zero, c3, Fp2.Zero));
 
     /// <summary>
     /// f^((p¹² − 1)/r): the easy part (p⁶ − 1)(p² + 1), then the hard part (p⁴ − p² + 1)/r with

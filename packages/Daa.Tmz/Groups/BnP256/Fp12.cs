@@ -31,6 +31,18 @@ internal readonly struct Fp12 : IEquatable<Fp12>
         return new(v0 + v1.MulByV(), ((x.C0 + x.C1) * (y.C0 + y.C1)) - v0 - v1);
     }
 
+    /// <summary>
+    /// this · (c0 + c1·w² + c3·w³), the sparse line value of the Miller loop: 13 Fp2 multiplications
+    /// instead of 18 (the line is (c0, c1, 0) + (0, c3, 0)·w).
+    /// </summary>
+    public Fp12 MulByLine(Fp2 c0, Fp2 c1, Fp2 c3)
+    {
+        var v0 = C0.MulBy01(c0, c1);
+        var v1 = C1.MulBy1(c3);
+        var sum = (C0 + C1).MulBy01(c0, c1 + c3);
+        return new(v0 + v1.MulByV(), sum - v0 - v1);
+    }
+
     public static bool operator ==(Fp12 x, Fp12 y) => x.Equals(y);
 
     public static bool operator !=(Fp12 x, Fp12 y) => !x.Equals(y);

@@ -40,6 +40,17 @@ internal readonly struct Fp6 : IEquatable<Fp6>
         return new(c0, c1, c2);
     }
 
+    /// <summary>this · (b0 + b1·v): 5 Fp2 multiplications.</summary>
+    public Fp6 MulBy01(Fp2 b0, Fp2 b1)
+    {
+        var v0 = C0 * b0;
+        var v1 = C1 * b1;
+        return new((C2 * b1).MulByXi() + v0, ((C0 + C1) * (b0 + b1)) - v0 - v1, (C2 * b0) + v1);
+    }
+
+    /// <summary>this · (b1·v): 3 Fp2 multiplications.</summary>
+    public Fp6 MulBy1(Fp2 b1) => new((C2 * b1).MulByXi(), C0 * b1, C1 * b1);
+
     public static bool operator ==(Fp6 x, Fp6 y) => x.Equals(y);
 
     public static bool operator !=(Fp6 x, Fp6 y) => !x.Equals(y);
