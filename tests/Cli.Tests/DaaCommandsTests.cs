@@ -49,6 +49,40 @@ public sealed class DaaCommandsTests
     }
 
     [Fact]
+    public void Demo_ProtocolEcdaa_EveryCheckOkAndReproducible()
+    {
+        var (code, output, error) = Invoke("daa", "demo", "--protocol", "ecdaa", "--seed", "5");
+        var (_, again, _) = Invoke("daa", "demo", "--protocol", "ecdaa", "--seed", "5");
+        Assert.True(code == 0, output + error);
+        Assert.Equal(output, again);
+        Assert.Contains("ECDAA demo on BN_P256", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("[FAIL]", output, StringComparison.Ordinal);
+        Assert.Contains("Rogue TPM C (extracted key listed) rejected", output, StringComparison.Ordinal);
+        Assert.Contains("Same platform, same basename: linkable", output, StringComparison.Ordinal);
+
+        // Five signatures reach the pairing checks (4 pairings each); the replay fails the TPM proof first.
+        var verifierRow = output.Split('\n').Single(l => l.TrimStart().StartsWith("Verifier", StringComparison.Ordinal)).Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal("20", verifierRow[5]);
+    }
+
+    [Fact]
+    public void Demo_ProtocolEcdaaEmbeddedTpm_PlatformAOnTpm2()
+    {
+        var (code, output, error) = Invoke("daa", "demo", "--protocol", "ecdaa", "--tpm", "embedded", "--seed", "4");
+        Assert.True(code == 0, output + error);
+        Assert.Contains("Join platform A  TPM 2.0 (BN_P256)", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("[FAIL]", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Demo_ProtocolEcdaaBadTpmSpec_UnusableInput()
+    {
+        var (code, _, error) = Invoke("daa", "demo", "--protocol", "ecdaa", "--tpm", "nonsense:");
+        Assert.Equal(2, code);
+        Assert.Contains("error:", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Cost_Table_ThreeProtocolsSideBySide()
     {
         var (code, output, error) = Invoke("daa", "cost");

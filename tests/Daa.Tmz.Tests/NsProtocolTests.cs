@@ -47,6 +47,44 @@ public sealed class NsProtocolTests
     }
 
     [Fact]
+    public void Ecdaa_ModelCounts_EqualInstrumentedCountsOfARealRun()
+    {
+        var model = NsProtocols.Ecdaa();
+        using var random = DeterministicRandomSource.FromSeed(43);
+        var ops = Enum.GetValues<NsEntity>().ToDictionary(e => e, _ => new EcdaaOpCounter());
+        var measured = new Dictionary<(NsEntity, NsPhase), EcdaaOpCounts>();
+        void Take(NsPhase phase)
+        {
+            foreach (var (entity, counter) in ops)
+            {
+                measured[(entity, phase)] = counter.Snapshot();
+                counter.Reset();
+            }
+        }
+
+        using var issuer = new EcdaaIssuer(random, ops[NsEntity.Issuer]);
+        Take(NsPhase.Setup);
+
+        using var tpm = new SoftwareEcdaaTpm(random, ops[NsEntity.Tpm]);
+        var host = new EcdaaHost(tpm, issuer.PublicKey, random, ops[NsEntity.Host]);
+        var response = issuer.CompleteJoin(host.CreateJoinRequest(issuer.StartJoin())).Response!;
+        Assert.True(host.CompleteJoin(response));
+        Take(NsPhase.Join);
+
+        var signature = host.Sign("m"u8, "bsn"u8.ToArray(), "n"u8);
+        Take(NsPhase.Sign);
+
+        var verifier = new EcdaaVerifier(issuer.PublicKey, issuer.RogueList, ops[NsEntity.Verifier]);
+        Assert.True(verifier.Verify(signature, "m"u8, "bsn"u8.ToArray(), "n"u8).IsValid);
+        Take(NsPhase.Verify);
+
+        foreach (var ((entity, phase), counts) in measured)
+        {
+            Assert.Equal((entity, phase, EcdaaOpCounts.FromModel(model, entity, phase)), (entity, phase, counts));
+        }
+    }
+
+    [Fact]
     public void Evaluate_DefaultProfile_TmzCheaperThanEcdaaCheaperThanBcc04ForVerify()
     {
         var profile = NsCpuProfile.Default;

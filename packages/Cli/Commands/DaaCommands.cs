@@ -7,9 +7,10 @@ using TrustStack.Tpm.Hardware;
 namespace TrustStack.Cli.Commands;
 
 /// <summary>
-/// <c>truststack daa demo [--group ristretto255|p256] [--tpm SPEC] [--seed N]</c>: TMZ-DAA Join, Sign
+/// <c>truststack daa demo [--group ristretto255|p256] [--tpm SPEC] [--seed N] [--protocol tmz|ecdaa]</c>: TMZ-DAA Join, Sign
 /// and Verify for three platforms, linking with a basename, unlinkability without, a rogue TPM
-/// rejected; with <c>--tpm</c> the first platform's TPM role is that TPM 2.0 (P-256).
+/// rejected; with <c>--tpm</c> the first platform's TPM role is that TPM 2.0 (P-256). With
+/// <c>--protocol ecdaa</c> the same run for the ECDAA baseline on BN_P256 (<see cref="DaaEcdaaDemo"/>).
 /// <c>truststack daa cost [--profile FILE] [--format table|csv|json]</c> (alias <c>estimate</c>):
 /// the normalized-statistics table for BCC04, ECDAA and TMZ-DAA.
 /// </summary>
@@ -25,8 +26,12 @@ internal static class DaaCommands
         group.AcceptOnlyFromAmong("ristretto255", "p256");
         var tpm = new Option<string?>("--tpm") { Description = "Use this TPM 2.0 as the first platform's TPM: embedded, swtpm:host=H,port=P, mssim:host=H,port=P or device:/dev/tpmrm0.", HelpName = "SPEC" };
         var seed = new Option<ulong?>("--seed") { Description = "Deterministic randomness (same seed, same transcript). For tests only.", HelpName = "N" };
-        var demo = new Command("demo", "Run TMZ-DAA: Join, Sign, Verify, Link, unlinkability and a rogue TPM.") { group, tpm, seed };
-        demo.SetAction(parseResult => RunDemo(
+        var protocol = new Option<string>("--protocol") { Description = "tmz (TMZ-DAA, pairing-free) or ecdaa (the pairing-based baseline on BN_P256).", DefaultValueFactory = _ => "tmz", HelpName = "tmz|ecdaa" };
+        protocol.AcceptOnlyFromAmong("tmz", "ecdaa");
+        var demo = new Command("demo", "Run TMZ-DAA (or --protocol ecdaa): Join, Sign, Verify, Link, unlinkability and a rogue TPM.") { group, tpm, seed, protocol };
+        demo.SetAction(parseResult => parseResult.GetValue(protocol) == "ecdaa"
+            ? DaaEcdaaDemo.Run(parseResult.GetValue(tpm), parseResult.GetValue(seed), parseResult.InvocationConfiguration.Output, parseResult.InvocationConfiguration.Error)
+            : RunDemo(
             parseResult.GetValue(group),
             parseResult.GetValue(tpm),
             parseResult.GetValue(seed),

@@ -53,7 +53,9 @@ public static class NsProtocols
 
     /// <summary>
     /// ECDAA on BN_P256 (FIDO ECDAA / TPM 2.0, as daa.md describes it): G1 operations at 256 bits,
-    /// issuer keys in G2, 4 pairings per verification (and per credential check in Join).
+    /// issuer keys in G2, 4 pairings per verification (and per credential check in Join). The counts
+    /// equal what <see cref="EcdaaOpCounter"/> records in real runs of <see cref="EcdaaHost"/> and its
+    /// peers (a test checks it; the Host's Join proof check and its c = H(nT ‖ c') were missing before).
     /// </summary>
     /// <returns>The description.</returns>
     public static NsProtocol Ecdaa()
@@ -71,7 +73,8 @@ public static class NsProtocols
 
                 S(NsEntity.Tpm, NsPhase.Join, Mul, 1, "E = k·P1"),
                 S(NsEntity.Tpm, NsPhase.Join, Hash, 1, "c = H(nT ‖ c')", blocks: 2),
-                S(NsEntity.Host, NsPhase.Join, Hash, 1, "c'", blocks: 3),
+                S(NsEntity.Host, NsPhase.Join, Hash, 3, "c', c, issuer proof challenge", blocks: 3),
+                S(NsEntity.Host, NsPhase.Join, Msm, 2, "check issuer proof: s·P1 − c·B, s·Q − c·D", terms: 2),
                 S(NsEntity.Host, NsPhase.Join, NsOperation.Pairing, 4, "e(A, Y) = e(B, P2), e(C, P2) = e(A + D, X)"),
                 S(NsEntity.Host, NsPhase.Join, Add, 1, "A + D"),
                 S(NsEntity.Issuer, NsPhase.Join, Msm, 1, "E' = s·P1 − c·Q", terms: 2),
@@ -83,7 +86,7 @@ public static class NsProtocols
                 S(NsEntity.Tpm, NsPhase.Sign, Hash, 1, "c = H(nT ‖ c')", blocks: 2),
                 S(NsEntity.Host, NsPhase.Sign, Mul, 4, "(R, S, T, W) = l·(A, B, C, D)"),
                 S(NsEntity.Host, NsPhase.Sign, H2G, 1, "J = H(bsn)"),
-                S(NsEntity.Host, NsPhase.Sign, Hash, 1, "c'", blocks: 6),
+                S(NsEntity.Host, NsPhase.Sign, Hash, 2, "c', c = H(nT ‖ c')", blocks: 6),
 
                 S(NsEntity.Verifier, NsPhase.Verify, NsOperation.Pairing, 4, "e(R, Y) = e(S, P2), e(T, P2) = e(R + W, X)"),
                 S(NsEntity.Verifier, NsPhase.Verify, Add, 1, "R + W"),
