@@ -154,9 +154,14 @@ public sealed class TvpPcaHost : IDisposable
     public static TvpPcaVerifier CreateVerifier(TvpPcaPrivacyCa pca, TimeProvider time, TvpQtReferenceValues? references = null)
     {
         ArgumentNullException.ThrowIfNull(pca);
+        return new TvpPcaVerifier(pca, CreateValidator(pca, time), references ?? ExpectedReferences);
+    }
+
+    internal static CertificateChainValidator CreateValidator(TvpPcaPrivacyCa pca, TimeProvider time)
+    {
         var validator = new CertificateChainValidator([pca.Ca.Certificate], time);
         validator.AddCrl(pca.Ca.BuildCrl());
-        return new TvpPcaVerifier(pca, validator, references ?? ExpectedReferences);
+        return validator;
     }
 
     /// <summary>Disposes the TPM clients and engines.</summary>

@@ -23,6 +23,7 @@ public sealed class TvpPcaCodecTests
         var challenge = TvpPcaCodec.DecodeTopChallenge(TvpPcaCodec.Encode(a.TopChallenge));
         Assert.Equal(a.TopChallenge.VmId, challenge.VmId);
         Assert.Equal(a.TopChallenge.Nonce, challenge.Nonce);
+        Assert.Equal(a.TopChallenge.Pcrs.Enumerate(), challenge.Pcrs.Enumerate());
         var decoded = TvpPcaCodec.DecodeBottomChallenge(TvpPcaCodec.Encode(a.BottomChallenge));
         Assert.Equal(a.BottomChallenge.Nonce, decoded.Nonce);
     }
@@ -31,18 +32,40 @@ public sealed class TvpPcaCodecTests
     public void DecodeTopChallenge_KnownOctets_ReadsFields()
     {
         var vm = new Guid("00112233-4455-6677-8899-aabbccddeeff");
-        byte[] expected = [1, 1, 0, 0, 0, 16, 0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88, 0x99, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff, 0, 0, 0, 2, 0xab, 0xcd];
+        byte[] expected =
+        [
+            2, 1, 0, 0, 0, 16, 0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88, 0x99, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff, 0, 0, 0, 2, 0xab, 0xcd,
+            0, 0, 0, 10, 0, 0, 0, 1, 0x00, 0x0b, 3, 0x03, 0x00, 0x80, // TPML_PCR_SELECTION: sha256 PCRs 0, 1, 23
+        ];
 
-        Assert.Equal(expected, TvpPcaCodec.Encode(new TopChallenge(vm, [0xab, 0xcd])));
-        Assert.Equal(vm, TvpPcaCodec.DecodeTopChallenge(expected).VmId);
+        Assert.Equal(expected, TvpPcaCodec.Encode(new TopChallenge(vm, [0xab, 0xcd], PcrSelectionList.Create(TpmAlgId.Sha256, 0, 1, 23))));
+        var decoded = TvpPcaCodec.DecodeTopChallenge(expected);
+        Assert.Equal(vm, decoded.VmId);
+        Assert.Equal([(TpmAlgId.Sha256, 0), (TpmAlgId.Sha256, 1), (TpmAlgId.Sha256, 23)], decoded.Pcrs.Enumerate());
     }
 
     [Fact]
-    public void DecodeTopChallenge_OtherVersion_Throws()
+    public void DecodeTopChallenge_Version1_ThrowsNamingTheVersion()
     {
         var data = TvpPcaCodec.Encode(new TopChallenge(Guid.Empty, [1]));
-        data[0] = 2;
-        Assert.Contains("version 2", Assert.Throws<FormatException>(() => TvpPcaCodec.DecodeTopChallenge(data)).Message, StringComparison.Ordinal);
+        data[0] = 1;
+        Assert.Contains("version 1", Assert.Throws<FormatException>(() => TvpPcaCodec.DecodeTopChallenge(data)).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void DecodeTopChallenge_UnknownVersion_Throws()
+    {
+        var data = TvpPcaCodec.Encode(new TopChallenge(Guid.Empty, [1]));
+        data[0] = 3;
+        Assert.Contains("version 3", Assert.Throws<FormatException>(() => TvpPcaCodec.DecodeTopChallenge(data)).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void DecodeTopChallenge_MalformedPcrSelection_Throws()
+    {
+        var data = TvpPcaCodec.Encode(new TopChallenge(Guid.Empty, [1]));
+        data[^7] = 0xff; // selection count far beyond the banks
+        Assert.Throws<FormatException>(() => TvpPcaCodec.DecodeTopChallenge(data));
     }
 
     [Fact]
