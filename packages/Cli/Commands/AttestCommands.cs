@@ -25,7 +25,7 @@ internal static class AttestCommands
     /// <summary>Exit code: the VM is untrusted.</summary>
     public const int Untrusted = 2;
 
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     /// <summary>The <c>attest</c> command with <c>serve</c> and <c>challenge</c>.</summary>
     public static Command Create()
@@ -54,7 +54,7 @@ internal static class AttestCommands
         var host = new Option<string>("--host") { Description = "The host's URL (attestation agents and service), e.g. http://127.0.0.1:5000.", Required = true, HelpName = "URL" };
         var pca = new Option<string?>("--pca") { Description = "The Privacy CA's URL (endorsement queries, CRL). Default: the host's URL.", HelpName = "URL" };
         var trust = new Option<FileInfo>("--trust-pca") { Description = "The Privacy CA certificate to trust (PEM or DER), e.g. what attest serve wrote.", Required = true, HelpName = "FILE" };
-        var pcrs = new Option<string?>("--pcrs") { Description = $"The vPCR selection the agent must quote. Default {TopChallenge.DefaultPcrs}.", HelpName = "sha256:0,1,..." };
+        var pcrs = new Option<string?>("--pcrs") { Description = $"The vPCR selection the agent must quote. Default {TopChallenge.DefaultPcrs.ToString().ToLowerInvariant()}.", HelpName = "sha256:0,1,..." };
         var format = new Option<string>("--format") { Description = "Output format.", DefaultValueFactory = _ => "text", HelpName = "text|json" };
         format.AcceptOnlyFromAmong("text", "json");
         var challenge = new Command("challenge", "Attest one VM top-down over the network: exit 0 trusted, 2 untrusted, 1 error.")
@@ -106,8 +106,16 @@ internal static class AttestCommands
             return Error;
         }
 
+        // The host derives the vTPM engines' seeds as seed × 1000 + VM index (checked arithmetic).
+        const ulong MaxSeed = ulong.MaxValue / 2048;
+        if (settings.Seed > MaxSeed)
+        {
+            error.WriteLine($"error: --seed {settings.Seed} is out of range (0..{MaxSeed}).");
+            return Error;
+        }
+
         var clock = TimeProvider.System;
-        var seed = settings.Seed ?? BitConverter.ToUInt64(RandomNumberGenerator.GetBytes(8));
+        var seed = settings.Seed ?? (BitConverter.ToUInt64(RandomNumberGenerator.GetBytes(8)) % MaxSeed);
         IRandomSource Random(ulong salt) => settings.Seed is { } s ? DeterministicRandomSource.FromSeed(s ^ salt) : SystemRandomSource.Instance;
         var manufacturer = new ManufacturerCa(Random(0x4D41), clock);
         var pca = new TvpPcaPrivacyCa(new PrivacyCa([manufacturer.Certificate], Random(0x5043), clock), Random(0x5250));
