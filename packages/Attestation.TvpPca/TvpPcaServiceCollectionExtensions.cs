@@ -55,6 +55,7 @@ public static class TvpPcaServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(pca);
         services.TryAddSingleton(pca);
+        services.TryAddSingleton<IEndorsementDirectory>(pca);
         return services;
     }
 }
