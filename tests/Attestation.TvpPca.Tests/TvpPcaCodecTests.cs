@@ -94,3 +94,57 @@ public sealed class TvpPcaCodecTests
         Assert.True(result.IsTrusted, string.Join("\n", result.Failures));
     }
 }
+
+public sealed class TvpPcaCodecPropertyTests
+{
+    private static readonly Lazy<byte[][]> RealMessages = new(() =>
+    {
+        var p = new TestPlatforms();
+        using var host = p.Host();
+        var a = p.Challenger(host.Transport).Attest(host.Agents[0].VmId);
+        var query = new EndorsementQuery(new byte[32], new byte[32]);
+        return [TvpPcaCodec.Encode(a.TopChallenge), TvpPcaCodec.Encode(a.TopResponse), TvpPcaCodec.Encode(a.BottomChallenge), TvpPcaCodec.Encode(a.BottomResponse), TvpPcaCodec.Encode(query), TvpPcaCodec.Encode(p.Pca.Answer(query))];
+    });
+
+    [FsCheck.Xunit.Property(MaxTest = 300)]
+    public bool Decode_RandomOctets_OnlyFormatException(byte[] data, byte type)
+    {
+        var message = (byte[])[TvpPcaCodec.Version, unchecked((byte)((type % 6) + 1)), .. data ?? []];
+        return DecodesOrFormatException(message);
+    }
+
+    [FsCheck.Xunit.Property(MaxTest = 300)]
+    public bool Decode_RealMessageWithOneOctetChangedOrCut_OnlyFormatException(int which, int position, byte value, bool cut)
+    {
+        var original = RealMessages.Value[(int)(unchecked((uint)which) % 6)];
+        var i = (int)(unchecked((uint)position) % (uint)original.Length);
+        var message = cut ? original[..i] : (byte[])original.Clone();
+        if (!cut)
+        {
+            message[i] = value;
+        }
+
+        return DecodesOrFormatException(message);
+    }
+
+    private static bool DecodesOrFormatException(byte[] message)
+    {
+        try
+        {
+            _ = message.Length > 1 ? message[1] switch
+            {
+                1 => (object)TvpPcaCodec.DecodeTopChallenge(message),
+                2 => TvpPcaCodec.DecodeTopResponse(message),
+                3 => TvpPcaCodec.DecodeBottomChallenge(message),
+                4 => TvpPcaCodec.DecodeBottomResponse(message),
+                5 => TvpPcaCodec.DecodeEndorsementQuery(message),
+                _ => TvpPcaCodec.DecodeEndorsementAnswer(message),
+            } : TvpPcaCodec.DecodeTopChallenge(message);
+            return true;
+        }
+        catch (FormatException)
+        {
+            return true;
+        }
+    }
+}
