@@ -256,8 +256,9 @@ public sealed class TvpPcaVerifier(IEndorsementDirectory endorsements, Certifica
             }
         }
 
+        var rejected = problems.Count;
         var hardwareEk = EndorsementOf(bottom.AikCertificate, "hardware AIK");
-        if (hardwareEk is null)
+        if (hardwareEk is null && problems.Count == rejected)
         {
             problems.Add("the Privacy CA did not certify the hardware AIK through any EK");
         }

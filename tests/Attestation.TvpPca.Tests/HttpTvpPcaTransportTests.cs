@@ -167,6 +167,7 @@ public sealed class HttpTvpPcaTransportTests
         Assert.False(r.IsTrusted);
         Assert.Equal([TvpPcaCheck.SameHardwareEk], r.Failures.Select(f => f.Check));
         Assert.Contains("does not verify", r[TvpPcaCheck.SameHardwareEk].Reason, StringComparison.Ordinal);
+        Assert.DoesNotContain("did not certify", r[TvpPcaCheck.SameHardwareEk].Reason, StringComparison.Ordinal);
     }
 
     [Fact]
