@@ -22,6 +22,12 @@ public sealed class TvpPcaHostOptions
 
     /// <summary>Indexes of VMs whose vTPM launch is not reported to the trusted junction point (no junction event).</summary>
     public IReadOnlyCollection<int> UnannouncedVms { get; init; } = [];
+
+    /// <summary>Indexes of VMs that boot a tampered guest kernel (<see cref="TvpPcaHost.TamperedGuestProfile"/>): their guest reference values fail.</summary>
+    public IReadOnlyCollection<int> TamperedVms { get; init; } = [];
+
+    /// <summary>Runtime evidence the agents add to their top responses (null: none).</summary>
+    public IRuntimeEvidenceSource? RuntimeEvidence { get; init; }
 }
 
 /// <summary>
@@ -72,9 +78,9 @@ public sealed class TvpPcaHost : IDisposable
             }
 
             var guest = new GuestMeasurement(vTpm);
-            guest.MeasureBoot(options.GuestProfile ?? TvpQtDemo.GuestProfile());
+            guest.MeasureBoot(options.TamperedVms.Contains(i) ? TamperedGuestProfile() : options.GuestProfile ?? TvpQtDemo.GuestProfile());
             var vAik = pca.CertifyAttestationKey(vTpm, vek.Chain, vek.VEk);
-            agents.Add(new AttestationAgent(vTpm, vmId, guest, vek, vAik, TvpQtDemo.GuestPcrs));
+            agents.Add(new AttestationAgent(vTpm, vmId, guest, vek, vAik, TvpQtDemo.GuestPcrs) { RuntimeEvidence = options.RuntimeEvidence });
         }
 
         Agents = agents;
@@ -146,6 +152,11 @@ public sealed class TvpPcaHost : IDisposable
             ? $"TrustStack demo image: {PlatformBootProfile.DefaultName(k)} 1.0 (patched)"
             : $"TrustStack demo image: {PlatformBootProfile.DefaultName(k)} 1.0"));
 
+    /// <summary>The demo guest chain with a patched kernel image (a tampered VM).</summary>
+    /// <returns>The profile.</returns>
+    public static GuestBootProfile TamperedGuestProfile() =>
+        new([.. TvpQtDemo.GuestProfile().Components.Select(c => c.Kind == GuestComponentKind.Kernel ? c with { Content = Encoding.UTF8.GetBytes("TrustStack demo image: vmlinuz (patched: rootkit)") } : c)]);
+
     /// <summary>A challenger's verifier for platforms certified by <paramref name="pca"/>: trusts the Privacy CA, with its current CRL.</summary>
     /// <param name="pca">The Privacy CA.</param>
     /// <param name="time">The verifier's clock.</param>
@@ -154,9 +165,14 @@ public sealed class TvpPcaHost : IDisposable
     public static TvpPcaVerifier CreateVerifier(TvpPcaPrivacyCa pca, TimeProvider time, TvpQtReferenceValues? references = null)
     {
         ArgumentNullException.ThrowIfNull(pca);
+        return new TvpPcaVerifier(pca, CreateValidator(pca, time), references ?? ExpectedReferences);
+    }
+
+    internal static CertificateChainValidator CreateValidator(TvpPcaPrivacyCa pca, TimeProvider time)
+    {
         var validator = new CertificateChainValidator([pca.Ca.Certificate], time);
         validator.AddCrl(pca.Ca.BuildCrl());
-        return new TvpPcaVerifier(pca, validator, references ?? ExpectedReferences);
+        return validator;
     }
 
     /// <summary>Disposes the TPM clients and engines.</summary>

@@ -10,4 +10,7 @@ public sealed class TvpPcaOptions
 
     /// <summary>The challenger's reference values (null: <see cref="TvpPcaHost.ExpectedReferences"/>, the demo platform's).</summary>
     public TvpQtReferenceValues? References { get; set; }
+
+    /// <summary>What the challenger requires of runtime evidence in the top layer (default: checked when sent, not required).</summary>
+    public RuntimeEvidenceRequirement RuntimeEvidence { get; set; } = new();
 }

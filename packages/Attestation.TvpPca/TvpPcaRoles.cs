@@ -13,9 +13,13 @@ namespace TrustStack.Attestation.TvpPca;
 /// challenger can ask whether a vAIK and a hardware AIK lead to the same hardware EK.
 /// </summary>
 /// <param name="ca">The Privacy CA.</param>
-public sealed class TvpPcaPrivacyCa(PrivacyCa ca)
+/// <param name="random">Randomness of the endorsement responder key (the system source when null).</param>
+public sealed class TvpPcaPrivacyCa(PrivacyCa ca, IRandomSource? random = null) : IEndorsementDirectory
 {
     private readonly ConcurrentDictionary<string, byte[]> _endorsements = new(StringComparer.Ordinal);
+
+    // Certified on first use, so building a platform in process issues no extra certificate (serials stay as they were).
+    private readonly Lazy<EndorsementResponder> _responder = new(() => new EndorsementResponder(ca, random ?? SystemRandomSource.Instance));
 
     /// <summary>The underlying Privacy CA.</summary>
     public PrivacyCa Ca { get; } = ca ?? throw new ArgumentNullException(nameof(ca));
@@ -43,6 +47,30 @@ public sealed class TvpPcaPrivacyCa(PrivacyCa ca)
         return _endorsements.TryGetValue(Key(attestationKeyCertificate), out var name) ? (byte[])name.Clone() : null;
     }
 
+    /// <summary>The certificate of the endorsement responder key that signs <see cref="Answer"/>s (issued by this Privacy CA on first use).</summary>
+    public X509Certificate2 ResponderCertificate => _responder.Value.Certificate;
+
+    /// <summary>Answers a remote challenger's endorsement query, signed by the endorsement responder key.</summary>
+    /// <param name="query">The query.</param>
+    /// <returns>The signed answer.</returns>
+    /// <exception cref="ArgumentException">The nonce is empty or longer than 64 octets, or the digest is not 32 octets.</exception>
+    public EndorsementAnswer Answer(EndorsementQuery query)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        if (query.Nonce is null || query.Nonce.Length is 0 or > 64)
+        {
+            throw new ArgumentException("The query's nonce must have 1 to 64 octets.", nameof(query));
+        }
+
+        if (query.CertificateDigest is null || query.CertificateDigest.Length != SHA256.HashSizeInBytes)
+        {
+            throw new ArgumentException("The query's certificate digest must be a SHA-256 digest (32 octets).", nameof(query));
+        }
+
+        var name = _endorsements.TryGetValue(Convert.ToHexString(query.CertificateDigest), out var n) ? (byte[])n.Clone() : null;
+        return _responder.Value.Answer(query, name);
+    }
+
     private static string Key(X509Certificate2 certificate) => Convert.ToHexString(SHA256.HashData(certificate.RawData));
 }
 
@@ -52,9 +80,12 @@ public sealed class TvpPcaPrivacyCa(PrivacyCa ca)
 /// <param name="guest">The guest's measurement (its event log).</param>
 /// <param name="vek">The vEK credential (vEK and its certificate chain).</param>
 /// <param name="vAik">The vAIK credential (re-created as a primary on demand).</param>
-/// <param name="pcrs">The vPCRs to quote.</param>
+/// <param name="pcrs">The vPCRs quoted when a challenge asks for an empty selection.</param>
 public sealed class AttestationAgent(Tpm2 vTpm, Guid vmId, GuestMeasurement guest, VEkCredential vek, AttestationKeyCredential vAik, PcrSelectionList pcrs)
 {
+    // One vTPM, one command at a time: concurrent challengers are served in turn.
+    private readonly Lock _tpmLock = new();
+
     /// <summary>The VM.</summary>
     public Guid VmId { get; } = vmId;
 
@@ -67,10 +98,13 @@ public sealed class AttestationAgent(Tpm2 vTpm, Guid vmId, GuestMeasurement gues
     /// <summary>The vAIK credential.</summary>
     public AttestationKeyCredential VAik { get; } = vAik ?? throw new ArgumentNullException(nameof(vAik));
 
-    /// <summary>Answers a top-layer challenge: a vTPM quote by the vAIK over N1, the guest log, the vAIK chain.</summary>
+    /// <summary>Optional runtime evidence for the top response (quoted over N1 on the vTPM); null: none is sent.</summary>
+    public IRuntimeEvidenceSource? RuntimeEvidence { get; init; }
+
+    /// <summary>Answers a top-layer challenge: a vTPM quote by the vAIK over N1 and the challenge's vPCR selection, the guest log, the vAIK chain.</summary>
     /// <param name="challenge">The challenge.</param>
     /// <returns>The response.</returns>
-    /// <exception cref="ArgumentException">The challenge is for another VM.</exception>
+    /// <exception cref="ArgumentException">The challenge is for another VM or its nonce or vPCR selection is unusable.</exception>
     /// <exception cref="TpmException">The vTPM refused.</exception>
     public TopResponse Answer(TopChallenge challenge)
     {
@@ -80,8 +114,23 @@ public sealed class AttestationAgent(Tpm2 vTpm, Guid vmId, GuestMeasurement gues
             throw new ArgumentException($"The challenge is for VM {challenge.VmId}, this agent is in {VmId}.", nameof(challenge));
         }
 
-        var quote = QuoteWithPrimaryAk(VTpm, challenge.Nonce, pcrs);
-        return new TopResponse(VmId, quote, guest.GetEventLog(), VEk.VEk, [VAik.Certificate, .. VEk.Chain]);
+        CheckNonce(challenge.Nonce, nameof(challenge));
+        var selection = challenge.Pcrs is null || !challenge.Pcrs.Enumerate().Any() ? pcrs : challenge.Pcrs;
+        lock (_tpmLock)
+        {
+            var quote = QuoteWithPrimaryAk(VTpm, challenge.Nonce, selection);
+            var evidence = RuntimeEvidence?.Collect(VTpm, challenge.Nonce);
+            return new TopResponse(VmId, quote, guest.GetEventLog(), VEk.VEk, [VAik.Certificate, .. VEk.Chain]) { RuntimeEvidence = evidence };
+        }
+    }
+
+    internal static void CheckNonce(byte[]? nonce, string parameter)
+    {
+        // TPMS_ATTEST.extraData is a TPM2B_DATA: at most the size of the largest digest.
+        if (nonce is null || nonce.Length is 0 or > 64)
+        {
+            throw new ArgumentException($"A nonce of {nonce?.Length ?? 0} octets: it must have 1 to 64.", parameter);
+        }
     }
 
     internal static QuoteEvidence QuoteWithPrimaryAk(Tpm2 tpm, byte[] nonce, PcrSelectionList pcrs)
@@ -105,18 +154,26 @@ public sealed class AttestationAgent(Tpm2 vTpm, Guid vmId, GuestMeasurement gues
 /// <param name="pcrs">The hardware PCRs to quote: the virtualization layer's and the junction PCR.</param>
 public sealed class AttestationService(Tpm2 hardwareTpm, PlatformMeasurement platform, AttestationKeyCredential aik, PcrSelectionList pcrs)
 {
+    // The hardware TPM serves every VM's challengers: one command sequence at a time.
+    private readonly Lock _tpmLock = new();
+
     /// <summary>The hardware AIK credential.</summary>
     public AttestationKeyCredential Aik { get; } = aik ?? throw new ArgumentNullException(nameof(aik));
 
     /// <summary>Answers a bottom-layer challenge: a hardware quote by the AIK over N2, the platform log, the AIK certificate.</summary>
     /// <param name="challenge">The challenge.</param>
     /// <returns>The response.</returns>
+    /// <exception cref="ArgumentException">The nonce is unusable.</exception>
     /// <exception cref="TpmException">The hardware TPM refused.</exception>
     public BottomResponse Answer(BottomChallenge challenge)
     {
         ArgumentNullException.ThrowIfNull(challenge);
-        var quote = AttestationAgent.QuoteWithPrimaryAk(hardwareTpm, challenge.Nonce, pcrs);
-        return new BottomResponse(quote, platform.GetEventLog(), Aik.Certificate);
+        AttestationAgent.CheckNonce(challenge.Nonce, nameof(challenge));
+        lock (_tpmLock)
+        {
+            var quote = AttestationAgent.QuoteWithPrimaryAk(hardwareTpm, challenge.Nonce, pcrs);
+            return new BottomResponse(quote, platform.GetEventLog(), Aik.Certificate);
+        }
     }
 }
 
@@ -184,12 +241,15 @@ public sealed class Challenger(ITvpPcaTransport transport, TvpPcaVerifier verifi
         return h.GetHashAndReset();
     }
 
+    /// <summary>The vPCR selection the challenger asks the agent to quote (default <see cref="TopChallenge.DefaultPcrs"/>).</summary>
+    public PcrSelectionList Pcrs { get; init; } = TopChallenge.DefaultPcrs;
+
     /// <summary>Attests one VM top-down.</summary>
     /// <param name="vmId">The VM.</param>
     /// <returns>The transcript and the verdict.</returns>
     public TvpPcaAttestation Attest(Guid vmId)
     {
-        var top = new TopChallenge(vmId, random.GetBytes(NonceSize));
+        var top = new TopChallenge(vmId, random.GetBytes(NonceSize), Pcrs);
         var topResponse = transport.RequestTop(top);
         var bottom = new BottomChallenge(vmId, ChainNonce(top.Nonce, topResponse.Quote.Attest));
         var bottomResponse = transport.RequestBottom(bottom);

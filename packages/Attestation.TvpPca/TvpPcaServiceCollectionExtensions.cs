@@ -31,9 +31,16 @@ public static class TvpPcaServiceCollectionExtensions
         services.TryAddSingleton<IRandomSource>(SystemRandomSource.Instance);
         services.TryAddSingleton(sp =>
         {
-            var pca = sp.GetRequiredService<TvpPcaPrivacyCa>();
+            // In process: the registered Privacy CA is the trust anchor and the endorsement record. Remote: a
+            // registered IEndorsementDirectory (HttpEndorsementDirectory) and a CertificateChainValidator trusting the PCA.
+            var pca = sp.GetService<TvpPcaPrivacyCa>();
+            var time = sp.GetRequiredService<TimeProvider>();
             var o = sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<TvpPcaOptions>>().Value;
-            return TvpPcaHost.CreateVerifier(pca, sp.GetRequiredService<TimeProvider>(), o.References);
+            var directory = sp.GetService<IEndorsementDirectory>() ?? pca
+                ?? throw new InvalidOperationException("Register a TvpPcaPrivacyCa (AddTvpPcaPrivacyCa) or an IEndorsementDirectory with a CertificateChainValidator.");
+            var validator = sp.GetService<TrustStack.Certs.Vmek.CertificateChainValidator>() ?? (pca is not null ? TvpPcaHost.CreateValidator(pca, time)
+                : throw new InvalidOperationException("A remote challenger needs a registered CertificateChainValidator trusting the Privacy CA."));
+            return new TvpPcaVerifier(directory, validator, o.References ?? TvpPcaHost.ExpectedReferences) { RuntimeEvidence = o.RuntimeEvidence };
         });
         services.TryAddSingleton(sp => new Challenger(sp.GetRequiredService<ITvpPcaTransport>(), sp.GetRequiredService<TvpPcaVerifier>(), sp.GetRequiredService<IRandomSource>()));
         return services;
@@ -48,6 +55,7 @@ public static class TvpPcaServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(pca);
         services.TryAddSingleton(pca);
+        services.TryAddSingleton<IEndorsementDirectory>(pca);
         return services;
     }
 }

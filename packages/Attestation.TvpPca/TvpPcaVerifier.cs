@@ -65,6 +65,12 @@ public enum TvpPcaCheck
 
     /// <summary>Sameness (c): the hardware quote carries N2 = SHA-256(N1 ‖ top quote).</summary>
     NonceChain,
+
+    /// <summary>Top: the vTPM quote covers the vPCR selection the challenge asked for.</summary>
+    VPcrSelection,
+
+    /// <summary>Top: the runtime evidence (Evidence.Collector report) is bound to N1 and the vAIK and its decision holds.</summary>
+    RuntimeEvidence,
 }
 
 /// <summary>One check's outcome.</summary>
@@ -116,11 +122,14 @@ public sealed record TvpPcaResult(Guid VmId, TvpPcaDecision Top, TvpPcaDecision 
 /// chains are <see cref="CertificateChainValidator"/>'s; this class adds the vAIK/AIK bindings,
 /// the same-hardware-EK proof and the nonce chain, and sorts every check into its layer.
 /// </summary>
-/// <param name="pca">The Privacy CA (trust anchor and the AIK → EK record).</param>
+/// <param name="endorsements">Where the AIK → EK record comes from: the in-process <see cref="TvpPcaPrivacyCa"/> or a remote, authenticated <see cref="HttpEndorsementDirectory"/>.</param>
 /// <param name="validator">A chain validator trusting the Privacy CA (with its CRL).</param>
 /// <param name="references">Reference values (platform, guest, trusted vTPM builds; the hardware AK list is not used: the AIK certificate is).</param>
-public sealed class TvpPcaVerifier(TvpPcaPrivacyCa pca, CertificateChainValidator validator, TvpQtReferenceValues references)
+public sealed class TvpPcaVerifier(IEndorsementDirectory endorsements, CertificateChainValidator validator, TvpQtReferenceValues references)
 {
+    /// <summary>What the top layer requires of runtime evidence (default: checked when sent, not required; only p_tpm decides).</summary>
+    public RuntimeEvidenceRequirement RuntimeEvidence { get; init; } = new();
+
     /// <summary>Decides on one attestation.</summary>
     /// <param name="topChallenge">The top challenge the challenger sent (N1 and the VM).</param>
     /// <param name="top">The agent's response.</param>
@@ -154,7 +163,13 @@ public sealed class TvpPcaVerifier(TvpPcaPrivacyCa pca, CertificateChainValidato
             From(TvpQtCheckKind.GuestLogReplay, TvpPcaCheck.GuestLogReplay),
             From(TvpQtCheckKind.GuestMeasureBeforeRun, TvpPcaCheck.GuestMeasureBeforeRun),
             From(TvpQtCheckKind.GuestReferenceValues, TvpPcaCheck.GuestReferenceValues),
+            SelectionCheck(topChallenge, top),
         };
+        if (RuntimeEvidence.Check(top, topChallenge.Nonce) is { } evidence)
+        {
+            topReasons.Add(evidence);
+        }
+
         var bottomReasons = new List<TvpPcaReason>
         {
             From(TvpQtCheckKind.HardwareQuote, TvpPcaCheck.BottomQuote),
@@ -181,10 +196,36 @@ public sealed class TvpPcaVerifier(TvpPcaPrivacyCa pca, CertificateChainValidato
 
     internal static TvpPcaLayer LayerOf(TvpPcaCheck check) => check switch
     {
+        TvpPcaCheck.VPcrSelection or TvpPcaCheck.RuntimeEvidence => TvpPcaLayer.Top,
         <= TvpPcaCheck.GuestReferenceValues => TvpPcaLayer.Top,
         <= TvpPcaCheck.PlatformReferenceValues => TvpPcaLayer.Bottom,
         _ => TvpPcaLayer.Sameness,
     };
+
+    private static TvpPcaReason SelectionCheck(TopChallenge challenge, TopResponse top)
+    {
+        var asked = challenge.Pcrs ?? PcrSelectionList.Empty;
+        if (!asked.Enumerate().Any())
+        {
+            return new TvpPcaReason(TvpPcaCheck.VPcrSelection, true, "no vPCR selection was asked; the agent chose its default");
+        }
+
+        PcrSelectionList quoted;
+        try
+        {
+            quoted = TpmsAttest.Parse(top.Quote.Attest).Attested is QuoteInfo q ? q.PcrSelect : PcrSelectionList.Empty;
+        }
+        catch (TpmException e)
+        {
+            return new TvpPcaReason(TvpPcaCheck.VPcrSelection, false, $"the vTPM quote's TPMS_ATTEST does not parse: {e.Message}");
+        }
+
+        var have = quoted.Enumerate().ToHashSet();
+        var missing = asked.Enumerate().Where(p => !have.Contains(p)).ToList();
+        return missing.Count == 0
+            ? new TvpPcaReason(TvpPcaCheck.VPcrSelection, true, $"the vTPM quote covers the asked vPCRs {asked}")
+            : new TvpPcaReason(TvpPcaCheck.VPcrSelection, false, $"asked for {asked}, the vTPM quote covers {quoted}: missing {string.Join(", ", missing.Select(p => $"{p.Bank}:{p.Pcr}"))}");
+    }
 
     private TvpPcaReason AttestationKeyCheck(TvpPcaCheck check, string what, X509Certificate2? certificate, TpmtPublic key)
     {
@@ -202,8 +243,22 @@ public sealed class TvpPcaVerifier(TvpPcaPrivacyCa pca, CertificateChainValidato
     private TvpPcaReason SameHardwareEk(Guid vmId, TopResponse top, BottomResponse bottom)
     {
         var problems = new List<string>();
-        var hardwareEk = pca.EndorsementOf(bottom.AikCertificate);
-        if (hardwareEk is null)
+        byte[]? EndorsementOf(X509Certificate2 certificate, string what)
+        {
+            try
+            {
+                return endorsements.EndorsementOf(certificate);
+            }
+            catch (EndorsementQueryException e)
+            {
+                problems.Add($"the Privacy CA's answer about the {what} certificate was rejected: {e.Message}");
+                return null;
+            }
+        }
+
+        var rejected = problems.Count;
+        var hardwareEk = EndorsementOf(bottom.AikCertificate, "hardware AIK");
+        if (hardwareEk is null && problems.Count == rejected)
         {
             problems.Add("the Privacy CA did not certify the hardware AIK through any EK");
         }
@@ -214,7 +269,7 @@ public sealed class TvpPcaVerifier(TvpPcaPrivacyCa pca, CertificateChainValidato
         }
         else
         {
-            var vek = pca.EndorsementOf(top.VAikChain[0]);
+            var vek = EndorsementOf(top.VAikChain[0], "vAIK");
             if (vek is null || !vek.AsSpan().SequenceEqual(top.VEkPublic.GetName()))
             {
                 problems.Add($"the vAIK was not certified through the presented vEK {Convert.ToHexString(top.VEkPublic.GetName())}");

@@ -19,6 +19,7 @@ internal static class CliApp
         root.Subcommands.Add(Commands.ShadowCommands.Create());
         root.Subcommands.Add(Commands.DaaCommands.Create());
         root.Subcommands.Add(Commands.CertsCommands.Create());
+        root.Subcommands.Add(Commands.AttestCommands.Create());
         return root;
     }
 

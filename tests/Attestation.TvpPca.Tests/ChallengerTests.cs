@@ -20,7 +20,7 @@ public sealed class ChallengerTests
             Assert.True(a.Result.Top.Holds);
             Assert.True(a.Result.Bottom.Holds);
             Assert.True(a.Result.Sameness.Holds);
-            Assert.Equal(Enum.GetValues<TvpPcaCheck>().Length, a.Result.Reasons.Count);
+            Assert.Equal(Enum.GetValues<TvpPcaCheck>().Length - 1, a.Result.Reasons.Count); // every check but RuntimeEvidence (none sent, none required)
             Assert.Equal(Challenger.ChainNonce(a.TopChallenge.Nonce, a.TopResponse.Quote.Attest), a.BottomChallenge.Nonce);
         }
     }
@@ -172,6 +172,37 @@ public sealed class ChallengerTests
         Assert.False(r.Sameness.Holds);
         Assert.False(r[TvpPcaCheck.JunctionEvent].Passed);
         Assert.True(r.Top.Holds);
+    }
+
+    [Fact]
+    public void Attest_ChallengerAsksForVPcrs_AgentQuotesExactlyThem()
+    {
+        using var host = _p.Host();
+        var asked = PcrSelectionList.Create(TpmAlgId.Sha256, TopChallenge.DefaultPcrs.Enumerate().Select(p => p.Pcr).Append(16)); // the guest chain and the (unused) debug PCR
+        var challenger = new Challenger(host.Transport, TvpPcaHost.CreateVerifier(_p.Pca, _p.Clock), DeterministicRandomSource.FromSeed(4)) { Pcrs = asked };
+
+        var a = challenger.Attest(host.Agents[0].VmId);
+
+        Assert.True(a.Result.IsTrusted, string.Join("\n", a.Result.Failures));
+        var quoted = Assert.IsType<QuoteInfo>(TpmsAttest.Parse(a.TopResponse.Quote.Attest).Attested).PcrSelect;
+        Assert.Equal(asked.Enumerate(), quoted.Enumerate());
+        Assert.True(a.Result[TvpPcaCheck.VPcrSelection].Passed);
+    }
+
+    [Fact]
+    public void Attest_AgentQuotesFewerVPcrsThanAsked_RejectedForVPcrSelection()
+    {
+        using var host = _p.Host();
+        var mitm = new TamperingTransport(host.Transport)
+        {
+            Top = c => host.Transport.RequestTop(c with { Pcrs = PcrSelectionList.Create(TpmAlgId.Sha256, 0) }),
+        };
+
+        var r = _p.Challenger(mitm).Attest(host.Agents[0].VmId).Result;
+
+        Assert.False(r.IsTrusted);
+        Assert.False(r[TvpPcaCheck.VPcrSelection].Passed);
+        Assert.Contains("missing", r[TvpPcaCheck.VPcrSelection].Reason, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -8,11 +8,11 @@ internal sealed class TestPlatforms
 {
     public static readonly DateTimeOffset Epoch = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
 
-    public TestPlatforms()
+    public TestPlatforms(ulong seed = 11)
     {
         Clock = new FixedTimeProvider(Epoch);
-        Manufacturer = new ManufacturerCa(DeterministicRandomSource.FromSeed(11), Clock);
-        Pca = new TvpPcaPrivacyCa(new PrivacyCa([Manufacturer.Certificate], DeterministicRandomSource.FromSeed(12), Clock));
+        Manufacturer = new ManufacturerCa(DeterministicRandomSource.FromSeed(seed), Clock);
+        Pca = new TvpPcaPrivacyCa(new PrivacyCa([Manufacturer.Certificate], DeterministicRandomSource.FromSeed(seed + 1), Clock), DeterministicRandomSource.FromSeed(seed + 2));
     }
 
     public FixedTimeProvider Clock { get; }

@@ -23,6 +23,7 @@ public sealed class TvpPcaCodecTests
         var challenge = TvpPcaCodec.DecodeTopChallenge(TvpPcaCodec.Encode(a.TopChallenge));
         Assert.Equal(a.TopChallenge.VmId, challenge.VmId);
         Assert.Equal(a.TopChallenge.Nonce, challenge.Nonce);
+        Assert.Equal(a.TopChallenge.Pcrs.Enumerate(), challenge.Pcrs.Enumerate());
         var decoded = TvpPcaCodec.DecodeBottomChallenge(TvpPcaCodec.Encode(a.BottomChallenge));
         Assert.Equal(a.BottomChallenge.Nonce, decoded.Nonce);
     }
@@ -31,18 +32,40 @@ public sealed class TvpPcaCodecTests
     public void DecodeTopChallenge_KnownOctets_ReadsFields()
     {
         var vm = new Guid("00112233-4455-6677-8899-aabbccddeeff");
-        byte[] expected = [1, 1, 0, 0, 0, 16, 0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88, 0x99, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff, 0, 0, 0, 2, 0xab, 0xcd];
+        byte[] expected =
+        [
+            2, 1, 0, 0, 0, 16, 0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88, 0x99, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff, 0, 0, 0, 2, 0xab, 0xcd,
+            0, 0, 0, 10, 0, 0, 0, 1, 0x00, 0x0b, 3, 0x03, 0x00, 0x80, // TPML_PCR_SELECTION: sha256 PCRs 0, 1, 23
+        ];
 
-        Assert.Equal(expected, TvpPcaCodec.Encode(new TopChallenge(vm, [0xab, 0xcd])));
-        Assert.Equal(vm, TvpPcaCodec.DecodeTopChallenge(expected).VmId);
+        Assert.Equal(expected, TvpPcaCodec.Encode(new TopChallenge(vm, [0xab, 0xcd], PcrSelectionList.Create(TpmAlgId.Sha256, 0, 1, 23))));
+        var decoded = TvpPcaCodec.DecodeTopChallenge(expected);
+        Assert.Equal(vm, decoded.VmId);
+        Assert.Equal([(TpmAlgId.Sha256, 0), (TpmAlgId.Sha256, 1), (TpmAlgId.Sha256, 23)], decoded.Pcrs.Enumerate());
     }
 
     [Fact]
-    public void DecodeTopChallenge_OtherVersion_Throws()
+    public void DecodeTopChallenge_Version1_ThrowsNamingTheVersion()
     {
         var data = TvpPcaCodec.Encode(new TopChallenge(Guid.Empty, [1]));
-        data[0] = 2;
-        Assert.Contains("version 2", Assert.Throws<FormatException>(() => TvpPcaCodec.DecodeTopChallenge(data)).Message, StringComparison.Ordinal);
+        data[0] = 1;
+        Assert.Contains("version 1", Assert.Throws<FormatException>(() => TvpPcaCodec.DecodeTopChallenge(data)).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void DecodeTopChallenge_UnknownVersion_Throws()
+    {
+        var data = TvpPcaCodec.Encode(new TopChallenge(Guid.Empty, [1]));
+        data[0] = 3;
+        Assert.Contains("version 3", Assert.Throws<FormatException>(() => TvpPcaCodec.DecodeTopChallenge(data)).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void DecodeTopChallenge_MalformedPcrSelection_Throws()
+    {
+        var data = TvpPcaCodec.Encode(new TopChallenge(Guid.Empty, [1]));
+        data[^7] = 0xff; // selection count far beyond the banks
+        Assert.Throws<FormatException>(() => TvpPcaCodec.DecodeTopChallenge(data));
     }
 
     [Fact]
@@ -69,5 +92,59 @@ public sealed class TvpPcaCodecTests
         var result = sp.GetRequiredService<Challenger>().Attest(host.Agents[0].VmId).Result;
 
         Assert.True(result.IsTrusted, string.Join("\n", result.Failures));
+    }
+}
+
+public sealed class TvpPcaCodecPropertyTests
+{
+    private static readonly Lazy<byte[][]> RealMessages = new(() =>
+    {
+        var p = new TestPlatforms();
+        using var host = p.Host();
+        var a = p.Challenger(host.Transport).Attest(host.Agents[0].VmId);
+        var query = new EndorsementQuery(new byte[32], new byte[32]);
+        return [TvpPcaCodec.Encode(a.TopChallenge), TvpPcaCodec.Encode(a.TopResponse), TvpPcaCodec.Encode(a.BottomChallenge), TvpPcaCodec.Encode(a.BottomResponse), TvpPcaCodec.Encode(query), TvpPcaCodec.Encode(p.Pca.Answer(query))];
+    });
+
+    [FsCheck.Xunit.Property(MaxTest = 300)]
+    public bool Decode_RandomOctets_OnlyFormatException(byte[] data, byte type)
+    {
+        var message = (byte[])[TvpPcaCodec.Version, unchecked((byte)((type % 6) + 1)), .. data ?? []];
+        return DecodesOrFormatException(message);
+    }
+
+    [FsCheck.Xunit.Property(MaxTest = 300)]
+    public bool Decode_RealMessageWithOneOctetChangedOrCut_OnlyFormatException(int which, int position, byte value, bool cut)
+    {
+        var original = RealMessages.Value[(int)(unchecked((uint)which) % 6)];
+        var i = (int)(unchecked((uint)position) % (uint)original.Length);
+        var message = cut ? original[..i] : (byte[])original.Clone();
+        if (!cut)
+        {
+            message[i] = value;
+        }
+
+        return DecodesOrFormatException(message);
+    }
+
+    private static bool DecodesOrFormatException(byte[] message)
+    {
+        try
+        {
+            _ = message.Length > 1 ? message[1] switch
+            {
+                1 => (object)TvpPcaCodec.DecodeTopChallenge(message),
+                2 => TvpPcaCodec.DecodeTopResponse(message),
+                3 => TvpPcaCodec.DecodeBottomChallenge(message),
+                4 => TvpPcaCodec.DecodeBottomResponse(message),
+                5 => TvpPcaCodec.DecodeEndorsementQuery(message),
+                _ => TvpPcaCodec.DecodeEndorsementAnswer(message),
+            } : TvpPcaCodec.DecodeTopChallenge(message);
+            return true;
+        }
+        catch (FormatException)
+        {
+            return true;
+        }
     }
 }
