@@ -177,7 +177,7 @@ public static class TvpPcaCodec
         var chain = new List<X509Certificate2>();
         for (var i = 0; i < count; i++)
         {
-            chain.Add(X509CertificateLoader.LoadCertificate(Field(ref r)));
+            chain.Add(ParsedCertificateCache.Load(Field(ref r)));
         }
 
         var evidence = r.ReadU8() switch
@@ -200,7 +200,7 @@ public static class TvpPcaCodec
     /// <returns>The message.</returns>
     /// <exception cref="FormatException">Wrong version or type, truncated, malformed, or trailing octets.</exception>
     public static BottomResponse DecodeBottomResponse(ReadOnlySpan<byte> data) => Decode(data, 4, (ref TpmReader r) =>
-        new BottomResponse(ReadQuote(ref r), Field(ref r), X509CertificateLoader.LoadCertificate(Field(ref r))));
+        new BottomResponse(ReadQuote(ref r), Field(ref r), ParsedCertificateCache.Load(Field(ref r))));
 
     /// <summary>Encodes an endorsement query (type 5: nonce ‖ certificate digest).</summary>
     /// <param name="m">The message.</param>
@@ -251,7 +251,7 @@ public static class TvpPcaCodec
             throw new FormatException("The endorsement answer's found flag and EK Name disagree.");
         }
 
-        return new EndorsementAnswer(nonce, digest, found == 1 ? name : null, X509CertificateLoader.LoadCertificate(Field(ref r)), Field(ref r));
+        return new EndorsementAnswer(nonce, digest, found == 1 ? name : null, ParsedCertificateCache.Load(Field(ref r)), Field(ref r));
     });
 
     private delegate T Body<T>(ref TpmReader reader);

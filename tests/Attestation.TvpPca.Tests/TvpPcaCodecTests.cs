@@ -29,6 +29,33 @@ public sealed class TvpPcaCodecTests
     }
 
     [Fact]
+    public void DecodeTopResponse_CallerDisposesCertificates_LaterDecodesUnaffected()
+    {
+        using var host = _p.Host();
+        var a = _p.Challenger(host.Transport).Attest(host.Agents[0].VmId);
+        var top = TvpPcaCodec.Encode(a.TopResponse);
+        var bottom = TvpPcaCodec.Encode(a.BottomResponse);
+
+        // Parsed certificates are cached by their octets; what a decode returns is the caller's to dispose.
+        var first = TvpPcaCodec.DecodeTopResponse(top);
+        var firstAik = TvpPcaCodec.DecodeBottomResponse(bottom).AikCertificate;
+        foreach (var c in first.VAikChain)
+        {
+            c.Dispose();
+        }
+
+        firstAik.Dispose();
+        var second = TvpPcaCodec.DecodeTopResponse(top);
+        var secondAik = TvpPcaCodec.DecodeBottomResponse(bottom).AikCertificate;
+
+        Assert.Equal(a.TopResponse.VAikChain.Select(c => c.RawData), second.VAikChain.Select(c => c.RawData));
+        Assert.All(second.VAikChain.Zip(first.VAikChain), pair => Assert.NotSame(pair.First, pair.Second));
+        Assert.Equal(a.BottomResponse.AikCertificate.Thumbprint, secondAik.Thumbprint);
+        Assert.NotNull(second.VAikChain[0].PublicKey.GetECDsaPublicKey());
+        Assert.Equal(top, TvpPcaCodec.Encode(second));
+    }
+
+    [Fact]
     public void DecodeTopChallenge_KnownOctets_ReadsFields()
     {
         var vm = new Guid("00112233-4455-6677-8899-aabbccddeeff");
