@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using BenchmarkDotNet.Attributes;
+using Microsoft.AspNetCore.Builder;
 using TrustStack.Attestation.TvpPca;
 using TrustStack.Certs.Vmek;
 using TrustStack.Tpm.Hardware;
@@ -74,11 +75,33 @@ public class TvpPcaBenchmarks
 {
     private TvpPcaTranscript _t = null!;
 
+    private TvpPcaHttpServer _server = null!;
+    private HttpClient _http = null!;
+    private Challenger _remote = null!;
+
     [GlobalSetup]
-    public void Setup() => _t = new TvpPcaTranscript();
+    public void Setup()
+    {
+        _t = new TvpPcaTranscript();
+
+        // The same host served over HTTP on 127.0.0.1; the remote challenger asks the PCA over HTTP too.
+        _server = TvpPcaHttpServer.StartAsync(app => app.MapTvpPca(_t.Host)).GetAwaiter().GetResult();
+        _http = new HttpClient { BaseAddress = _server.BaseAddress };
+        var directory = new HttpEndorsementDirectory(_http, _t.Pca.Ca.Certificate, _t.Clock, DeterministicRandomSource.FromSeed(98));
+        _remote = new Challenger(new HttpTvpPcaTransport(_http), directory.CreateVerifier(), DeterministicRandomSource.FromSeed(97));
+        if (!EndToEndChallengeLoopback())
+        {
+            throw new InvalidOperationException("The loopback attestation is not trusted.");
+        }
+    }
 
     [GlobalCleanup]
-    public void Cleanup() => _t.Dispose();
+    public void Cleanup()
+    {
+        _http.Dispose();
+        _server.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        _t.Dispose();
+    }
 
     [Benchmark(Description = "Appraisal (TvpPcaVerifier.Verify on a captured transcript)")]
     public bool Appraisal() => _t.Appraise().IsTrusted;
@@ -88,6 +111,9 @@ public class TvpPcaBenchmarks
 
     [Benchmark(Description = "End-to-end challenge in process (Challenger.Attest)")]
     public bool EndToEndChallenge() => _t.Challenger.Attest(_t.Host.Agents[0].VmId).Result.IsTrusted;
+
+    [Benchmark(Description = "End-to-end challenge over loopback HTTP (agent, service and PCA query on 127.0.0.1)")]
+    public bool EndToEndChallengeLoopback() => _remote.Attest(_t.Host.Agents[0].VmId).Result.IsTrusted;
 }
 
 /// <summary><c>tvppca-throughput [seconds]</c>: appraisals per second of a captured transcript on 1 and on 2 threads.</summary>

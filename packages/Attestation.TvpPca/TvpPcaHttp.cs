@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Security.Cryptography;
@@ -187,17 +188,24 @@ internal static class TvpPcaHttp
     {
         using var response = http.Send(request, HttpCompletionOption.ResponseHeadersRead);
         using var stream = response.Content.ReadAsStream();
-        using var buffer = new MemoryStream();
-        var chunk = new byte[81920];
-        int n;
-        while ((n = stream.Read(chunk)) > 0)
+        using var buffer = new MemoryStream(response.Content.Headers.ContentLength is > 0 and <= MaxBody and var length ? (int)length : 0);
+        var chunk = ArrayPool<byte>.Shared.Rent(16 * 1024);
+        try
         {
-            if (buffer.Length + n > MaxBody)
+            int n;
+            while ((n = stream.Read(chunk)) > 0)
             {
-                throw new TvpPcaHttpException(response.StatusCode, $"{peer} at {http.BaseAddress}{request.RequestUri} sent more than {MaxBody} octets.");
-            }
+                if (buffer.Length + n > MaxBody)
+                {
+                    throw new TvpPcaHttpException(response.StatusCode, $"{peer} at {http.BaseAddress}{request.RequestUri} sent more than {MaxBody} octets.");
+                }
 
-            buffer.Write(chunk, 0, n);
+                buffer.Write(chunk, 0, n);
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(chunk);
         }
 
         if (!response.IsSuccessStatusCode)
