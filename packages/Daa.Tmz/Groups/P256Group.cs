@@ -226,8 +226,9 @@ internal sealed class P256Group : DaaGroup
     /// k·P + l·Q with the fixed-point comb tables of both bases (BouncyCastle's
     /// <c>FixedPointUtilities</c>: width w = 6, 2^w affine entries, d = ⌈256/w⌉ = 43 teeth): per
     /// column one doubling, one addition of the two table entries and one addition into the
-    /// accumulator; the tables' offsets are added at the end. Variable-time lookups (the scalars of
-    /// the sums this serves are verification or commitment values, as in BouncyCastle's own joint comb).
+    /// accumulator; the tables' offsets are added at the end. Variable-time table lookups, as in
+    /// BouncyCastle's own joint comb and the Shamir/w-NAF path these sums took before; some of these
+    /// sums carry secret scalars (the issuer's key and proof nonces, the host's kz, kr), see the README's Limits.
     /// </summary>
     private BcPoint JointComb(BcPoint p, BcBigInteger k, BcPoint q, BcBigInteger l)
     {
