@@ -98,7 +98,31 @@ public sealed class DaaGroupTests
         g.Add(g.H, g.H, counter);
         g.HashToScalar("d", [[1]], counter);
         g.HashToGroup("d", [1], counter);
-        Assert.Equal(new DaaOpCounts(4, 1, 3, 1, 1), counter.Snapshot());
+        Assert.Equal(new DaaOpCounts(4, 1, 3, 1, 1, 4), counter.Snapshot());
+    }
+
+    [Fact]
+    public void Multiply_CounterP256_FixedBaseOnlyWhenAllBasesAreLongLived()
+    {
+        var g = DaaGroup.P256;
+        var counter = new DaaOpCounter();
+        var fresh = g.HashToGroup("fresh", [7]);
+        g.MultiplyAdd([(g.Generator, 2), (fresh, 3)], counter);   // Shamir's trick (w-NAF): no fixed-base term
+        g.Multiply(fresh, 5, counter);
+        g.MultiplyAdd([(g.Generator, 2), (g.H, 3)], counter);     // joint comb: both terms
+        g.Multiply(g.Generator, 5, counter);
+        Assert.Equal(new DaaOpCounts(6, 2, 2, 0, 0, 3), counter.Snapshot());
+    }
+
+    [Fact]
+    public void Multiply_CounterRistretto255_FixedBaseOnlyForTheGenerator()
+    {
+        var g = DaaGroup.Ristretto255;
+        var counter = new DaaOpCounter();
+        g.MultiplyAdd([(g.Generator, 2), (g.H, 3)], counter);     // libsodium: base-point table for G, H variable
+        g.Multiply(g.H, 5, counter);
+        g.Multiply(g.Generator, 5, counter);
+        Assert.Equal(new DaaOpCounts(4, 1, 1, 0, 0, 2), counter.Snapshot());
     }
 
     [Property(MaxTest = 40)]

@@ -44,6 +44,20 @@ public sealed class NsProtocolTests
         {
             Assert.Equal((entity, phase, model.Counts(entity, phase)), (entity, phase, counts));
         }
+
+        // The fixed-base category is exercised: r'·G in the Host's Sign takes it in both groups.
+        Assert.True(measured[(NsEntity.Host, NsPhase.Sign)].FixedBaseMultiplications >= 1);
+    }
+
+    [Theory]
+    [InlineData("ristretto255")]
+    [InlineData("p256")]
+    public void Decompose_FixedBaseMultiplication_CheaperThanVariableBase(string name)
+    {
+        var protocol = NsProtocols.TmzDaa(DaaGroup.FromName(name));
+        var profile = NsCpuProfile.Default;
+        double Cycles(NsOperation op) => profile.Cycles(NsCostModel.Decompose(new NsStep(NsEntity.Host, NsPhase.Sign, op, 1, DaaGroup.FromName(name).FieldBits), protocol.HasMultiScalarMultiplication, profile.WordBits, protocol.Arithmetic));
+        Assert.True(Cycles(NsOperation.EcFixedBaseMultiplication) < Cycles(NsOperation.EcScalarMultiplication));
     }
 
     [Fact]

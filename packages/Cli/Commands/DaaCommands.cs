@@ -198,6 +198,11 @@ internal static class DaaCommands
                 return 0;
             default:
                 output.WriteLine($"Normalized statistics, CPU profile '{profile.Name}' ({profile.WordBits}-bit words; cycles per mul {profile.CyclesPerWordMultiplication.ToString(inv)}, add {profile.CyclesPerWordAddition.ToString(inv)}, read {profile.CyclesPerMemoryRead.ToString(inv)}, write {profile.CyclesPerMemoryWrite.ToString(inv)}; {profile.ClockGHz.ToString(inv)} GHz)");
+                foreach (var protocol in NsProtocols.All().Where(p => p.Arithmetic is not null))
+                {
+                    output.WriteLine($"{protocol.Name}: at its implementation's arithmetic, {protocol.Arithmetic!.Implementation} (not the profile's word size)");
+                }
+
                 output.WriteLine();
                 output.WriteLine($"{"protocol",-22} {"entity",-9} {"phase",-7} {"EC mul",6} {"EC add",6} {"hash",5} {"H2G",4} {"exp",4} {"pair",4} {"word mul",12} {"word add",12} {"Mcycles",9} {"µs",9}");
                 foreach (var r in rows)

@@ -58,6 +58,13 @@ public enum NsOperation
 
     /// <summary>One optimal-ate pairing on a 256-bit BN curve (Miller loop and final exponentiation).</summary>
     Pairing,
+
+    /// <summary>
+    /// One scalar multiplication of a long-lived base with a precomputed table (the group's
+    /// <see cref="NsGroupArithmetic.FixedBase"/> algorithm: a fixed-point comb, or a signed-radix
+    /// table of the base point).
+    /// </summary>
+    EcFixedBaseMultiplication,
 }
 
 /// <summary>One line of a protocol description: an entity performs <see cref="Count"/> operations in a phase.</summary>
@@ -70,14 +77,18 @@ public enum NsOperation
 /// <param name="Terms">Terms of a multi-scalar multiplication.</param>
 /// <param name="Blocks">Hash blocks.</param>
 /// <param name="What">What the operation computes.</param>
-public sealed record NsStep(NsEntity Entity, NsPhase Phase, NsOperation Operation, int Count, int Bits, int ModulusBits = 0, int Terms = 1, int Blocks = 1, string What = "");
+/// <param name="FixedTerms">Of a multi-scalar multiplication's terms, those on the fixed-base path (joint combs where
+/// the group has multi-scalar multiplication and all terms are fixed; separate fixed-base multiplications otherwise).</param>
+public sealed record NsStep(NsEntity Entity, NsPhase Phase, NsOperation Operation, int Count, int Bits, int ModulusBits = 0, int Terms = 1, int Blocks = 1, string What = "", int FixedTerms = 0);
 
 /// <summary>A protocol described for the model.</summary>
 /// <param name="Name">The protocol's name.</param>
 /// <param name="Description">Parameters and sources.</param>
 /// <param name="HasMultiScalarMultiplication">Whether the group back end evaluates sums of products with shared doublings.</param>
 /// <param name="Steps">The operations.</param>
-public sealed record NsProtocol(string Name, string Description, bool HasMultiScalarMultiplication, IReadOnlyList<NsStep> Steps)
+/// <param name="Arithmetic">The arithmetic of the implementation that runs the group (word size, limbs, reduction,
+/// fixed-base and variable-base algorithms); null: Montgomery multiplication at the CPU profile's word size, w-NAF.</param>
+public sealed record NsProtocol(string Name, string Description, bool HasMultiScalarMultiplication, IReadOnlyList<NsStep> Steps, NsGroupArithmetic? Arithmetic = null)
 {
     /// <summary>The high-level counts of an entity in a phase, in the instrumented counters' terms.</summary>
     /// <param name="entity">The entity.</param>
@@ -85,7 +96,7 @@ public sealed record NsProtocol(string Name, string Description, bool HasMultiSc
     /// <returns>The counts.</returns>
     public DaaOpCounts Counts(NsEntity entity, NsPhase phase)
     {
-        long mul = 0, msm = 0, add = 0, hash = 0, h2g = 0;
+        long mul = 0, msm = 0, add = 0, hash = 0, h2g = 0, fixedBase = 0;
         foreach (var s in Steps.Where(s => s.Entity == entity && s.Phase == phase))
         {
             switch (s.Operation)
@@ -93,8 +104,13 @@ public sealed record NsProtocol(string Name, string Description, bool HasMultiSc
                 case NsOperation.EcScalarMultiplication or NsOperation.EcScalarMultiplicationG2:
                     mul += s.Count;
                     break;
+                case NsOperation.EcFixedBaseMultiplication:
+                    mul += s.Count;
+                    fixedBase += s.Count;
+                    break;
                 case NsOperation.EcMultiScalarMultiplication:
                     mul += (long)s.Count * s.Terms;
+                    fixedBase += (long)s.Count * s.FixedTerms;
                     msm += s.Count;
                     add += (long)s.Count * (s.Terms - 1);
                     break;
@@ -110,7 +126,7 @@ public sealed record NsProtocol(string Name, string Description, bool HasMultiSc
             }
         }
 
-        return new DaaOpCounts(mul, msm, add, hash, h2g);
+        return new DaaOpCounts(mul, msm, add, hash, h2g, fixedBase);
     }
 }
 

@@ -5,7 +5,9 @@ public static class NsProtocols
 {
     /// <summary>
     /// TMZ-DAA exactly as this package implements it (with a basename, empty rogue list); the
-    /// counts equal what <see cref="DaaOpCounter"/> records in real runs (a test checks it).
+    /// counts, fixed-base multiplications included, equal what <see cref="DaaOpCounter"/> records in
+    /// real runs (a test checks it). The group's <see cref="NsGroupArithmetic"/> is that of the
+    /// library that runs it (BouncyCastle for P-256, libsodium for ristretto255).
     /// </summary>
     /// <param name="group">The group.</param>
     /// <returns>The description.</returns>
@@ -13,42 +15,58 @@ public static class NsProtocols
     {
         ArgumentNullException.ThrowIfNull(group);
         var b = group.FieldBits;
-        NsStep S(NsEntity e, NsPhase p, NsOperation o, int count, string what, int terms = 1, int blocks = 1) => new(e, p, o, count, b, 0, terms, blocks, what);
-        const NsOperation Mul = NsOperation.EcScalarMultiplication, Msm = NsOperation.EcMultiScalarMultiplication, Add = NsOperation.EcAddition, Hash = NsOperation.Hash, H2G = NsOperation.HashToGroup;
+        var p256 = group.Name == "p256";
+        NsStep S(NsEntity e, NsPhase p, NsOperation o, int count, string what, int terms = 1, int blocks = 1, int fixedTerms = 0) => new(e, p, o, count, b, 0, terms, blocks, what, fixedTerms);
+
+        // Which bases take the implementation's fixed-base path: P-256 multiplies every long-lived base
+        // (G, H, the issuer's X1, the host's credential U, U', F) with its comb, and a sum only when all
+        // its bases are long-lived (joint comb); libsodium has a table for G alone and no sums.
+        var longLived = p256 ? NsOperation.EcFixedBaseMultiplication : NsOperation.EcScalarMultiplication;
+        int Fixed(params bool[] bases) => p256 ? (bases.All(x => x) ? bases.Length : 0) : bases.Count(x => x);
+        const bool G = true, Other = false;
+        var lived = p256;
+        const NsOperation Mul = NsOperation.EcScalarMultiplication, FixedMul = NsOperation.EcFixedBaseMultiplication, Msm = NsOperation.EcMultiScalarMultiplication, Add = NsOperation.EcAddition, Hash = NsOperation.Hash, H2G = NsOperation.HashToGroup;
         const NsEntity Tpm = NsEntity.Tpm, Host = NsEntity.Host, Issuer = NsEntity.Issuer, Verifier = NsEntity.Verifier;
         return new NsProtocol(
             $"TMZ-DAA/{group.Name}",
             $"TMZ-DAA in {group.Name} (daa.md), with basename; TPM role as TPM2_Commit + TPM2_Sign(ECDAA)",
-            group.Name == "p256",
+            p256,
             [
-                S(Issuer, NsPhase.Setup, Msm, 2, "X0 = x0·G + x0~·H; A0", terms: 2),
-                S(Issuer, NsPhase.Setup, Mul, 2, "X1 = x1·H; A1"),
+                S(Issuer, NsPhase.Setup, Msm, 2, "X0 = x0·G + x0~·H; A0", terms: 2, fixedTerms: Fixed(G, lived)),
+                S(Issuer, NsPhase.Setup, longLived, 2, "X1 = x1·H; A1"),
                 S(Issuer, NsPhase.Setup, Hash, 1, "proof challenge", blocks: 6),
 
-                S(Tpm, NsPhase.Join, Mul, 1, "E = k·G (TPM2_Commit)"),
+                S(Tpm, NsPhase.Join, FixedMul, 1, "E = k·G (TPM2_Commit)"),
                 S(Tpm, NsPhase.Join, Hash, 1, "c = H(nT ‖ c') (TPM2_Sign)", blocks: 2),
                 S(Host, NsPhase.Join, Hash, 3, "c', c, issuer proof challenge", blocks: 4),
-                S(Host, NsPhase.Join, Msm, 2, "check issuer proof: A0', A2'", terms: 3),
-                S(Host, NsPhase.Join, Msm, 1, "check issuer proof: A1'", terms: 2),
-                S(Issuer, NsPhase.Join, Msm, 1, "E' = s·G − c·Q", terms: 2),
+                S(Host, NsPhase.Join, Msm, 1, "check issuer proof: A0' = s0·G + s0~·H − c·X0", terms: 3, fixedTerms: Fixed(G, lived, Other)),
+                S(Host, NsPhase.Join, Msm, 1, "check issuer proof: A2' = s0·U + s1·F − c·U'", terms: 3, fixedTerms: Fixed(Other, Other, Other)),
+                S(Host, NsPhase.Join, Msm, 1, "check issuer proof: A1' = s1·H − c·X1", terms: 2, fixedTerms: Fixed(lived, lived)),
+                S(Issuer, NsPhase.Join, Msm, 1, "E' = s·G − c·Q", terms: 2, fixedTerms: Fixed(G, Other)),
                 S(Issuer, NsPhase.Join, Hash, 3, "c', c, proof challenge", blocks: 4),
-                S(Issuer, NsPhase.Join, Mul, 3, "U = b·G, F = b·Q, A1"),
-                S(Issuer, NsPhase.Join, Msm, 3, "U' = x0·U + x1·F, A0, A2", terms: 2),
+                S(Issuer, NsPhase.Join, FixedMul, 1, "U = b·G"),
+                S(Issuer, NsPhase.Join, Mul, 1, "F = b·Q"),
+                S(Issuer, NsPhase.Join, longLived, 1, "A1 = a1·H"),
+                S(Issuer, NsPhase.Join, Msm, 2, "U' = x0·U + x1·F, A2 = a0·U + a1·F", terms: 2, fixedTerms: Fixed(Other, Other)),
+                S(Issuer, NsPhase.Join, Msm, 1, "A0 = a0·G + a0~·H", terms: 2, fixedTerms: Fixed(G, lived)),
 
                 S(Tpm, NsPhase.Sign, Mul, 3, "E = k·Ur, K = N = f·J, L = k·J (TPM2_Commit)"),
                 S(Tpm, NsPhase.Sign, Hash, 1, "c = H(nT ‖ c') (TPM2_Sign)", blocks: 2),
-                S(Host, NsPhase.Sign, Mul, 6, "Ur, U'r, Fr, z·H, r'·G, kz·H"),
+                S(Host, NsPhase.Sign, longLived, 5, "Ur, U'r, Fr, z·H, kz·H"),
+                S(Host, NsPhase.Sign, FixedMul, 1, "r'·G"),
                 S(Host, NsPhase.Sign, Add, 3, "Cf, CU, T1"),
-                S(Host, NsPhase.Sign, Msm, 1, "T2 = kz·X1 − kr·G", terms: 2),
+                S(Host, NsPhase.Sign, Msm, 1, "T2 = kz·X1 − kr·G", terms: 2, fixedTerms: Fixed(lived, G)),
                 S(Host, NsPhase.Sign, H2G, 1, "J = H(bsn)"),
                 S(Host, NsPhase.Sign, Hash, 2, "c', c", blocks: 8),
 
                 S(Verifier, NsPhase.Verify, H2G, 1, "J = H(bsn)"),
-                S(Verifier, NsPhase.Verify, Msm, 2, "x0·Ur + x1·Cf; T3'", terms: 2),
+                S(Verifier, NsPhase.Verify, Msm, 2, "x0·Ur + x1·Cf; T3'", terms: 2, fixedTerms: Fixed(Other, Other)),
                 S(Verifier, NsPhase.Verify, Add, 1, "V = … − CU"),
-                S(Verifier, NsPhase.Verify, Msm, 2, "T1', T2'", terms: 3),
+                S(Verifier, NsPhase.Verify, Msm, 1, "T1' = sf·Ur + sz·H − c·Cf", terms: 3, fixedTerms: Fixed(Other, lived, Other)),
+                S(Verifier, NsPhase.Verify, Msm, 1, "T2' = sz·X1 − sr·G − c·V", terms: 3, fixedTerms: Fixed(lived, G, Other)),
                 S(Verifier, NsPhase.Verify, Hash, 2, "c', c", blocks: 8),
-            ]);
+            ],
+            p256 ? NsGroupArithmetic.BouncyCastleP256 : NsGroupArithmetic.LibsodiumRistretto255);
     }
 
     /// <summary>

@@ -76,7 +76,7 @@ public abstract class DaaGroup
     public DaaPoint Multiply(DaaPoint point, BigInteger scalar, DaaOpCounter? counter = null)
     {
         Check(point);
-        counter?.Mul(1);
+        counter?.Mul(1, TakesFixedBasePath(point) ? 1 : 0);
         return MultiplyCore(point, Reduce(scalar));
     }
 
@@ -100,7 +100,7 @@ public abstract class DaaGroup
             scalars[i] = Reduce(terms[i].Scalar);
         }
 
-        counter?.Mul(terms.Length);
+        counter?.Mul(terms.Length, terms.Length == 1 ? (TakesFixedBasePath(points[0]) ? 1 : 0) : FixedBaseTerms(points));
         counter?.Add(terms.Length - 1);
         return terms.Length == 1 ? MultiplyCore(points[0], scalars[0]) : MultiplyAddCore(points, scalars);
     }
@@ -238,6 +238,16 @@ public abstract class DaaGroup
         point.IsFixedBase = true;
         return point;
     }
+
+    /// <summary>Whether a single multiplication k·P takes the back end's fixed-base path (a precomputed table).</summary>
+    /// <param name="point">P.</param>
+    /// <returns>True for a fixed-base multiplication.</returns>
+    internal abstract bool TakesFixedBasePath(DaaPoint point);
+
+    /// <summary>How many terms of a sum of two or more products the back end computes on its fixed-base path.</summary>
+    /// <param name="points">The bases.</param>
+    /// <returns>The number of fixed-base terms.</returns>
+    internal abstract int FixedBaseTerms(DaaPoint[] points);
 
     /// <summary>Hash to group, also returning the TPM2_Commit inputs (s2, y2) when the group is a TPM curve.</summary>
     internal abstract HashedPoint HashToGroupWithWitness(string domain, ReadOnlySpan<byte> data, DaaOpCounter? counter);

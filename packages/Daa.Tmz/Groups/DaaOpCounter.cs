@@ -9,6 +9,13 @@ public sealed class DaaOpCounter
     /// <summary>Scalar multiplications (each term of a multi-scalar multiplication counts once).</summary>
     public long ScalarMultiplications { get; private set; }
 
+    /// <summary>
+    /// Of <see cref="ScalarMultiplications"/>, those the back end computed on its fixed-base path
+    /// (a precomputed table of a long-lived base: P-256's fixed-point comb, joint comb for two such
+    /// bases; ristretto255's libsodium base-point table for G).
+    /// </summary>
+    public long FixedBaseMultiplications { get; private set; }
+
     /// <summary>Multi-scalar multiplications (calls that computed a sum of two or more products at once).</summary>
     public long MultiScalarMultiplications { get; private set; }
 
@@ -23,7 +30,7 @@ public sealed class DaaOpCounter
 
     /// <summary>The current counts as an immutable record.</summary>
     /// <returns>The counts.</returns>
-    public DaaOpCounts Snapshot() => new(ScalarMultiplications, MultiScalarMultiplications, PointAdditions, Hashes, HashesToGroup);
+    public DaaOpCounts Snapshot() => new(ScalarMultiplications, MultiScalarMultiplications, PointAdditions, Hashes, HashesToGroup, FixedBaseMultiplications);
 
     /// <summary>Sets every count to zero.</summary>
     public void Reset()
@@ -33,11 +40,13 @@ public sealed class DaaOpCounter
         PointAdditions = 0;
         Hashes = 0;
         HashesToGroup = 0;
+        FixedBaseMultiplications = 0;
     }
 
-    internal void Mul(int terms)
+    internal void Mul(int terms, int fixedBase)
     {
         ScalarMultiplications += terms;
+        FixedBaseMultiplications += fixedBase;
         if (terms > 1)
         {
             MultiScalarMultiplications++;
@@ -57,10 +66,11 @@ public sealed class DaaOpCounter
 /// <param name="PointAdditions">Point additions and subtractions.</param>
 /// <param name="Hashes">Hash evaluations.</param>
 /// <param name="HashesToGroup">Hash-to-group evaluations.</param>
-public sealed record DaaOpCounts(long ScalarMultiplications, long MultiScalarMultiplications, long PointAdditions, long Hashes, long HashesToGroup)
+/// <param name="FixedBaseMultiplications">Of the scalar multiplications, those on the back end's fixed-base path.</param>
+public sealed record DaaOpCounts(long ScalarMultiplications, long MultiScalarMultiplications, long PointAdditions, long Hashes, long HashesToGroup, long FixedBaseMultiplications)
 {
     /// <summary>No operations.</summary>
-    public static DaaOpCounts Zero { get; } = new(0, 0, 0, 0, 0);
+    public static DaaOpCounts Zero { get; } = new(0, 0, 0, 0, 0, 0);
 
     /// <summary>The difference of two snapshots.</summary>
     /// <param name="left">The later snapshot.</param>
@@ -70,7 +80,7 @@ public sealed record DaaOpCounts(long ScalarMultiplications, long MultiScalarMul
     {
         ArgumentNullException.ThrowIfNull(left);
         ArgumentNullException.ThrowIfNull(right);
-        return new(left.ScalarMultiplications - right.ScalarMultiplications, left.MultiScalarMultiplications - right.MultiScalarMultiplications, left.PointAdditions - right.PointAdditions, left.Hashes - right.Hashes, left.HashesToGroup - right.HashesToGroup);
+        return new(left.ScalarMultiplications - right.ScalarMultiplications, left.MultiScalarMultiplications - right.MultiScalarMultiplications, left.PointAdditions - right.PointAdditions, left.Hashes - right.Hashes, left.HashesToGroup - right.HashesToGroup, left.FixedBaseMultiplications - right.FixedBaseMultiplications);
     }
 
     /// <summary>The sum of two count records.</summary>
@@ -81,7 +91,7 @@ public sealed record DaaOpCounts(long ScalarMultiplications, long MultiScalarMul
     {
         ArgumentNullException.ThrowIfNull(left);
         ArgumentNullException.ThrowIfNull(right);
-        return new(left.ScalarMultiplications + right.ScalarMultiplications, left.MultiScalarMultiplications + right.MultiScalarMultiplications, left.PointAdditions + right.PointAdditions, left.Hashes + right.Hashes, left.HashesToGroup + right.HashesToGroup);
+        return new(left.ScalarMultiplications + right.ScalarMultiplications, left.MultiScalarMultiplications + right.MultiScalarMultiplications, left.PointAdditions + right.PointAdditions, left.Hashes + right.Hashes, left.HashesToGroup + right.HashesToGroup, left.FixedBaseMultiplications + right.FixedBaseMultiplications);
     }
 
     /// <summary>Named subtraction (CA2225).</summary>

@@ -18,10 +18,11 @@ namespace TrustStack.Daa.Tmz;
 /// Speed, all with BouncyCastle's own tools: long-lived bases (G, H, the issuer's key, a host's
 /// credential; <see cref="DaaPoint.IsFixedBase"/>) are multiplied with a fixed-point comb whose
 /// table is built once and cached in the point; any other point with the curve's w-NAF
-/// multiplier; a sum of two products with Shamir's trick (<c>ECAlgorithms.SumOfTwoMultiplies</c>,
-/// which BouncyCastle turns into a joint fixed-point comb once both bases are promoted by repeated
-/// use), a longer sum with interleaved w-NAF (<c>ECAlgorithms.SumOfMultiplies</c>) unless all its
-/// bases are fixed (then pairs by Shamir's trick). Results stay in Jacobian coordinates until
+/// multiplier (w-NAF, w = 5); a sum whose bases are all long-lived with joint combs over their
+/// tables (pairs; a last odd one by its comb), any other sum of two products with Shamir's trick
+/// (<c>ECAlgorithms.SumOfTwoMultiplies</c>) and a longer one with interleaved w-NAF
+/// (<c>ECAlgorithms.SumOfMultiplies</c>). The choice depends only on the bases' flags, so the
+/// counter (<see cref="DaaOpCounter.FixedBaseMultiplications"/>) records the path really taken. Results stay in Jacobian coordinates until
 /// their encoding is needed (one field inversion then).
 /// </remarks>
 internal sealed class P256Group : DaaGroup
@@ -189,39 +190,74 @@ internal sealed class P256Group : DaaGroup
         return Wrap(point.IsFixedBase ? _comb.Multiply(native, k) : native.Multiply(k));
     }
 
+    /// <summary>Long-lived bases (<see cref="DaaPoint.IsFixedBase"/>) are multiplied with the fixed-point comb.</summary>
+    internal override bool TakesFixedBasePath(DaaPoint point) => point.IsFixedBase && !point.IsIdentity;
+
+    /// <summary>A sum takes the fixed-base path (joint combs) when all its bases are long-lived, else none of its terms does.</summary>
+    internal override int FixedBaseTerms(DaaPoint[] points) => points.All(TakesFixedBasePath) ? points.Length : 0;
+
     private protected override DaaPoint MultiplyAddCore(DaaPoint[] points, BigInteger[] scalars)
     {
         var ps = new BcPoint[points.Length];
         var ks = new BcBigInteger[points.Length];
-        var allFixed = true;
         for (var i = 0; i < points.Length; i++)
         {
             ps[i] = Native(points[i]);
             ks[i] = ToBouncy(scalars[i]);
-            allFixed &= points[i].IsFixedBase && !points[i].IsIdentity;
         }
 
-        if (ps.Length == 2)
+        if (FixedBaseTerms(points) == points.Length)
         {
-            // Shamir's trick; BouncyCastle itself switches to a joint fixed-point comb
-            // (ImplShamirsTrickFixedPoint) once both bases are promoted by repeated use —
-            // cheaper than two separate combs.
-            return Wrap(ECAlgorithms.SumOfTwoMultiplies(ps[0], ks[0], ps[1], ks[1]));
-        }
-
-        if (allFixed)
-        {
-            // Long-lived bases only: pairs by Shamir's trick (joint comb once promoted), a last one by its comb.
+            // Long-lived bases only: pairs by a joint comb over both tables, a last one by its comb.
             var sum = ps.Length % 2 == 1 ? _comb.Multiply(ps[^1], ks[^1]) : _x9.Curve.Infinity;
             for (var i = 0; i + 1 < ps.Length; i += 2)
             {
-                sum = sum.Add(ECAlgorithms.SumOfTwoMultiplies(ps[i], ks[i], ps[i + 1], ks[i + 1]));
+                sum = sum.Add(JointComb(ps[i], ks[i], ps[i + 1], ks[i + 1]));
             }
 
             return Wrap(sum);
         }
 
-        return Wrap(ECAlgorithms.SumOfMultiplies(ps, ks));
+        // Shamir's trick with w-NAF for two terms, interleaved w-NAF for more.
+        return Wrap(ps.Length == 2 ? ECAlgorithms.SumOfTwoMultiplies(ps[0], ks[0], ps[1], ks[1]) : ECAlgorithms.SumOfMultiplies(ps, ks));
+    }
+
+    /// <summary>
+    /// k·P + l·Q with the fixed-point comb tables of both bases (BouncyCastle's
+    /// <c>FixedPointUtilities</c>: width w = 6, 2^w affine entries, d = ⌈256/w⌉ = 43 teeth): per
+    /// column one doubling, one addition of the two table entries and one addition into the
+    /// accumulator; the tables' offsets are added at the end. Variable-time table lookups, as in
+    /// BouncyCastle's own joint comb and the Shamir/w-NAF path these sums took before; some of these
+    /// sums carry secret scalars (the issuer's key and proof nonces, the host's kz, kr), see the README's Limits.
+    /// </summary>
+    private BcPoint JointComb(BcPoint p, BcBigInteger k, BcPoint q, BcBigInteger l)
+    {
+        var infoP = FixedPointUtilities.Precompute(p);
+        var infoQ = FixedPointUtilities.Precompute(q);
+        if (infoP.Width != infoQ.Width)
+        {
+            return _comb.Multiply(p, k).Add(_comb.Multiply(q, l));
+        }
+
+        var width = infoP.Width;
+        var size = FixedPointUtilities.GetCombSize(_x9.Curve);
+        var d = (size + width - 1) / width;
+        var top = (d * width) - 1;
+        var r = _x9.Curve.Infinity;
+        for (var i = 0; i < d; i++)
+        {
+            int indexK = 0, indexL = 0;
+            for (var j = top - i; j >= 0; j -= d)
+            {
+                indexK = (indexK << 1) | (k.TestBit(j) ? 1 : 0);
+                indexL = (indexL << 1) | (l.TestBit(j) ? 1 : 0);
+            }
+
+            var t = infoP.LookupTable.LookupVar(indexK).Add(infoQ.LookupTable.LookupVar(indexL));
+            r = r.TwicePlus(t);
+        }
+
+        return r.Add(infoP.Offset).Add(infoQ.Offset);
     }
 
     private protected override DaaPoint AddCore(DaaPoint left, DaaPoint right, bool negateRight)

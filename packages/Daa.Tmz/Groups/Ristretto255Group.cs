@@ -84,6 +84,12 @@ internal sealed class Ristretto255Group : DaaGroup
         return new HashedPoint(new DaaPoint(this, point, null), null, null);
     }
 
+    /// <summary>libsodium has a precomputed table for the base point only (crypto_scalarmult_ristretto255_base).</summary>
+    internal override bool TakesFixedBasePath(DaaPoint point) => !point.IsIdentity && (ReferenceEquals(point, _generator) || point.Equals(_generator));
+
+    /// <summary>No multi-scalar multiplication: each term on its own, so each G term takes the base-point table.</summary>
+    internal override int FixedBaseTerms(DaaPoint[] points) => points.Count(TakesFixedBasePath);
+
     private protected override DaaPoint MultiplyCore(DaaPoint point, BigInteger scalar)
     {
         if (scalar.IsZero || point.IsIdentity)

@@ -97,11 +97,12 @@ public sealed class Tpm2TmzTpm : ITmzTpm, IDisposable
         }
 
         var result = _client.Commit(_keyHandle, point, basename?.S2, basename?.Y2);
-        _counter?.Mul(1);
+        // Counted as the software TPM role counts them (E = k·G on the fixed-base path when P1 is G).
+        _counter?.Mul(1, p1 is null || _group.TakesFixedBasePath(p1) ? 1 : 0);
         if (basename is not null)
         {
-            _counter?.Mul(1);
-            _counter?.Mul(1);
+            _counter?.Mul(1, 0);
+            _counter?.Mul(1, 0);
         }
 
         return new TmzCommitment(
