@@ -140,6 +140,14 @@ public class EcdaaBenchmarks
         return x.GetHashCode();
     }
 
+    [Benchmark(Description = "BN_P256 G1 Jacobian k·P, w-NAF (no encoding)")]
+    [BenchmarkCategory("Field")]
+    public bool G1JacobianWnaf() => _j.Point.ToJacobian().Multiply(_scalar).IsInfinity;
+
+    [Benchmark(Description = "BN_P256 G1 Jacobian k·P, double-and-add (no encoding)")]
+    [BenchmarkCategory("Field")]
+    public bool G1JacobianDoubleAndAdd() => _j.Point.ToJacobian().MultiplyDoubleAndAdd(_scalar).IsInfinity;
+
     [Benchmark(Description = "BN_P256 GT exponentiation")]
     [BenchmarkCategory("Primitives")]
     public BnGtElement GtExponentiation() => _gt.Pow(_scalar);
