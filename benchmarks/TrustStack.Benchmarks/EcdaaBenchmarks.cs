@@ -36,6 +36,8 @@ public class EcdaaBenchmarks
     private EcdaaSignature _signature = null!;
     private BnHashedG1Point _j = null!;
     private BigInteger _scalar;
+    private BnGtElement _gt = null!;
+    private Fp _fp;
 
     private TmzIssuer _tmzIssuer = null!;
     private TmzVerifier _tmzVerifier = null!;
@@ -58,6 +60,8 @@ public class EcdaaBenchmarks
         _signature = _host.Sign(Message, Basename, Nonce);
         _j = EcdaaVerifier.BasenamePoint(Basename);
         _scalar = BnP256.RandomScalar(random);
+        _gt = BnP256.Pair(_signature.R, _issuer.PublicKey.X);
+        _fp = Fp.FromBigInteger(_scalar);
         _hostOnly = new EcdaaHost(new FixedEcdaaTpm(_tpm, _signature.S, _j), _issuer.PublicKey, random);
         _hostOnly.UseCredential(_host.Credential!);
 
@@ -85,9 +89,68 @@ public class EcdaaBenchmarks
         _tmzIssuer.Dispose();
     }
 
-    [Benchmark(Description = "BN_P256 pairing e(P, Q)")]
+    [Benchmark(Description = "BN_P256 pairing e(P, Q), Q prepared (its lines kept)")]
     [BenchmarkCategory("Primitives")]
     public BnGtElement Pairing() => BnP256.Pair(_signature.R, _issuer.PublicKey.Y);
+
+    [Benchmark(Description = "BN_P256 pairing e(P, Q), fresh Q (lines computed)")]
+    [BenchmarkCategory("Primitives")]
+    public BnGtElement PairingFreshG2() => BnP256.Pair(_signature.R, _issuer.PublicKey.Y.Negate());
+
+    [Benchmark(Description = "BN_P256 e(P, Q)·e(R, S), one final exponentiation")]
+    [BenchmarkCategory("Primitives")]
+    public BnGtElement PairingProduct() => BnP256.PairProduct([(_signature.R, _issuer.PublicKey.Y), (_signature.S, BnP256.G2Generator)]);
+
+    [Benchmark(Description = "BN_P256 Fp multiplication", OperationsPerInvoke = 1000)]
+    [BenchmarkCategory("Field")]
+    public int FpMultiplication()
+    {
+        var x = _fp;
+        for (var i = 0; i < 1000; i++)
+        {
+            x *= _fp;
+        }
+
+        return x.GetHashCode();
+    }
+
+    [Benchmark(Description = "BN_P256 Fp12 multiplication", OperationsPerInvoke = 100)]
+    [BenchmarkCategory("Field")]
+    public int Fp12Multiplication()
+    {
+        var x = _gt.Value;
+        for (var i = 0; i < 100; i++)
+        {
+            x *= _gt.Value;
+        }
+
+        return x.GetHashCode();
+    }
+
+    [Benchmark(Description = "BN_P256 Fp12 cyclotomic squaring", OperationsPerInvoke = 100)]
+    [BenchmarkCategory("Field")]
+    public int Fp12CyclotomicSquaring()
+    {
+        var x = _gt.Value;
+        for (var i = 0; i < 100; i++)
+        {
+            x = x.CyclotomicSquare();
+        }
+
+        return x.GetHashCode();
+    }
+
+    [Benchmark(Description = "BN_P256 G1 Jacobian k·P, w-NAF (no encoding)")]
+    [BenchmarkCategory("Field")]
+    public bool G1JacobianWnaf() => _j.Point.ToJacobian().Multiply(_scalar).IsInfinity;
+
+    [Benchmark(Description = "BN_P256 G1 Jacobian k·P, double-and-add (no encoding)")]
+    [BenchmarkCategory("Field")]
+    public bool G1JacobianDoubleAndAdd() => _j.Point.ToJacobian().MultiplyDoubleAndAdd(_scalar).IsInfinity;
+
+    [Benchmark(Description = "BN_P256 GT exponentiation")]
+    [BenchmarkCategory("Primitives")]
+    public BnGtElement GtExponentiation() => _gt.Pow(_scalar);
 
     [Benchmark(Description = "BN_P256 G1 scalar multiplication")]
     [BenchmarkCategory("Primitives")]

@@ -183,6 +183,127 @@ public sealed class BnP256Tests
         Assert.Equal(new EcdaaOpCounts(2, 1, 1, 1, 1, 1, 0, 0), counter.Snapshot());
     }
 
+    [Property(MaxTest = 4)]
+    public bool PairProduct_RandomPairs_EqualsProductOfSinglePairings(ulong seed)
+    {
+        using var random = DeterministicRandomSource.FromSeed(seed);
+        var p = BnP256.G1Generator.Multiply(BnP256.RandomScalar(random));
+        var r = BnP256.G1Generator.Multiply(BnP256.RandomScalar(random));
+        var q = BnP256.G2Generator.Multiply(BnP256.RandomScalar(random));
+        var s = BnP256.G2Generator.Multiply(BnP256.RandomScalar(random));
+        var counter = new EcdaaOpCounter();
+        var product = BnP256.PairProduct([(p, q), (r, s), (BnP256.G1Identity, s), (p, BnP256.G2Identity)], counter);
+        return product.Equals(BnP256.Pair(p, q).Multiply(BnP256.Pair(r, s)))
+            && BnP256.PairProduct([(p, q), (p.Negate(), q)]).IsOne
+            && counter.Snapshot().Pairings == 4;
+    }
+
+    [Fact]
+    public void PairProduct_NoPairs_IsOne() => Assert.True(BnP256.PairProduct([]).IsOne);
+
+    [Property(MaxTest = 5)]
+    public bool MillerLoop_PreparedG2_EqualsUnprepared(ulong seed)
+    {
+        var (x, y) = BnP256.G1Generator.Multiply(seed + 2).AffineFp();
+        var q = BnP256.G2Generator.Multiply(seed + 3);
+        var unprepared = BnPairing.MillerLoop(x, y, q.Affine());
+        var prepared = BnPairing.MillerLoop([(x, y, BnPairing.Prepare(q.Affine()))]);
+        return prepared == unprepared
+            && BnP256.Pair(BnP256.G1Generator.Multiply(seed + 2), q).Equals(new BnGtElement(BnPairing.FinalExponentiation(unprepared)));
+    }
+
+    [Fact]
+    public void LoopNaf_SixUPlusTwo_NonAdjacentSignedDigitsOfItsAbsoluteValue()
+    {
+        var expected = BigInteger.Abs((6 * BnP256.U) + 2);
+        Assert.Equal(expected, Value(BnPairing.LoopNaf));
+        Assert.Equal(BigInteger.Abs(BnP256.U), Value(BnPairing.UNaf));
+        Assert.Equal(1, BnPairing.LoopNaf[^1]);
+        for (var i = 1; i < BnPairing.LoopNaf.Length; i++)
+        {
+            Assert.False(BnPairing.LoopNaf[i] != 0 && BnPairing.LoopNaf[i - 1] != 0);
+        }
+    }
+
+    [Property(MaxTest = 10)]
+    public bool CyclotomicSquare_CyclotomicElement_EqualsGenericSquare(ulong seed)
+    {
+        var f = BnPairing.MillerLoop(Fp.FromBigInteger(seed + 13), Fp.FromBigInteger(seed + 1), BnP256.G2Generator.Affine());
+        var g = BnPairing.EasyPart(f);
+        var exponent = new BigInteger(seed) + 12345;
+        return g.CyclotomicSquare() == g.Square()
+            && g.CyclotomicPow(ScalarRecoding.Wnaf(exponent, 2)) == g.Pow(exponent)
+            && f.CyclotomicSquare() != f.Square(); // not in the cyclotomic subgroup: the shortcut does not apply
+    }
+
+    [Property(MaxTest = 10)]
+    public bool GtPow_AnyExponent_EqualsPlainExponentiationModR(ulong seed)
+    {
+        var e = BnP256.Pair(BnP256.G1Generator.Multiply(seed + 1), BnP256.G2Generator);
+        var k = new BigInteger(seed) * 7919;
+        return e.Pow(k).Value == e.Value.Pow(k)
+            && e.Pow(-k).Multiply(e.Pow(k)).IsOne
+            && e.Pow(BnP256.Order + 5).Equals(e.Pow(5));
+    }
+
+    [Property(MaxTest = 200)]
+    public bool Wnaf_AnyScalar_SignedDigitsSumToItWithTheWindowProperty(ulong seed, byte window)
+    {
+        using var random = DeterministicRandomSource.FromSeed(seed);
+        var k = new BigInteger(random.GetBytes(1 + (int)(seed % 40)), isUnsigned: true);
+        var w = 2 + (window % 6);
+        var digits = ScalarRecoding.Wnaf(k, w);
+        for (var i = 0; i < digits.Length; i++)
+        {
+            if (digits[i] == 0)
+            {
+                continue;
+            }
+
+            if (digits[i] % 2 == 0 || Math.Abs((int)digits[i]) >= 1 << (w - 1))
+            {
+                return false;
+            }
+
+            for (var j = i + 1; j < Math.Min(i + w, digits.Length); j++)
+            {
+                if (digits[j] != 0)
+                {
+                    return false;
+                }
+            }
+        }
+
+        return Value(digits) == k;
+    }
+
+    [Property(MaxTest = 20)]
+    public bool Multiply_Wnaf_EqualsDoubleAndAdd(ulong seed)
+    {
+        using var random = DeterministicRandomSource.FromSeed(seed);
+        var k = BnP256.RandomScalar(random) >> (int)(seed % 250);
+        var l = BnP256.RandomScalar(random);
+        var p = BnP256.G1Generator.Multiply(BnP256.RandomScalar(random)).ToJacobian();
+        var p2 = BnP256.G1Generator.Multiply(BnP256.RandomScalar(random)).ToJacobian();
+        var q = BnP256.G2Generator.Multiply(BnP256.RandomScalar(random)).Point;
+        return p.Multiply(k).EqualsPoint(p.MultiplyDoubleAndAdd(k))
+            && q.Multiply(k).EqualsPoint(q.MultiplyDoubleAndAdd(k))
+            && G1Jacobian.MultiplyAdd(p, k, p2, l).EqualsPoint(p.MultiplyDoubleAndAdd(k).Add(p2.MultiplyDoubleAndAdd(l)))
+            && p.Multiply(BnP256.Order).IsInfinity
+            && q.Multiply(BnP256.Order).IsInfinity;
+    }
+
+    private static BigInteger Value(sbyte[] digits)
+    {
+        var v = BigInteger.Zero;
+        for (var i = digits.Length - 1; i >= 0; i--)
+        {
+            v = (v * 2) + digits[i];
+        }
+
+        return v;
+    }
+
     [Property(MaxTest = 20)]
     public bool HashToG1_AnyInput_TpmCommitFormOnTheCurve(byte[] data)
     {

@@ -72,8 +72,40 @@ public static class BnP256
             return BnGtElement.One;
         }
 
+        if (q.IsIdentity)
+        {
+            return BnGtElement.One;
+        }
+
         var (x, y) = p.AffineFp();
-        return new BnGtElement(BnPairing.Pair(x, y, false, q.Point));
+        return new BnGtElement(BnPairing.PairProduct([(x, y, q.Prepared)]));
+    }
+
+    /// <summary>
+    /// Π e(Pᵢ, Qᵢ), a multi-pairing: one Miller loop over all pairs (shared squarings) and ONE final
+    /// exponentiation. The counter records one pairing per pair (the Miller loops; the final exponentiation
+    /// is shared). Each Qᵢ keeps its Miller-loop lines, so pairing the same G2 point again is cheaper.
+    /// </summary>
+    /// <param name="pairs">The (P, Q) pairs, P in G1, Q in G2.</param>
+    /// <param name="counter">Optional counter.</param>
+    /// <returns>The product in GT (1 for no pairs).</returns>
+    public static BnGtElement PairProduct(IEnumerable<(BnG1Point P, BnG2Point Q)> pairs, EcdaaOpCounter? counter = null)
+    {
+        ArgumentNullException.ThrowIfNull(pairs);
+        var prepared = new List<(Fp, Fp, G2Prepared)>();
+        foreach (var (p, q) in pairs)
+        {
+            ArgumentNullException.ThrowIfNull(p);
+            ArgumentNullException.ThrowIfNull(q);
+            counter?.Pairing();
+            if (!p.IsIdentity && !q.IsIdentity)
+            {
+                var (x, y) = p.AffineFp();
+                prepared.Add((x, y, q.Prepared));
+            }
+        }
+
+        return new BnGtElement(BnPairing.PairProduct(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(prepared)));
     }
 
     /// <summary>A uniformly random scalar in [1, r − 1].</summary>

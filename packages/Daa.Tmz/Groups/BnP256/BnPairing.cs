@@ -9,7 +9,9 @@ namespace TrustStack.Daa.Tmz;
 /// with P in G1 = E(Fp), Q in G2 ⊂ E'(Fp2). The Miller loop keeps T in Jacobian twist coordinates
 /// (no inversion); lines are evaluated through the untwisting map
 /// ψ(x', y') = (x'·w⁻², y'·w⁻³) and scaled by w³ (a factor in a proper subfield, killed by the final
-/// exponentiation).
+/// exponentiation). The loop runs over the NAF of |6u + 2|; for a fixed Q the lines are computed once
+/// (<see cref="Prepare"/>) and a product of pairings shares the squarings and one final exponentiation
+/// (<see cref="PairProduct"/>). The hard part uses cyclotomic squarings and the NAF of |u|.
 /// </summary>
 internal static class BnPairing
 {
@@ -21,6 +23,12 @@ internal static class BnPairing
 
     /// <summary>|6u + 2|, the Miller loop length.</summary>
     private static readonly BigInteger LoopCount = BigInteger.Abs((6 * U) + 2);
+
+    /// <summary>The NAF of |6u + 2| (least significant digit first): 22 non-zero digits against 28 one bits in binary.</summary>
+    internal static readonly sbyte[] LoopNaf = Trim(ScalarRecoding.Wnaf(LoopCount, 2));
+
+    /// <summary>The NAF of |u|, the exponent of the three exponentiations of the hard part.</summary>
+    internal static readonly sbyte[] UNaf = Trim(ScalarRecoding.Wnaf(BigInteger.Abs(U), 2));
 
     /// <summary>The hard part of the final exponentiation, (p⁴ − p² + 1)/r.</summary>
     private static readonly BigInteger HardExponent = (BigInteger.Pow(Fp.Modulus, 4) - BigInteger.Pow(Fp.Modulus, 2) + 1) / R;
@@ -36,16 +44,18 @@ internal static class BnPairing
     /// <summary>π'(Q): the p-power Frobenius carried to the twist.</summary>
     public static (Fp2 X, Fp2 Y) FrobeniusTwist((Fp2 X, Fp2 Y) q) => (q.X.Conjugate() * FrobX, q.Y.Conjugate() * FrobY);
 
+    /// <summary>f_{6u+2,Q}(P) times the two Frobenius lines, with T and the lines computed on the fly (the unprepared reference).</summary>
     public static Fp12 MillerLoop(Fp xp, Fp yp, (Fp2 X, Fp2 Y) q)
     {
         var f = Fp12.One;
         var t = G2Jacobian.FromAffine(q.X, q.Y);
-        for (var i = checked((int)LoopCount.GetBitLength()) - 2; i >= 0; i--)
+        var minusQ = (q.X, -q.Y);
+        for (var i = LoopNaf.Length - 2; i >= 0; i--)
         {
-            f = Tangent(f.Square(), ref t, xp, yp);
-            if (!(LoopCount >> i).IsEven)
+            f = Evaluate(f.Square(), Tangent(ref t), xp, yp);
+            if (LoopNaf[i] != 0)
             {
-                f = Chord(f, ref t, q, xp, yp);
+                f = Evaluate(f, Chord(ref t, LoopNaf[i] > 0 ? q : minusQ), xp, yp);
             }
         }
 
@@ -58,41 +68,134 @@ internal static class BnPairing
 
         var q1 = FrobeniusTwist(q);
         var q2 = FrobeniusTwist(q1);
-        f = Chord(f, ref t, q1, xp, yp);
-        f = Chord(f, ref t, (q2.X, -q2.Y), xp, yp);
+        f = Evaluate(f, Chord(ref t, q1), xp, yp);
+        f = Evaluate(f, Chord(ref t, (q2.X, -q2.Y)), xp, yp);
         return f;
     }
 
     /// <summary>
-    /// f times the tangent at T = (X, Y, Z) (Jacobian) evaluated at P, then T ← 2T. With λ = 3X²/(2YZ) the affine
-    /// line (λ·xT − yT) − λ·xP·w² + yP·w³ is scaled by 2YZ³ ∈ Fp2 (killed by the final exponentiation):
+    /// The line coefficients of the Miller loop of a fixed Q, in the order <see cref="MillerLoop(ReadOnlySpan{ValueTuple{Fp, Fp, G2Prepared}})"/>
+    /// consumes them: each line is a + b·xP·w² + c·yP·w³, so evaluating it at P costs 4 Fp multiplications.
+    /// </summary>
+    public static G2Prepared Prepare((Fp2 X, Fp2 Y) q)
+    {
+        var lines = new List<Line>(LoopNaf.Length * 2);
+        var t = G2Jacobian.FromAffine(q.X, q.Y);
+        var minusQ = (q.X, -q.Y);
+        for (var i = LoopNaf.Length - 2; i >= 0; i--)
+        {
+            lines.Add(Tangent(ref t));
+            if (LoopNaf[i] != 0)
+            {
+                lines.Add(Chord(ref t, LoopNaf[i] > 0 ? q : minusQ));
+            }
+        }
+
+        if (U.Sign < 0)
+        {
+            t = t.Negate();
+        }
+
+        var q1 = FrobeniusTwist(q);
+        var q2 = FrobeniusTwist(q1);
+        lines.Add(Chord(ref t, q1));
+        lines.Add(Chord(ref t, (q2.X, -q2.Y)));
+        return new G2Prepared([.. lines]);
+    }
+
+    /// <summary>
+    /// Π f_{6u+2,Qᵢ}(Pᵢ) (with the Frobenius lines) for prepared Qᵢ: one Fp12 squaring per step shared by all
+    /// pairs, one sparse multiplication per line and pair. Pairs with P = O contribute 1 and must be left out.
+    /// </summary>
+    public static Fp12 MillerLoop(ReadOnlySpan<(Fp X, Fp Y, G2Prepared Q)> pairs)
+    {
+        var f = Fp12.One;
+        var k = 0;
+        for (var i = LoopNaf.Length - 2; i >= 0; i--)
+        {
+            if (i != LoopNaf.Length - 2)
+            {
+                f = f.Square();
+            }
+
+            foreach (var (x, y, q) in pairs)
+            {
+                f = Evaluate(f, q.Lines[k], x, y);
+            }
+
+            k++;
+            if (LoopNaf[i] != 0)
+            {
+                foreach (var (x, y, q) in pairs)
+                {
+                    f = Evaluate(f, q.Lines[k], x, y);
+                }
+
+                k++;
+            }
+        }
+
+        if (U.Sign < 0)
+        {
+            f = f.Conjugate();
+        }
+
+        for (var j = 0; j < 2; j++, k++)
+        {
+            foreach (var (x, y, q) in pairs)
+            {
+                f = Evaluate(f, q.Lines[k], x, y);
+            }
+        }
+
+        return f;
+    }
+
+    /// <summary>Π e(Pᵢ, Qᵢ) with one final exponentiation; pairs with an identity are skipped (they contribute 1).</summary>
+    public static Fp12 PairProduct(ReadOnlySpan<(Fp X, Fp Y, G2Prepared Q)> pairs) =>
+        pairs.IsEmpty ? Fp12.One : FinalExponentiation(MillerLoop(pairs));
+
+    private static Fp12 Evaluate(Fp12 f, Line line, Fp xp, Fp yp) => f.MulByLine(line.A, line.B * xp, line.C * yp);
+
+    /// <summary>
+    /// The tangent at T = (X, Y, Z) (Jacobian), then T ← 2T. With λ = 3X²/(2YZ) the affine line
+    /// (λ·xT − yT) − λ·xP·w² + yP·w³ is scaled by 2YZ³ ∈ Fp2 (killed by the final exponentiation):
     /// (3X³ − 2Y²) − 3X²Z²·xP·w² + 2YZ³·yP·w³. No inversion.
     /// </summary>
-    private static Fp12 Tangent(Fp12 f, ref G2Jacobian t, Fp xp, Fp yp)
+    private static Line Tangent(ref G2Jacobian t)
     {
         var x2 = t.X.Square();
         var x2Times3 = x2.Double() + x2;
         var y2 = t.Y.Square();
         var z2 = t.Z.Square();
-        var c0 = (x2Times3 * t.X) - y2.Double();
-        var c1 = -(x2Times3 * z2 * xp);
-        var c3 = (t.Y * t.Z * z2).Double() * yp;
+        var line = new Line((x2Times3 * t.X) - y2.Double(), -(x2Times3 * z2), (t.Y * t.Z * z2).Double());
         t = t.Double();
-        return f.MulByLine(c0, c1, c3);
+        return line;
     }
 
     /// <summary>
-    /// f times the line through T (Jacobian) and affine Q evaluated at P, then T ← T + Q. With N = yQ·Z³ − Y and
-    /// D = (xQ·Z² − X)·Z the slope is N/D; the line through Q scaled by D is (N·xQ − D·yQ) − N·xP·w² + D·yP·w³.
+    /// The line through T (Jacobian) and affine Q, then T ← T + Q. With N = yQ·Z³ − Y and D = (xQ·Z² − X)·Z the
+    /// slope is N/D; the line through Q scaled by D is (N·xQ − D·yQ) − N·xP·w² + D·yP·w³.
     /// </summary>
-    private static Fp12 Chord(Fp12 f, ref G2Jacobian t, (Fp2 X, Fp2 Y) q, Fp xp, Fp yp)
+    private static Line Chord(ref G2Jacobian t, (Fp2 X, Fp2 Y) q)
     {
         var z2 = t.Z.Square();
         var n = (q.Y * z2 * t.Z) - t.Y;
         var d = ((q.X * z2) - t.X) * t.Z;
-        var result = f.MulByLine((n * q.X) - (d * q.Y), -(n * xp), d * yp);
+        var line = new Line((n * q.X) - (d * q.Y), -n, d);
         t = t.Add(G2Jacobian.FromAffine(q.X, q.Y));
-        return result;
+        return line;
+    }
+
+    private static sbyte[] Trim(sbyte[] digits)
+    {
+        var n = digits.Length;
+        while (n > 1 && digits[n - 1] == 0)
+        {
+            n--;
+        }
+
+        return digits[..n];
     }
 
     /// <summary>
@@ -104,8 +207,7 @@ internal static class BnPairing
     /// </summary>
     public static Fp12 FinalExponentiation(Fp12 f)
     {
-        var f1 = f.Conjugate() * f.Invert();
-        f = f1.Frobenius().Frobenius() * f1;
+        f = EasyPart(f);
 
         var fx = PowU(f);
         var fx2 = PowU(fx);
@@ -121,13 +223,13 @@ internal static class BnPairing
         var y5 = fx2.Conjugate();
         var y6 = (fx3 * fx3.Frobenius()).Conjugate();
 
-        var t0 = y6.Square() * y4 * y5;
+        var t0 = y6.CyclotomicSquare() * y4 * y5;
         var t1 = y3 * y5 * t0;
         t0 *= y2;
-        t1 = (t1.Square() * t0).Square();
+        t1 = (t1.CyclotomicSquare() * t0).CyclotomicSquare();
         t0 = t1 * y1;
         t1 *= y0;
-        t0 = t0.Square();
+        t0 = t0.CyclotomicSquare();
         return t0 * t1;
     }
 
@@ -139,10 +241,31 @@ internal static class BnPairing
         return f2.Pow(HardExponent);
     }
 
-    /// <summary>f^u for f in the cyclotomic subgroup (u &lt; 0: the conjugate of f^|u|).</summary>
+    /// <summary>f^u for f in the cyclotomic subgroup (u &lt; 0: the conjugate of f^|u|): NAF of |u|, cyclotomic squarings.</summary>
     private static Fp12 PowU(Fp12 f)
     {
-        var r = f.Pow(BigInteger.Abs(U));
+        var r = f.CyclotomicPow(UNaf);
         return U.Sign < 0 ? r.Conjugate() : r;
     }
+
+    /// <summary>The easy part (p⁶ − 1)(p² + 1): its result is in the cyclotomic subgroup.</summary>
+    internal static Fp12 EasyPart(Fp12 f)
+    {
+        var f1 = f.Conjugate() * f.Invert();
+        return f1.Frobenius().Frobenius() * f1;
+    }
+
+    /// <summary>One line of a Miller loop: a + b·xP·w² + c·yP·w³.</summary>
+    internal readonly record struct Line(Fp2 A, Fp2 B, Fp2 C);
+}
+
+/// <summary>A G2 point prepared for pairings: the line coefficients of its Miller loop (computed once, reused by every pairing with it).</summary>
+internal sealed class G2Prepared
+{
+    public G2Prepared(BnPairing.Line[] lines)
+    {
+        Lines = lines;
+    }
+
+    public BnPairing.Line[] Lines { get; }
 }

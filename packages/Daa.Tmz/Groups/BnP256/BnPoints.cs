@@ -161,6 +161,7 @@ public sealed class BnG1Point : IEquatable<BnG1Point>
 public sealed class BnG2Point : IEquatable<BnG2Point>
 {
     private byte[]? _encoding;
+    private G2Prepared? _prepared;
 
     internal BnG2Point(G2Jacobian point)
     {
@@ -182,6 +183,9 @@ public sealed class BnG2Point : IEquatable<BnG2Point>
     public ReadOnlySpan<byte> Encoding => _encoding ??= Encode();
 
     internal G2Jacobian Point { get; }
+
+    /// <summary>The Miller-loop lines of this point, computed on first use and kept (issuer keys and P2 are paired again and again).</summary>
+    internal G2Prepared Prepared => _prepared ??= BnPairing.Prepare(Point.ToAffine());
 
     /// <summary>Decodes the canonical encoding, checking the point is on the twist and in the order-r subgroup.</summary>
     /// <param name="encoding">The encoding.</param>
@@ -308,14 +312,14 @@ public sealed class BnGtElement : IEquatable<BnGtElement>
         return new(Value * other.Value);
     }
 
-    /// <summary>this^k (square-and-multiply; negative k through the inverse).</summary>
+    /// <summary>this^k (k reduced mod r; NAF of k with cyclotomic squarings, GT being in the cyclotomic subgroup).</summary>
     /// <param name="exponent">k.</param>
     /// <param name="counter">Optional counter.</param>
     /// <returns>The power.</returns>
     public BnGtElement Pow(BigInteger exponent, EcdaaOpCounter? counter = null)
     {
         counter?.GtExp();
-        return new(Value.Pow(exponent));
+        return new(Value.CyclotomicPow(ScalarRecoding.Wnaf(BnP256.Reduce(exponent), 2)));
     }
 
     /// <summary>The 384-octet encoding.</summary>

@@ -99,12 +99,16 @@ public sealed class EcdaaVerifier
         return EcdaaVerificationResult.Valid;
     }
 
-    /// <summary>e(A, Y) = e(B, P2) and e(C, P2) = e(A + D, X): 4 pairings.</summary>
+    /// <summary>
+    /// e(A, Y) = e(B, P2) and e(C, P2) = e(A + D, X), checked as two multi-pairings e(A, Y)·e(−B, P2) = 1 and
+    /// e(C, P2)·e(−(A + D), X) = 1: 4 Miller loops (counted as 4 pairings), 2 final exponentiations; the
+    /// lines of X, Y and P2 are computed once and kept in the points.
+    /// </summary>
     internal static bool CheckCredential(EcdaaIssuerPublicKey ipk, BnG1Point a, BnG1Point b, BnG1Point c, BnG1Point d, EcdaaOpCounter? counter)
     {
         var p2 = BnP256.G2Generator;
-        var first = BnP256.Pair(a, ipk.Y, counter).Equals(BnP256.Pair(b, p2, counter));
-        var second = BnP256.Pair(c, p2, counter).Equals(BnP256.Pair(a.Add(d, counter), ipk.X, counter));
+        var first = BnP256.PairProduct([(a, ipk.Y), (b.Negate(), p2)], counter).IsOne;
+        var second = BnP256.PairProduct([(c, p2), (a.Add(d, counter).Negate(), ipk.X)], counter).IsOne;
         return first && second;
     }
 
