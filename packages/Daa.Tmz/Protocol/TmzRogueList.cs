@@ -1,35 +1,8 @@
-using System.Numerics;
-
 namespace TrustStack.Daa.Tmz;
 
 /// <summary>Extracted DAA keys fi of compromised TPMs; a signature with N = fi·J is rejected.</summary>
-public sealed class TmzRogueList
+public sealed class TmzRogueList : RogueKeyList
 {
-    private readonly List<BigInteger> _keys = [];
-    private readonly Lock _lock = new();
-
-    /// <summary>The number of listed keys.</summary>
-    public int Count
-    {
-        get
-        {
-            lock (_lock)
-            {
-                return _keys.Count;
-            }
-        }
-    }
-
-    /// <summary>Lists an extracted key.</summary>
-    /// <param name="f">The key.</param>
-    public void Add(BigInteger f)
-    {
-        lock (_lock)
-        {
-            _keys.Add(f);
-        }
-    }
-
     /// <summary>Whether <paramref name="n"/> = fi·<paramref name="j"/> for a listed fi (one scalar multiplication per key).</summary>
     /// <param name="n">N.</param>
     /// <param name="j">J.</param>
@@ -39,13 +12,7 @@ public sealed class TmzRogueList
     {
         ArgumentNullException.ThrowIfNull(n);
         ArgumentNullException.ThrowIfNull(j);
-        BigInteger[] keys;
-        lock (_lock)
-        {
-            keys = [.. _keys];
-        }
-
-        foreach (var f in keys)
+        foreach (var f in Snapshot())
         {
             if (j.Group.Multiply(j, f, counter).FixedTimeEquals(n))
             {
