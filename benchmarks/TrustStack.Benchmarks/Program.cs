@@ -1,49 +1,50 @@
+using System.Globalization;
 using BenchmarkDotNet.Running;
+using TrustStack.Benchmarks;
 
-// Run with: dotnet run -c Release --project benchmarks/TrustStack.Benchmarks -- --filter '*'
-// vTPM density (memory at 1,000 and 10,000 idle vTPMs, and swtpm RSS): dotnet run -c Release --project benchmarks/TrustStack.Benchmarks -- vtpm-density [counts...]
-if (args is ["vtpm-density", ..])
+// BenchmarkDotNet classes: dotnet run -c Release --project benchmarks/TrustStack.Benchmarks -- --filter '*'
+// Measurement modes that are not BenchmarkDotNet jobs: ... -- <mode> [arguments]; one row each below.
+var modes = new Dictionary<string, (string Usage, Action<string[]> Run)>(StringComparer.Ordinal)
 {
-    TrustStack.Benchmarks.VTpmDensity.Run(Console.Out, [.. args.Skip(1).Select(int.Parse)]);
+    // Memory at 1,000 and 10,000 idle vTPMs, and swtpm's RSS.
+    ["vtpm-density"] = ("[counts...]", a => VTpmDensity.Run(Console.Out, [.. a.Select(int.Parse)])),
+
+    // 1,000 vTPMs migrated between two managers.
+    ["migration-throughput"] = ("[count]", a => MigrationThroughput.Run(Console.Out, Int(a, 0, 1_000))),
+
+    // Our swtpm-protocol server against swtpm, paired and interleaved (robust on a loaded machine).
+    ["server-vs-swtpm-paired"] = ("[rounds]", a => ServerVsSwtpmPaired.Run(Console.Out, Int(a, 0, 60))),
+
+    // TMZ-DAA phases against k × one scalar multiplication in the same group and run.
+    ["daa-floor"] = ("[rounds]", a => DaaFloor.Run(Console.Out, Int(a, 0, 21))),
+
+    // NS model predictions against measured time, ratios between groups and phases.
+    ["daa-ns-validate"] = ("[rounds] [profile.json]", a => DaaNsValidation.Run(Console.Out, Int(a, 0, 21), a.Length > 1 ? a[1] : null)),
+
+    // TVP-PCA appraisal throughput on 1 and 2 threads.
+    ["tvppca-throughput"] = ("[seconds]", a => TvpPcaThroughput.Run(Console.Out, a.Length > 0 ? double.Parse(a[0], CultureInfo.InvariantCulture) : 5)),
+};
+
+if (args is ["modes"])
+{
+    foreach (var (name, (usage, _)) in modes)
+    {
+        Console.WriteLine($"{name} {usage}");
+    }
+
     return;
 }
 
-// Migration throughput (1,000 vTPMs between two managers): ... -- migration-throughput [count]
-if (args is ["migration-throughput", ..])
+if (args is [var mode, ..] && modes.TryGetValue(mode, out var selected))
 {
-    TrustStack.Benchmarks.MigrationThroughput.Run(Console.Out, args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 1_000);
-    return;
-}
-
-// Our swtpm-protocol server against swtpm, paired and interleaved (robust on a loaded machine): ... -- server-vs-swtpm-paired [rounds]
-if (args is ["server-vs-swtpm-paired", ..])
-{
-    TrustStack.Benchmarks.ServerVsSwtpmPaired.Run(Console.Out, args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 60);
-    return;
-}
-
-// TMZ-DAA phases against k × one scalar multiplication in the same group and run: ... -- daa-floor [rounds]
-if (args is ["daa-floor", ..])
-{
-    TrustStack.Benchmarks.DaaFloor.Run(Console.Out, args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 21);
-    return;
-}
-
-// NS model predictions against measured time, ratios between groups and phases: ... -- daa-ns-validate [rounds] [profile.json]
-if (args is ["daa-ns-validate", ..])
-{
-    TrustStack.Benchmarks.DaaNsValidation.Run(Console.Out, args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 21, args.Length > 2 ? args[2] : null);
-    return;
-}
-
-// TVP-PCA appraisal throughput on 1 and 2 threads: ... -- tvppca-throughput [seconds]
-if (args is ["tvppca-throughput", ..])
-{
-    TrustStack.Benchmarks.TvpPcaThroughput.Run(Console.Out, args.Length > 1 ? double.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 5);
+    selected.Run(args[1..]);
     return;
 }
 
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+
+static int Int(string[] arguments, int index, int fallback) =>
+    arguments.Length > index ? int.Parse(arguments[index], CultureInfo.InvariantCulture) : fallback;
 
 /// <summary>Entry point marker for BenchmarkSwitcher.</summary>
 public partial class Program;
