@@ -28,9 +28,9 @@ public sealed partial class AttestCommandsTests
         try
         {
             var certFile = Path.Combine(dir.FullName, "pca.pem");
-            var serveOut = new LockedWriter();
+            var serveOut = new SynchronizedStringWriter();
             using var stop = new CancellationTokenSource();
-            var serveConfig = new InvocationConfiguration { Output = serveOut, Error = new LockedWriter() };
+            var serveConfig = new InvocationConfiguration { Output = serveOut, Error = new SynchronizedStringWriter() };
             var serving = CliApp.Build().Parse(["attest", "serve", "--vms", "2", "--seed", "5", "--tamper-vm", "1", "--pca-cert-out", certFile]).InvokeAsync(serveConfig, stop.Token);
 
             var text = await WaitForAsync(serveOut, "stop with", serving);
@@ -148,7 +148,7 @@ public sealed partial class AttestCommandsTests
         return (code, output.ToString(), error.ToString());
     }
 
-    private static async Task<string> WaitForAsync(LockedWriter writer, string marker, Task<int> serving)
+    private static async Task<string> WaitForAsync(SynchronizedStringWriter writer, string marker, Task<int> serving)
     {
         using var patience = new CancellationTokenSource(Patience);
         while (true)
@@ -165,47 +165,6 @@ public sealed partial class AttestCommandsTests
             }
 
             await Task.Delay(50, patience.Token);
-        }
-    }
-
-    /// <summary>A writer the server thread writes while the test reads.</summary>
-    private sealed class LockedWriter : StringWriter
-    {
-        private readonly Lock _lock = new();
-
-        public string Text
-        {
-            get
-            {
-                lock (_lock)
-                {
-                    return ToString();
-                }
-            }
-        }
-
-        public override void Write(char value)
-        {
-            lock (_lock)
-            {
-                base.Write(value);
-            }
-        }
-
-        public override void Write(string? value)
-        {
-            lock (_lock)
-            {
-                base.Write(value);
-            }
-        }
-
-        public override void Write(char[] buffer, int index, int count)
-        {
-            lock (_lock)
-            {
-                base.Write(buffer, index, count);
-            }
         }
     }
 

@@ -201,45 +201,8 @@ public sealed partial class TpmServeCommandTests
     private static partial Regex TctiLine();
 
     /// <summary>A thread-safe writer the test can wait on for the "listening" lines.</summary>
-    private sealed class LineWriter : StringWriter
+    private sealed class LineWriter : SynchronizedStringWriter
     {
-        private readonly Lock _lock = new();
-
-        public string Text
-        {
-            get
-            {
-                lock (_lock)
-                {
-                    return ToString();
-                }
-            }
-        }
-
-        public override void Write(char value)
-        {
-            lock (_lock)
-            {
-                base.Write(value);
-            }
-        }
-
-        public override void Write(string? value)
-        {
-            lock (_lock)
-            {
-                base.Write(value);
-            }
-        }
-
-        public override void WriteLine(string? value)
-        {
-            lock (_lock)
-            {
-                base.WriteLine(value);
-            }
-        }
-
         public async Task<int> WaitForPortAsync(string protocol)
         {
             var deadline = Stopwatch.StartNew();
