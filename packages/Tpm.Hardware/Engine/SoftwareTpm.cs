@@ -21,6 +21,7 @@ public sealed partial class SoftwareTpm : ITpmTransport
     private readonly SoftwareTpmOptions _options;
     private readonly ILogger _logger;
     private readonly StatePersistence? _persistence;
+    private readonly StateFolderLock? _folderLock;
     private long _powerOnTimestamp;
     private bool _poweredOn;
     private bool _disposed;
@@ -32,6 +33,7 @@ public sealed partial class SoftwareTpm : ITpmTransport
     /// <param name="secretStore">Where seeds and private areas live; defaults to <see cref="ManagedSecretStore"/>.</param>
     /// <param name="logger">Logger for lifecycle events.</param>
     /// <exception cref="TpmStateException">The state folder holds a corrupt or unreadable state file.</exception>
+    /// <exception cref="StateFolderLockedException">Another engine (in this or another process) owns the state folder.</exception>
     public SoftwareTpm(SoftwareTpmOptions? options = null, IRandomSource? random = null, TimeProvider? timeProvider = null, ITpmSecretStore? secretStore = null, ILogger<SoftwareTpm>? logger = null)
         : this(options, random, timeProvider, secretStore, logger, image: default, fromImage: false)
     {
@@ -59,16 +61,28 @@ public sealed partial class SoftwareTpm : ITpmTransport
         }
         else if (_options.StateDirectory is { } dir)
         {
-            _persistence = new StatePersistence(dir);
-            if (!_persistence.TryLoad(this))
+            // One owner per state folder: a second engine on it would serve the same TPM and
+            // overwrite this one's acknowledged writes.
+            _folderLock = StateFolderLock.Acquire(dir, "TrustStack TPM engine");
+            try
             {
-                Manufacture();
-                _persistence.Save(this);
-                _logger.LogInformation("Manufactured a new TPM in {StateDirectory}", dir);
+                _persistence = new StatePersistence(dir);
+                if (!_persistence.TryLoad(this))
+                {
+                    Manufacture();
+                    _persistence.Save(this);
+                    _logger.LogInformation("Manufactured a new TPM in {StateDirectory}", dir);
+                }
+                else
+                {
+                    _logger.LogInformation("Loaded TPM state from {StateDirectory}", dir);
+                }
             }
-            else
+            catch
             {
-                _logger.LogInformation("Loaded TPM state from {StateDirectory}", dir);
+                _folderLock.Dispose();
+                State.Dispose();
+                throw;
             }
         }
         else
@@ -293,9 +307,16 @@ public sealed partial class SoftwareTpm : ITpmTransport
                 State.ClockBase = ClockMilliseconds;
             }
 
-            SaveState();
-            State.Dispose();
-            _disposed = true;
+            try
+            {
+                SaveState();
+            }
+            finally
+            {
+                State.Dispose();
+                _folderLock?.Dispose();
+                _disposed = true;
+            }
         }
     }
 
