@@ -191,3 +191,76 @@ public static class VTpmDensity
         return process.WorkingSet64;
     }
 }
+
+/// <summary>
+/// The cost of durability per vTPM command: NV_Increment (a monotonic counter, a command that
+/// changes persistent state) and PCR_Extend (one that does not) through a manager with a state
+/// folder on disk, against an in-memory manager and against a plain engine with its own state
+/// folder (what <c>truststack tpm serve</c> pays: a state write after every NV-changing command).
+/// Run with <c>--inProcess --job short --filter *VTpmDurable*</c>.
+/// </summary>
+[MemoryDiagnoser]
+public class VTpmDurableCommandBenchmarks
+{
+    private const uint Counter = 0x0150_0042;
+    private readonly byte[] _digest = SHA256.HashData("benchmark"u8);
+    private string _folder = null!;
+    private SoftwareTpm _hardware = null!;
+    private Tpm2 _hardwareClient = null!;
+    private VTpmManager _onDisk = null!;
+    private VTpmManager _inMemory = null!;
+    private SoftwareTpm _plainOnDisk = null!;
+    private Tpm2 _viaDisk = null!;
+    private Tpm2 _viaMemory = null!;
+    private Tpm2 _plain = null!;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _folder = Directory.CreateTempSubdirectory("truststack-bench-durable-").FullName;
+        _hardware = new SoftwareTpm(new SoftwareTpmOptions { AutoStartup = true, Seed = 3 });
+        _hardwareClient = new Tpm2(_hardware);
+        _onDisk = new VTpmManager(new VTpmCoreOptions { StateDirectory = Path.Combine(_folder, "vtpm") }, _hardwareClient);
+        _inMemory = new VTpmManager(new VTpmCoreOptions());
+        _plainOnDisk = new SoftwareTpm(new SoftwareTpmOptions { AutoStartup = true, StateDirectory = Path.Combine(_folder, "plain") });
+        _viaDisk = Open(_onDisk);
+        _viaMemory = Open(_inMemory);
+        _plain = new Tpm2(_plainOnDisk);
+        DefineCounter(_plain);
+    }
+
+    [GlobalCleanup]
+    public void Cleanup()
+    {
+        _onDisk.Dispose();
+        _inMemory.Dispose();
+        _plainOnDisk.Dispose();
+        _hardwareClient.Dispose();
+        _hardware.Dispose();
+        Directory.Delete(_folder, recursive: true);
+    }
+
+    [Benchmark(Description = "NV_Increment via vTPM channel (state folder)")]
+    public void NvIncrementOnDisk() => _viaDisk.NvIncrement(TpmRh.Owner, Counter);
+
+    [Benchmark(Description = "NV_Increment via vTPM channel (in-memory manager)")]
+    public void NvIncrementInMemory() => _viaMemory.NvIncrement(TpmRh.Owner, Counter);
+
+    [Benchmark(Description = "NV_Increment plain engine with state folder (tpm serve)", Baseline = true)]
+    public void NvIncrementPlainOnDisk() => _plain.NvIncrement(TpmRh.Owner, Counter);
+
+    [Benchmark(Description = "PCR_Extend via vTPM channel (state folder)")]
+    public void PcrExtendOnDisk() => _viaDisk.PcrExtend(16, TpmAlgId.Sha256, _digest);
+
+    private static Tpm2 Open(VTpmManager manager)
+    {
+        var vm = manager.Create().VmId;
+        manager.Start(vm);
+        var client = new Tpm2(manager.OpenChannel(vm));
+        DefineCounter(client);
+        return client;
+    }
+
+    private static void DefineCounter(Tpm2 client) =>
+        client.NvDefineSpace(TpmRh.Owner, new TpmsNvPublic(Counter, TpmAlgId.Sha256, TpmaNv.OwnerWrite | TpmaNv.OwnerRead | TpmaNv.NoDA | TpmaNv.TypeCounter, [], 8), []);
+}
