@@ -170,20 +170,3 @@ internal static class StateKeySealer
         return [.. selection.Enumerate().Select(p => all.TryGetValue(p, out var v) ? v : throw new InvalidOperationException($"The hardware TPM has no PCR {p.Bank}:{p.Pcr}."))];
     }
 }
-
-/// <summary>Atomic file replacement: temporary file, flush to disk, rename.</summary>
-internal static class AtomicFile
-{
-    public static void Write(string path, ReadOnlySpan<byte> content)
-    {
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
-        var temp = path + ".tmp";
-        using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
-        {
-            stream.Write(content);
-            stream.Flush(flushToDisk: true);
-        }
-
-        File.Move(temp, path, overwrite: true);
-    }
-}
