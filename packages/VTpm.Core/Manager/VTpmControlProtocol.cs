@@ -46,7 +46,25 @@ internal static class VTpmControlProtocol
     }
 
     /// <exception cref="FormatException">Not a control request.</exception>
-    public static VTpmControlRequest DecodeRequest(ReadOnlySpan<byte> json)
+    public static VTpmControlRequest DecodeRequest(ReadOnlySpan<byte> json) => Total(json, DecodeRequestCore);
+
+    /// <exception cref="FormatException">Not a control response.</exception>
+    public static VTpmControlResponse DecodeResponse(ReadOnlySpan<byte> json) => Total(json, DecodeResponseCore);
+
+    private static T Total<T>(ReadOnlySpan<byte> json, Func<byte[], T> decode)
+    {
+        try
+        {
+            return decode(json.ToArray());
+        }
+        catch (InvalidOperationException e)
+        {
+            // System.Text.Json's element accessors throw this for invalid UTF-8 inside a string.
+            throw new FormatException($"not a control message: {e.Message}", e);
+        }
+    }
+
+    private static VTpmControlRequest DecodeRequestCore(byte[] json)
     {
         using var document = Parse(json);
         var root = document.RootElement;
@@ -127,8 +145,7 @@ internal static class VTpmControlProtocol
         return buffer.ToArray();
     }
 
-    /// <exception cref="FormatException">Not a control response.</exception>
-    public static VTpmControlResponse DecodeResponse(ReadOnlySpan<byte> json)
+    private static VTpmControlResponse DecodeResponseCore(byte[] json)
     {
         using var document = Parse(json);
         var root = document.RootElement;
@@ -219,12 +236,12 @@ internal static class VTpmControlProtocol
         return message;
     }
 
-    private static JsonDocument Parse(ReadOnlySpan<byte> json)
+    private static JsonDocument Parse(byte[] json)
     {
         JsonDocument document;
         try
         {
-            document = JsonDocument.Parse(json.ToArray(), new JsonDocumentOptions { MaxDepth = 8 });
+            document = JsonDocument.Parse(json, new JsonDocumentOptions { MaxDepth = 8 });
         }
         catch (JsonException e)
         {

@@ -179,12 +179,20 @@ internal sealed class VTpmInstanceStore : IDisposable
     /// <summary>Appends a VM to the index.</summary>
     public void AppendIndex(Guid vmId)
     {
-        if (IndexPath is { } index)
+        if (IndexPath is not { } index)
         {
-            // A previous append torn by a crash left no newline: start on a fresh line.
-            var torn = File.Exists(index) && new FileInfo(index).Length > 0 && LastByte(index) != (byte)'\n';
-            AtomicFile.Append(index, Encoding.ASCII.GetBytes((torn ? "\n" : string.Empty) + vmId.ToString("D") + "\n"));
+            return;
         }
+
+        if (File.Exists(index) && new FileInfo(index).Length > 0 && LastByte(index) != (byte)'\n')
+        {
+            // A previous append torn by a crash: rewrite the index without the fragment.
+            var valid = File.ReadAllText(index, Encoding.ASCII).Split('\n').Select(l => Guid.TryParseExact(l, "D", out var id) ? id : Guid.Empty).Where(id => id != Guid.Empty);
+            RewriteIndex([.. valid, vmId]);
+            return;
+        }
+
+        AtomicFile.Append(index, Encoding.ASCII.GetBytes(vmId.ToString("D") + "\n"));
     }
 
     /// <summary>Rewrites the index with <paramref name="order"/>.</summary>
