@@ -264,3 +264,69 @@ public class VTpmDurableCommandBenchmarks
     private static void DefineCounter(Tpm2 client) =>
         client.NvDefineSpace(TpmRh.Owner, new TpmsNvPublic(Counter, TpmAlgId.Sha256, TpmaNv.OwnerWrite | TpmaNv.OwnerRead | TpmaNv.NoDA | TpmaNv.TypeCounter, [], 8), []);
 }
+
+/// <summary>
+/// <see cref="VTpmDurableCommandBenchmarks"/> paired and interleaved, for a loaded machine whose
+/// disk latency drifts: every round times a batch of each operation back to back (rotating which
+/// goes first); the table gives per-operation medians over the rounds and the median of the
+/// per-round ratios of the vTPM's NV_Increment to the plain engine's (what <c>tpm serve</c> pays).
+/// Run: dotnet run -c Release --project benchmarks/TrustStack.Benchmarks -- vtpm-durable-paired [rounds].
+/// </summary>
+internal static class VTpmDurablePaired
+{
+    public static void Run(TextWriter output, int rounds)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(rounds, 3);
+        var bench = new VTpmDurableCommandBenchmarks();
+        bench.Setup();
+        try
+        {
+            (string Name, int Batch, Action Run)[] operations =
+            [
+                ("NV_Increment via vTPM channel (state folder)", 50, bench.NvIncrementOnDisk),
+                ("NV_Increment plain engine with state folder (tpm serve)", 50, bench.NvIncrementPlainOnDisk),
+                ("NV_Increment via vTPM channel (in-memory manager)", 2000, bench.NvIncrementInMemory),
+                ("PCR_Extend via vTPM channel (state folder)", 2000, bench.PcrExtendOnDisk),
+            ];
+            foreach (var (_, batch, run) in operations)
+            {
+                for (var i = 0; i < batch; i++)
+                {
+                    run();
+                }
+            }
+
+            var times = operations.Select(_ => new double[rounds]).ToArray();
+            for (var round = 0; round < rounds; round++)
+            {
+                for (var k = 0; k < operations.Length; k++)
+                {
+                    var j = (k + round) % operations.Length;
+                    var clock = Stopwatch.StartNew();
+                    for (var i = 0; i < operations[j].Batch; i++)
+                    {
+                        operations[j].Run();
+                    }
+
+                    times[j][round] = clock.Elapsed.TotalMicroseconds / operations[j].Batch;
+                }
+            }
+
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Paired rounds: {rounds}; load average {File.ReadAllText("/proc/loadavg").Trim()}"));
+            output.WriteLine("| Operation | median µs/op | min µs/op | max µs/op |");
+            output.WriteLine("|---|---|---|---|");
+            for (var j = 0; j < operations.Length; j++)
+            {
+                var sorted = times[j].Order().ToArray();
+                output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {operations[j].Name} | {sorted[rounds / 2]:F1} | {sorted[0]:F1} | {sorted[^1]:F1} |"));
+            }
+
+            var ratios = Enumerable.Range(0, rounds).Select(r => times[0][r] / times[1][r]).Order().ToArray();
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"NV_Increment vTPM (state folder) / plain engine (state folder): median of round ratios {ratios[rounds / 2]:F2} (min {ratios[0]:F2}, max {ratios[^1]:F2})"));
+        }
+        finally
+        {
+            bench.Cleanup();
+        }
+    }
+}
