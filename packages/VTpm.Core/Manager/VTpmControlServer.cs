@@ -207,10 +207,21 @@ public sealed class VTpmControlClient : IDisposable
             return null;
         }
 
+        UnixDomainSocketEndPoint endpoint;
+        try
+        {
+            endpoint = new UnixDomainSocketEndPoint(path);
+        }
+        catch (ArgumentException)
+        {
+            // A path over the UNIX socket limit: no endpoint can be bound there either.
+            return null;
+        }
+
         var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         try
         {
-            await socket.ConnectAsync(new UnixDomainSocketEndPoint(path), cancellationToken).ConfigureAwait(false);
+            await socket.ConnectAsync(endpoint, cancellationToken).ConfigureAwait(false);
             return new VTpmControlClient(socket);
         }
         catch (SocketException)
