@@ -78,7 +78,8 @@ internal sealed class MigrationBenchmarkHost : IDisposable
     {
         _hardware = new SoftwareTpm(new SoftwareTpmOptions { AutoStartup = true, Seed = seed });
         _client = new Tpm2(_hardware);
-        Manager = new VTpmManager(new VTpmCoreOptions(), _client);
+        // A planned bulk move: the destination's offer bounds (10/s by default) would throttle it.
+        Manager = new VTpmManager(new VTpmCoreOptions { IncomingMigrations = new() { OffersPerSecond = 1000, OfferBurst = 1000 } }, _client);
         Destination = new VTpmMigrationDestination(Manager);
         Source = new VTpmMigrationSource(Manager, new VTpmMigrationSourceOptions { RetryDelay = TimeSpan.Zero });
         _transport = new InProcessMigrationTransport(Destination);

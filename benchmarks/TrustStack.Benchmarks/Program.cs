@@ -9,6 +9,9 @@ var modes = new Dictionary<string, (string Usage, Action<string[]> Run)>(StringC
     // Memory at 1,000 and 10,000 idle vTPMs, and swtpm's RSS.
     ["vtpm-density"] = ("[counts...]", a => VTpmDensity.Run(Console.Out, [.. a.Select(int.Parse)])),
 
+    // Durability cost per vTPM command (NV_Increment write-through vs tpm serve's write), paired.
+    ["vtpm-durable-paired"] = ("[rounds]", a => VTpmDurablePaired.Run(Console.Out, Int(a, 0, 21))),
+
     // 1,000 vTPMs migrated between two managers.
     ["migration-throughput"] = ("[count]", a => MigrationThroughput.Run(Console.Out, Int(a, 0, 1_000))),
 

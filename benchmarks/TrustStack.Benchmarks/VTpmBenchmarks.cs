@@ -191,3 +191,142 @@ public static class VTpmDensity
         return process.WorkingSet64;
     }
 }
+
+/// <summary>
+/// The cost of durability per vTPM command: NV_Increment (a monotonic counter, a command that
+/// changes persistent state) and PCR_Extend (one that does not) through a manager with a state
+/// folder on disk, against an in-memory manager and against a plain engine with its own state
+/// folder (what <c>truststack tpm serve</c> pays: a state write after every NV-changing command).
+/// Run with <c>--inProcess --job short --filter *VTpmDurable*</c>.
+/// </summary>
+[MemoryDiagnoser]
+public class VTpmDurableCommandBenchmarks
+{
+    private const uint Counter = 0x0150_0042;
+    private readonly byte[] _digest = SHA256.HashData("benchmark"u8);
+    private string _folder = null!;
+    private SoftwareTpm _hardware = null!;
+    private Tpm2 _hardwareClient = null!;
+    private VTpmManager _onDisk = null!;
+    private VTpmManager _inMemory = null!;
+    private SoftwareTpm _plainOnDisk = null!;
+    private Tpm2 _viaDisk = null!;
+    private Tpm2 _viaMemory = null!;
+    private Tpm2 _plain = null!;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _folder = Directory.CreateTempSubdirectory("truststack-bench-durable-").FullName;
+        _hardware = new SoftwareTpm(new SoftwareTpmOptions { AutoStartup = true, Seed = 3 });
+        _hardwareClient = new Tpm2(_hardware);
+        _onDisk = new VTpmManager(new VTpmCoreOptions { StateDirectory = Path.Combine(_folder, "vtpm") }, _hardwareClient);
+        _inMemory = new VTpmManager(new VTpmCoreOptions());
+        _plainOnDisk = new SoftwareTpm(new SoftwareTpmOptions { AutoStartup = true, StateDirectory = Path.Combine(_folder, "plain") });
+        _viaDisk = Open(_onDisk);
+        _viaMemory = Open(_inMemory);
+        _plain = new Tpm2(_plainOnDisk);
+        DefineCounter(_plain);
+    }
+
+    [GlobalCleanup]
+    public void Cleanup()
+    {
+        _onDisk.Dispose();
+        _inMemory.Dispose();
+        _plainOnDisk.Dispose();
+        _hardwareClient.Dispose();
+        _hardware.Dispose();
+        Directory.Delete(_folder, recursive: true);
+    }
+
+    [Benchmark(Description = "NV_Increment via vTPM channel (state folder)")]
+    public void NvIncrementOnDisk() => _viaDisk.NvIncrement(TpmRh.Owner, Counter);
+
+    [Benchmark(Description = "NV_Increment via vTPM channel (in-memory manager)")]
+    public void NvIncrementInMemory() => _viaMemory.NvIncrement(TpmRh.Owner, Counter);
+
+    [Benchmark(Description = "NV_Increment plain engine with state folder (tpm serve)", Baseline = true)]
+    public void NvIncrementPlainOnDisk() => _plain.NvIncrement(TpmRh.Owner, Counter);
+
+    [Benchmark(Description = "PCR_Extend via vTPM channel (state folder)")]
+    public void PcrExtendOnDisk() => _viaDisk.PcrExtend(16, TpmAlgId.Sha256, _digest);
+
+    private static Tpm2 Open(VTpmManager manager)
+    {
+        var vm = manager.Create().VmId;
+        manager.Start(vm);
+        var client = new Tpm2(manager.OpenChannel(vm));
+        DefineCounter(client);
+        return client;
+    }
+
+    private static void DefineCounter(Tpm2 client) =>
+        client.NvDefineSpace(TpmRh.Owner, new TpmsNvPublic(Counter, TpmAlgId.Sha256, TpmaNv.OwnerWrite | TpmaNv.OwnerRead | TpmaNv.NoDA | TpmaNv.TypeCounter, [], 8), []);
+}
+
+/// <summary>
+/// <see cref="VTpmDurableCommandBenchmarks"/> paired and interleaved, for a loaded machine whose
+/// disk latency drifts: every round times a batch of each operation back to back (rotating which
+/// goes first); the table gives per-operation medians over the rounds and the median of the
+/// per-round ratios of the vTPM's NV_Increment to the plain engine's (what <c>tpm serve</c> pays).
+/// Run: dotnet run -c Release --project benchmarks/TrustStack.Benchmarks -- vtpm-durable-paired [rounds].
+/// </summary>
+internal static class VTpmDurablePaired
+{
+    public static void Run(TextWriter output, int rounds)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(rounds, 3);
+        var bench = new VTpmDurableCommandBenchmarks();
+        bench.Setup();
+        try
+        {
+            (string Name, int Batch, Action Run)[] operations =
+            [
+                ("NV_Increment via vTPM channel (state folder)", 50, bench.NvIncrementOnDisk),
+                ("NV_Increment plain engine with state folder (tpm serve)", 50, bench.NvIncrementPlainOnDisk),
+                ("NV_Increment via vTPM channel (in-memory manager)", 2000, bench.NvIncrementInMemory),
+                ("PCR_Extend via vTPM channel (state folder)", 2000, bench.PcrExtendOnDisk),
+            ];
+            foreach (var (_, batch, run) in operations)
+            {
+                for (var i = 0; i < batch; i++)
+                {
+                    run();
+                }
+            }
+
+            var times = operations.Select(_ => new double[rounds]).ToArray();
+            for (var round = 0; round < rounds; round++)
+            {
+                for (var k = 0; k < operations.Length; k++)
+                {
+                    var j = (k + round) % operations.Length;
+                    var clock = Stopwatch.StartNew();
+                    for (var i = 0; i < operations[j].Batch; i++)
+                    {
+                        operations[j].Run();
+                    }
+
+                    times[j][round] = clock.Elapsed.TotalMicroseconds / operations[j].Batch;
+                }
+            }
+
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Paired rounds: {rounds}; load average {File.ReadAllText("/proc/loadavg").Trim()}"));
+            output.WriteLine("| Operation | median µs/op | min µs/op | max µs/op |");
+            output.WriteLine("|---|---|---|---|");
+            for (var j = 0; j < operations.Length; j++)
+            {
+                var sorted = times[j].Order().ToArray();
+                output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {operations[j].Name} | {sorted[rounds / 2]:F1} | {sorted[0]:F1} | {sorted[^1]:F1} |"));
+            }
+
+            var ratios = Enumerable.Range(0, rounds).Select(r => times[0][r] / times[1][r]).Order().ToArray();
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"NV_Increment vTPM (state folder) / plain engine (state folder): median of round ratios {ratios[rounds / 2]:F2} (min {ratios[0]:F2}, max {ratios[^1]:F2})"));
+        }
+        finally
+        {
+            bench.Cleanup();
+        }
+    }
+}

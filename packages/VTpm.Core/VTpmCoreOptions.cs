@@ -10,8 +10,11 @@ public sealed class VTpmCoreOptions
 
     /// <summary>
     /// The manager's state folder: the sealed state key (<c>vtpm-state-key.sealed</c>), the VM
-    /// index and one encrypted file per vTPM under <c>vtpms/</c>. <see langword="null"/> keeps
-    /// every vTPM in memory only (encrypted under a per-process key), with no hardware TPM needed.
+    /// index and one encrypted file per vTPM under <c>vtpms/</c>, the migration journal under
+    /// <c>migrations/</c>. The manager owns it while it lives (an OS lock on <c>.lock</c>; a second
+    /// manager on it fails naming the holder's pid) and keeps it owner-only: folders 0700, files
+    /// 0600. <see langword="null"/> keeps every vTPM in memory only (encrypted under a per-process
+    /// key), with no hardware TPM needed.
     /// </summary>
     public string? StateDirectory { get; set; }
 
@@ -30,6 +33,9 @@ public sealed class VTpmCoreOptions
 
     /// <summary>Deterministic mode: each vTPM engine's DRBG is seeded from this seed and its VM UUID. <see langword="null"/> (the default) uses the OS CSPRNG.</summary>
     public ulong? Seed { get; set; }
+
+    /// <summary>Bounds on unauthenticated migration offers to this manager's <see cref="VTpmMigrationDestination"/> (rate, count, timeout).</summary>
+    public VTpmMigrationDestinationOptions IncomingMigrations { get; set; } = new();
 
     /// <summary>Throws when the options cannot build a manager.</summary>
     /// <exception cref="ArgumentException">An option is invalid.</exception>
@@ -56,5 +62,18 @@ public sealed class VTpmCoreOptions
         }
 
         new SoftwareTpmOptions { PcrBanks = VTpmPcrBanks }.Validate();
+        if (IncomingMigrations is null)
+        {
+            throw new ArgumentException("IncomingMigrations must not be null.", nameof(IncomingMigrations));
+        }
+
+        try
+        {
+            IncomingMigrations.Validate();
+        }
+        catch (ArgumentOutOfRangeException e)
+        {
+            throw new ArgumentException($"IncomingMigrations.{e.ParamName}: {e.Message}", nameof(IncomingMigrations), e);
+        }
     }
 }

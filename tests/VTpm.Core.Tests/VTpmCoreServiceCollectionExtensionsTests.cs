@@ -48,6 +48,15 @@ public sealed class VTpmCoreServiceCollectionExtensionsTests
     }
 
     [Fact]
+    public void AddVTpmCore_NegativeOfferRate_FailsValidation()
+    {
+        using var provider = new ServiceCollection().AddVTpmCore(o => o.IncomingMigrations.OffersPerSecond = -1).BuildServiceProvider();
+
+        var e = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IOptions<VTpmCoreOptions>>().Value);
+        Assert.Contains("IncomingMigrations.OffersPerSecond", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void AddVTpmCore_WithoutStateFolder_ManagerWorksInMemory()
     {
         using var provider = new ServiceCollection().AddVTpmCore().BuildServiceProvider();

@@ -7,14 +7,17 @@ using TrustStack.VTpm.Core;
 namespace TrustStack.Cli.Commands;
 
 /// <summary>
-/// <c>truststack vtpm serve --vms N --base-port P [--state DIR] [--tpm SPEC]</c>: N vTPMs on one
-/// hardware TPM, each served over the swtpm socket protocol (VM i on P+2i, control port one
-/// above). VM UUIDs and vTPM state persist in DIR (encrypted under a key the hardware TPM seals
-/// to PCRs 0-7); Ctrl-C or SIGTERM stops every server and saves every vTPM. Exit codes: 0 clean
-/// stop, 1 a vTPM could not be opened or served, 2 unusable options. With
-/// <c>--accept-migrations PORT</c> it is also a migration destination on 127.0.0.1:PORT.
-/// <c>truststack vtpm migrate --vm UUID --to HOST:PORT --state DIR --trust-ak NAME</c> moves a
-/// stopped vTPM of DIR to such a destination (exit 0 moved, 1 refused or rolled back, 2 options).
+/// <c>truststack vtpm serve --vms N --base-port P [--state DIR] [--tpm SPEC]</c>: at least N vTPMs
+/// on one hardware TPM, every vTPM of DIR served over the swtpm socket protocol (VM slot i on
+/// P+2i, control port one above; a VM keeps its slot across restarts). VM UUIDs and vTPM state
+/// persist in DIR (encrypted under a key the hardware TPM seals to PCRs 0-7; every acknowledged
+/// NV write is on disk before its response); one process owns DIR (a second exits 1 naming the
+/// holder's pid); <c>DIR/control.sock</c> lets <c>vtpm migrate</c> go through the serving process.
+/// A vTPM left mid-migration, or whose state cannot be opened, is reported and skipped. Ctrl-C or
+/// SIGTERM stops every server and saves every vTPM. Exit codes: 0 clean stop, 1 the folder or
+/// the hardware TPM cannot be used or no vTPM can be served, 2 unusable options. With
+/// <c>--accept-migrations PORT</c> it is also a migration destination on 127.0.0.1:PORT, and a
+/// vTPM that arrives is served at once.
 /// </summary>
 internal static class VTpmCommands
 {
@@ -25,10 +28,15 @@ internal static class VTpmCommands
         var basePort = new Option<int>("--base-port") { Description = "Command port of the first vTPM; VM i uses base+2i (control port one above).", HelpName = "P", DefaultValueFactory = _ => 2421 };
         var state = new Option<string>("--state") { Description = "State folder: VM index, sealed state key, encrypted vTPM files (and the embedded hardware TPM's state).", HelpName = "DIR", DefaultValueFactory = _ => "truststack-vtpm" };
         var tpm = new Option<string>("--tpm") { Description = "The hardware TPM: embedded (default, its state under DIR/hardware-tpm), swtpm:host=H,port=P, mssim:host=H,port=P or device:/dev/tpmrm0.", HelpName = "SPEC", DefaultValueFactory = _ => "embedded" };
-        var accept = new Option<int>("--accept-migrations") { Description = "Also accept incoming vTPM migrations on 127.0.0.1:PORT (0: do not).", HelpName = "PORT", DefaultValueFactory = _ => 0 };
-        var serve = new Command("serve", "Serve N vTPMs over the swtpm socket protocol on one hardware TPM, until Ctrl-C or SIGTERM.")
+        var accept = new Option<int>("--accept-migrations") { Description = "Also accept incoming vTPM migrations on 127.0.0.1:PORT (0: do not); an arriving vTPM is served at once.", HelpName = "PORT", DefaultValueFactory = _ => 0 };
+        var defaults = new VTpmMigrationDestinationOptions();
+        var offerRate = new Option<double>("--offers-per-second") { Description = $"Migration offer requests admitted per second (token bucket; each costs hardware-TPM work). Default {defaults.OffersPerSecond.ToString(System.Globalization.CultureInfo.InvariantCulture)}.", HelpName = "R", DefaultValueFactory = _ => defaults.OffersPerSecond };
+        var offerBurst = new Option<int>("--offer-burst") { Description = $"Migration offer requests admitted at once before the rate applies. Default {defaults.OfferBurst}.", HelpName = "N", DefaultValueFactory = _ => defaults.OfferBurst };
+        var maxPending = new Option<int>("--max-pending-migrations") { Description = $"Incoming migrations in progress at most (offered or prepared, not yet committed). Default {defaults.MaxPendingMigrations}.", HelpName = "N", DefaultValueFactory = _ => defaults.MaxPendingMigrations };
+        var offerTimeout = new Option<double>("--offer-timeout") { Description = $"Seconds an offer waits for its prepare before it is forgotten. Default {defaults.OfferTimeout.TotalSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture)}.", HelpName = "SECONDS", DefaultValueFactory = _ => defaults.OfferTimeout.TotalSeconds };
+        var serve = new Command("serve", "Serve the vTPMs of a state folder (at least N) over the swtpm socket protocol on one hardware TPM, until Ctrl-C or SIGTERM.")
         {
-            vms, basePort, state, tpm, accept,
+            vms, basePort, state, tpm, accept, offerRate, offerBurst, maxPending, offerTimeout,
         };
         serve.SetAction(async (parseResult, cancellationToken) =>
         {
@@ -51,11 +59,19 @@ internal static class VTpmCommands
             }
 
             TpmTransportSpec spec;
+            var limits = new VTpmMigrationDestinationOptions
+            {
+                OffersPerSecond = parseResult.GetValue(offerRate),
+                OfferBurst = parseResult.GetValue(offerBurst),
+                MaxPendingMigrations = parseResult.GetValue(maxPending),
+                OfferTimeout = TimeSpan.FromSeconds(Math.Clamp(parseResult.GetValue(offerTimeout), 0, TimeSpan.MaxValue.TotalSeconds / 2)),
+            };
             try
             {
                 spec = TpmTransportSpec.Parse(parseResult.GetValue(tpm) ?? "embedded");
+                limits.Validate();
             }
-            catch (FormatException e)
+            catch (Exception e) when (e is FormatException or ArgumentOutOfRangeException)
             {
                 error.WriteLine($"error: {e.Message}");
                 return 2;
@@ -63,10 +79,11 @@ internal static class VTpmCommands
 
             try
             {
-                return await ServeAsync(spec, dir, count, port, migrationPort, output, cancellationToken).ConfigureAwait(false);
+                return await ServeAsync(spec, dir, count, port, migrationPort, limits, output, error, cancellationToken).ConfigureAwait(false);
             }
             catch (Exception e) when (e is TpmException or IOException or System.Net.Sockets.SocketException or UnauthorizedAccessException or VirtualizationLayerChangedException or VTpmLaunchRejectedException)
             {
+                // One line (a StateFolderLockedException names the pid that holds the folder).
                 error.WriteLine($"error: {e.Message}");
                 return 1;
             }
@@ -76,9 +93,20 @@ internal static class VTpmCommands
     }
 
     /// <summary>Opens the hardware TPM of <paramref name="spec"/> (the embedded one keeps its state under DIR/hardware-tpm) and starts it if needed.</summary>
+    /// <exception cref="StateFolderLockedException">Another process serves DIR (its embedded hardware TPM's folder is held).</exception>
     internal static (ITpmTransport Transport, Tpm2 Hardware) OpenHardware(TpmTransportSpec spec, string dir)
     {
-        var transport = spec.Open(new SoftwareTpmOptions { AutoStartup = true, StateDirectory = Path.Combine(dir, "hardware-tpm") });
+        var hardwareState = Path.Combine(dir, "hardware-tpm");
+        if (spec.Kind == "embedded")
+        {
+            // The embedded engine's tpm-state.bin holds its seeds in the clear and, with
+            // vtpm-state-key.sealed, would let anyone who copies the folder open every vTPM: both
+            // folders are owner-only (0700), existing ones narrowed (issue 19, finding 11).
+            OwnerOnly(dir);
+            OwnerOnly(hardwareState);
+        }
+
+        var transport = spec.Open(new SoftwareTpmOptions { AutoStartup = true, StateDirectory = hardwareState });
         var hardware = new Tpm2(transport);
         if (spec.Kind != "embedded")
         {
@@ -105,51 +133,55 @@ internal static class VTpmCommands
         })
         .AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace));
 
-    private static async Task<int> ServeAsync(TpmTransportSpec spec, string dir, int count, int basePort, int migrationPort, TextWriter output, CancellationToken cancellationToken)
+    private static void OwnerOnly(string directory)
+    {
+        StateFolderLock.CreateOwnerOnlyDirectory(directory);
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+    }
+
+    private static async Task<int> ServeAsync(TpmTransportSpec spec, string dir, int count, int basePort, int migrationPort, VTpmMigrationDestinationOptions limits, TextWriter output, TextWriter error, CancellationToken cancellationToken)
     {
         var (transport, hardware) = OpenHardware(spec, dir);
         using var transportScope = transport;
         using var hardwareScope = hardware;
         using var loggerFactory = migrationPort > 0 ? MigrationLogging() : NullLoggerFactory.Instance;
-        await using var manager = new VTpmManager(new VTpmCoreOptions { StateDirectory = dir }, hardware, loggerFactory: loggerFactory);
+        await using var manager = new VTpmManager(new VTpmCoreOptions { StateDirectory = dir, IncomingMigrations = limits }, hardware, loggerFactory: loggerFactory);
         while (manager.Count < count)
         {
             manager.Create();
         }
 
-        var instances = manager.List().Take(count).ToList();
         output.WriteLine($"vTPM manager on hardware TPM {spec}, state in {dir}");
-        for (var i = 0; i < instances.Count; i++)
+        var host = new VTpmServeHost(manager, hardware, dir, basePort, output, error, loggerFactory);
+        await using (host.ConfigureAwait(false))
         {
-            var vm = instances[i].VmId;
-            manager.Start(vm);
-            var served = manager.Serve(vm, basePort + (2 * i));
-            output.WriteLine($"vm {vm} vtpm 127.0.0.1:{served.Port} control {served.Port + 1} TPM2TOOLS_TCTI=swtpm:host=127.0.0.1,port={served.Port}");
-        }
+            // The destination first: its recovery may activate vTPMs committed before a restart, which then serve too.
+            if (migrationPort > 0)
+            {
+                host.AcceptMigrations(migrationPort);
+            }
 
-        TcpMigrationListener? listener = null;
-        if (migrationPort > 0)
-        {
-            var destination = new VTpmMigrationDestination(manager);
-            listener = new TcpMigrationListener(destination, migrationPort, loggerFactory.CreateLogger<TcpMigrationListener>());
-            listener.Start();
-            output.WriteLine($"accepting migrations on 127.0.0.1:{listener.Port}; attestation key {Convert.ToHexStringLower(destination.AttestationKeyName)}");
-        }
+            var served = host.ServeAll();
+            if (served == 0 && manager.Count > 0 && migrationPort == 0)
+            {
+                error.WriteLine($"error: none of the {manager.Count} vTPMs of {dir} can be served (reasons above)");
+                return 1;
+            }
 
-        output.WriteLine($"serving {instances.Count} vTPMs; Ctrl-C or SIGTERM stops and saves them");
-        output.Flush();
-        try
-        {
-            await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-            // Ctrl-C / SIGTERM: fall through to the orderly stop.
-        }
-
-        if (listener is not null)
-        {
-            await listener.DisposeAsync().ConfigureAwait(false);
+            host.StartControl();
+            output.WriteLine($"serving {served} vTPMs; Ctrl-C or SIGTERM stops and saves them");
+            output.Flush();
+            try
+            {
+                await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                // Ctrl-C / SIGTERM: fall through to the orderly stop.
+            }
         }
 
         var saved = manager.List().Count(i => i.State != VTpmInstanceState.Stopped);

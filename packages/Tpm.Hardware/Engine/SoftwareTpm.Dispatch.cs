@@ -148,6 +148,7 @@ public sealed partial class SoftwareTpm
         if ((descriptor.Flags & CommandFlags.WritesNv) != 0)
         {
             SaveState();
+            PersistentStateChanged?.Invoke(this, EventArgs.Empty);
         }
 
         return BuildResponse(tag, context);

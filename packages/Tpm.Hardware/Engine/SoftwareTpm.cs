@@ -201,14 +201,27 @@ public sealed partial class SoftwareTpm : ITpmTransport
         }
     }
 
-    /// <summary>Writes the state folder now (no-op without one).</summary>
+    /// <summary>Writes the state folder now (no-op without one) and raises <see cref="PersistentStateChanged"/>.</summary>
     public void Save()
     {
         lock (_lock)
         {
             SaveState();
+            PersistentStateChanged?.Invoke(this, EventArgs.Empty);
         }
     }
+
+    /// <summary>
+    /// Raised after every command that changed the TPM's persistent state (those after which a
+    /// state folder is written: NV definitions and writes, hierarchy auth, EvictControl, Clear,
+    /// Startup, Shutdown) and by <see cref="Save"/>: on the executing thread, under the engine's
+    /// lock, before the command's response is returned. A host that keeps the state itself (a vTPM
+    /// manager, encrypted) writes <see cref="ExportState"/> here, so that no acknowledged write is
+    /// lost to a crash; the engine's lock orders those writes. A handler that throws makes the
+    /// command answer TPM_RC_FAILURE (the write is not acknowledged). A handler may call this
+    /// engine; it must not wait for another thread that waits for the engine.
+    /// </summary>
+    public event EventHandler? PersistentStateChanged;
 
     /// <summary>
     /// Restores an engine from a state image made by <see cref="ExportState"/> (the content of a

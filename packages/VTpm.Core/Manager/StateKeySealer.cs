@@ -82,16 +82,25 @@ internal static class StateKeySealer
                 var session = tpm.StartAuthSession(TpmSe.Policy);
                 try
                 {
-                    tpm.PolicyPcr(session, selection);
+                    try
+                    {
+                        tpm.PolicyPcr(session, selection);
+                    }
+                    catch (TpmException e)
+                    {
+                        // The selection comes from the file: one the TPM refuses is a damaged file.
+                        throw new VTpmStateException(path, $"the hardware TPM refuses its PCR selection ({e.Message})", e);
+                    }
+
                     return tpm.Unseal(handle, TpmAuthorization.Session(session));
                 }
                 catch (TpmException e) when (e.BaseCode is TpmRc.PolicyFail or TpmRc.Value)
                 {
-                    var current = ReadPcrs(tpm, selection);
-                    var changed = selection.Enumerate()
-                        .Where((_, i) => i >= sealedValues.Count || !CryptographicOperations.FixedTimeEquals(sealedValues[i], current[i]))
-                        .ToList();
-                    throw new VirtualizationLayerChangedException(path, changed, e);
+                    throw new VirtualizationLayerChangedException(path, ChangedPcrs(tpm, selection, sealedValues), e);
+                }
+                catch (TpmException e)
+                {
+                    throw new VTpmStateException(path, $"the hardware TPM refuses to unseal the key ({e.Message})", e);
                 }
                 finally
                 {
@@ -158,9 +167,23 @@ internal static class StateKeySealer
             r.EnsureConsumed();
             return (selection, values, priv, pub);
         }
-        catch (TpmException e)
+        catch (Exception e) when (e is TpmException or FormatException or ArgumentException or OverflowException)
         {
             throw new VTpmStateException(path, $"malformed: {e.Message}", e);
+        }
+    }
+
+    /// <summary>The PCRs whose values differ from those recorded (empty when they cannot be read: the report is informative only).</summary>
+    private static List<(TpmAlgId Bank, int Pcr)> ChangedPcrs(Tpm2 tpm, PcrSelectionList selection, List<byte[]> sealedValues)
+    {
+        try
+        {
+            var current = ReadPcrs(tpm, selection);
+            return [.. selection.Enumerate().Where((_, i) => i >= sealedValues.Count || !CryptographicOperations.FixedTimeEquals(sealedValues[i], current[i]))];
+        }
+        catch (Exception e) when (e is TpmException or InvalidOperationException)
+        {
+            return [];
         }
     }
 
@@ -168,22 +191,5 @@ internal static class StateKeySealer
     {
         var all = tpm.PcrReadAll(selection);
         return [.. selection.Enumerate().Select(p => all.TryGetValue(p, out var v) ? v : throw new InvalidOperationException($"The hardware TPM has no PCR {p.Bank}:{p.Pcr}."))];
-    }
-}
-
-/// <summary>Atomic file replacement: temporary file, flush to disk, rename.</summary>
-internal static class AtomicFile
-{
-    public static void Write(string path, ReadOnlySpan<byte> content)
-    {
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
-        var temp = path + ".tmp";
-        using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
-        {
-            stream.Write(content);
-            stream.Flush(flushToDisk: true);
-        }
-
-        File.Move(temp, path, overwrite: true);
     }
 }

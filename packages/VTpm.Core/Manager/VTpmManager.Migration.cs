@@ -13,9 +13,6 @@ namespace TrustStack.VTpm.Core;
 /// </summary>
 public sealed partial class VTpmManager
 {
-    private const string MigratingExtension = ".migrating";
-    private const string IncomingExtension = ".incoming";
-
     /// <summary>The hardware TPM (null for an in-memory manager without one).</summary>
     internal Tpm2? Hardware => _hardware;
 
@@ -25,8 +22,11 @@ public sealed partial class VTpmManager
     /// <summary>The logger factory of the manager.</summary>
     internal ILoggerFactory LoggerFactory => _loggerFactory;
 
-    /// <summary>The state folder, or null.</summary>
-    internal string? StateDirectory => _options.StateDirectory;
+    /// <summary>The state folder (full path), or null.</summary>
+    internal string? StateDirectory => _store.StateDirectory;
+
+    /// <summary>The manager's clock.</summary>
+    internal TimeProvider Time => _time;
 
     /// <summary>Whether the manager has the VM at all, in any state.</summary>
     internal bool Contains(Guid vmId)
@@ -65,10 +65,12 @@ public sealed partial class VTpmManager
 
             if (slot.State != VTpmInstanceState.Migrating)
             {
+                // The server closes first: a response written before its sockets close belongs to a
+                // command that ran before the export below; a later one cannot be delivered.
                 StopServer(slot);
                 slot.LockedFrom = slot.State;
-                slot.State = VTpmInstanceState.Migrating;
-                WriteMarker(slot, MigratingExtension, [(byte)slot.LockedFrom]);
+                SetState(slot, VTpmInstanceState.Migrating);
+                _store.WriteMigratingMarker(vmId, slot.LockedFrom);
             }
 
             if (slot.Engine is { } engine)
@@ -96,8 +98,8 @@ public sealed partial class VTpmManager
             }
 
             var previous = slot.Engine is null ? VTpmInstanceState.Stopped : slot.LockedFrom;
-            slot.State = previous;
-            DeleteMarker(slot, MigratingExtension);
+            SetState(slot, previous);
+            _store.DeleteFile(vmId, VTpmInstanceStore.MigratingExtension);
             if (previous == VTpmInstanceState.Running && slot.Port is { } port)
             {
                 try
@@ -156,24 +158,13 @@ public sealed partial class VTpmManager
                 throw new InvalidOperationException($"VM {vmId} already has a vTPM here ({existing.State}).");
             }
 
-            var slot = new Slot(vmId, _instancesDirectory is null ? null : Path.Combine(_instancesDirectory, vmId.ToString("D") + ".vtpm"))
-            {
-                State = VTpmInstanceState.Incoming,
-            };
+            var slot = new Slot(vmId) { State = VTpmInstanceState.Incoming };
             var framed = new byte[image.Length + 1];
             framed[0] = live ? (byte)1 : (byte)0;
             image.CopyTo(framed.AsSpan(1));
             try
             {
-                var blob = VTpmStateCodec.Encrypt(StateKey(), vmId, framed, _random);
-                if (_instancesDirectory is not null)
-                {
-                    AtomicFile.Write(MarkerPath(slot, IncomingExtension)!, blob);
-                }
-                else
-                {
-                    slot.Blob = blob;
-                }
+                _store.WriteIncoming(vmId, framed);
             }
             finally
             {
@@ -196,12 +187,7 @@ public sealed partial class VTpmManager
                 return;
             }
 
-            if (slot.Blob is { } blob)
-            {
-                CryptographicOperations.ZeroMemory(blob);
-            }
-
-            DeleteMigrationFiles(slot);
+            _store.Delete(vmId);
             _slots.Remove(vmId);
             _logger.LogInformation("Discarded the inactive incoming vTPM of VM {VmId}", vmId);
         }
@@ -223,15 +209,19 @@ public sealed partial class VTpmManager
             var slot = Get(vmId);
             if (slot.State != VTpmInstanceState.Incoming)
             {
-                return slot.Info();
+                return Info(slot);
             }
 
-            var incomingBlob = slot.Blob;
-            var blob = _instancesDirectory is null ? incomingBlob! : File.ReadAllBytes(MarkerPath(slot, IncomingExtension)!);
-            var framed = VTpmStateCodec.Decrypt(StateKey(), vmId, blob, MarkerPath(slot, IncomingExtension) ?? $"<incoming state of VM {vmId}>");
+            var source = _store.Describe(vmId, VTpmInstanceStore.IncomingExtension);
+            var framed = _store.ReadIncoming(vmId) ?? throw new VTpmStateException(source, "the incoming state is missing");
             SoftwareTpm engine;
             try
             {
+                if (framed.Length < 1 || framed[0] > 1)
+                {
+                    throw new VTpmStateException(source, "the incoming state has no valid live flag");
+                }
+
                 var live = framed[0] == 1;
                 var engineOptions = new SoftwareTpmOptions
                 {
@@ -244,10 +234,12 @@ public sealed partial class VTpmManager
                 {
                     new Tpm2(engine).Startup(TpmSu.State);
                 }
+
+                engine = WithWriteThrough(vmId, engine);
             }
             catch (TpmStateException e)
             {
-                throw new VTpmStateException(MarkerPath(slot, IncomingExtension) ?? e.Path, e.Message, e);
+                throw new VTpmStateException(source, e.Message, e);
             }
             finally
             {
@@ -265,26 +257,19 @@ public sealed partial class VTpmManager
             catch
             {
                 slot.Engine = null;
-                slot.Blob = incomingBlob;
                 engine.Dispose();
+
+                // A state file written before the failure must not make the VM look stopped-but-live at the next start.
+                _store.DeleteFile(vmId, VTpmInstanceStore.StateExtension);
                 throw;
             }
 
-            slot.State = VTpmInstanceState.Running;
+            SetState(slot, VTpmInstanceState.Running);
             _order.Add(vmId);
-            if (_instancesDirectory is not null)
-            {
-                File.AppendAllText(Path.Combine(_instancesDirectory, IndexFileName), vmId.ToString("D") + "\n");
-            }
-
-            if (incomingBlob is not null && !ReferenceEquals(incomingBlob, slot.Blob))
-            {
-                CryptographicOperations.ZeroMemory(incomingBlob);
-            }
-
-            DeleteMarker(slot, IncomingExtension);
+            _store.AppendIndex(vmId);
+            _store.DeleteFile(vmId, VTpmInstanceStore.IncomingExtension);
             _logger.LogInformation("Activated the migrated vTPM of VM {VmId}", vmId);
-            return slot.Info();
+            return Info(slot);
         }
     }
 
@@ -294,28 +279,16 @@ public sealed partial class VTpmManager
         lock (_lock)
         {
             ThrowIfDisposed();
-            _ = StateKey();
+            _ = _store.StateKey();
         }
     }
 
     /// <summary>Encrypts migration bookkeeping (the journal) under the state key, bound to <paramref name="id"/>.</summary>
-    internal byte[] ProtectRecord(Guid id, ReadOnlySpan<byte> record)
-    {
-        lock (_lock)
-        {
-            return VTpmStateCodec.Encrypt(StateKey(), id, record, _random);
-        }
-    }
+    internal byte[] ProtectRecord(Guid id, ReadOnlySpan<byte> record) => _store.Protect(id, record);
 
     /// <summary>Opens a record made by <see cref="ProtectRecord"/>; the caller zeroes the result.</summary>
     /// <exception cref="VTpmStateException">Tampered, or of another record.</exception>
-    internal byte[] UnprotectRecord(Guid id, ReadOnlySpan<byte> blob, string source)
-    {
-        lock (_lock)
-        {
-            return VTpmStateCodec.Decrypt(StateKey(), id, blob, source);
-        }
-    }
+    internal byte[] UnprotectRecord(Guid id, ReadOnlySpan<byte> blob, string source) => _store.Unprotect(id, blob, source);
 
     private static void RequireNotMigrating(Slot slot, string operation)
     {
@@ -329,44 +302,19 @@ public sealed partial class VTpmManager
     {
         foreach (var slot in _slots.Values)
         {
-            if (MarkerPath(slot, MigratingExtension) is { } marker && File.Exists(marker))
+            if (_store.Has(slot.VmId, VTpmInstanceStore.MigratingExtension))
             {
                 slot.State = VTpmInstanceState.Migrating;
                 slot.LockedFrom = VTpmInstanceState.Stopped;
             }
         }
 
-        foreach (var file in Directory.Exists(_instancesDirectory) ? Directory.EnumerateFiles(_instancesDirectory, "*" + IncomingExtension).Order(StringComparer.Ordinal) : Enumerable.Empty<string>())
+        foreach (var id in _store.ListIncoming())
         {
-            if (Guid.TryParseExact(Path.GetFileNameWithoutExtension(file), "D", out var id) && !_slots.ContainsKey(id))
+            if (!_slots.ContainsKey(id))
             {
-                _slots.Add(id, new Slot(id, Path.Combine(_instancesDirectory!, id.ToString("D") + ".vtpm")) { State = VTpmInstanceState.Incoming });
+                _slots.Add(id, new Slot(id) { State = VTpmInstanceState.Incoming });
             }
-        }
-    }
-
-    private void DeleteMigrationFiles(Slot slot)
-    {
-        DeleteMarker(slot, MigratingExtension);
-        DeleteMarker(slot, IncomingExtension);
-    }
-
-    private static string? MarkerPath(Slot slot, string extension) =>
-        slot.StatePath is { } path ? Path.ChangeExtension(path, extension) : null;
-
-    private static void WriteMarker(Slot slot, string extension, ReadOnlySpan<byte> content)
-    {
-        if (MarkerPath(slot, extension) is { } marker)
-        {
-            AtomicFile.Write(marker, content);
-        }
-    }
-
-    private static void DeleteMarker(Slot slot, string extension)
-    {
-        if (MarkerPath(slot, extension) is { } marker)
-        {
-            File.Delete(marker);
         }
     }
 }

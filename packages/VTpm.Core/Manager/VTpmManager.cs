@@ -16,14 +16,18 @@ namespace TrustStack.VTpm.Core;
 /// <see cref="IVTpmLaunchObserver"/> before the vTPM serves its guest. Idle instances are cheap:
 /// a stopped instance is one small record (no engine, no thread, no socket); an engine lives in
 /// memory only while started, and a socket server exists only while it is served.
+/// Every command that changes a vTPM's persistent state (NV, hierarchy auth, persistent objects)
+/// writes its encrypted state through to its file before the response is returned
+/// (<see cref="SoftwareTpm.PersistentStateChanged"/>), so an acknowledged write survives a crash of
+/// the process (kill -9 included); other commands (PCR_Extend, Quote) write nothing. A manager with
+/// a state folder owns it (<see cref="StateFolderLock"/>) until disposed.
 /// All members are thread-safe.
 /// </summary>
 public sealed partial class VTpmManager : IAsyncDisposable, IDisposable
 {
     /// <summary>The subfolder of <see cref="VTpmCoreOptions.StateDirectory"/> holding the vTPM files.</summary>
-    public const string InstancesFolder = "vtpms";
+    public const string InstancesFolder = VTpmInstanceStore.InstancesFolder;
 
-    private const string IndexFileName = "index";
     private static readonly Lazy<byte[]> s_codeDigest = new(ComputeCodeDigest);
 
     private readonly Lock _lock = new();
@@ -37,10 +41,8 @@ public sealed partial class VTpmManager : IAsyncDisposable, IDisposable
     private readonly TimeProvider _time;
     private readonly ILoggerFactory _loggerFactory;
     private readonly ILogger _logger;
-    private readonly PcrSelectionList _layerPcrs;
-    private readonly string? _instancesDirectory;
+    private readonly VTpmInstanceStore _store;
     private readonly List<Task> _stoppingServers = [];
-    private byte[]? _stateKey;
     private bool _disposed;
 
     /// <summary>Creates a manager and loads the index of its state folder (no vTPM is opened yet).</summary>
@@ -52,6 +54,7 @@ public sealed partial class VTpmManager : IAsyncDisposable, IDisposable
     /// <param name="timeProvider">Clock of the vTPM engines; default the system clock.</param>
     /// <param name="loggerFactory">Loggers for the manager and its servers.</param>
     /// <exception cref="ArgumentException">The options are invalid, or a state folder is set without a hardware TPM.</exception>
+    /// <exception cref="StateFolderLockedException">Another manager (in this or another process) owns the state folder; the message names its pid.</exception>
     /// <exception cref="VTpmStateException">The VM index cannot be read.</exception>
     public VTpmManager(
         VTpmCoreOptions options,
@@ -77,11 +80,21 @@ public sealed partial class VTpmManager : IAsyncDisposable, IDisposable
         _time = timeProvider ?? TimeProvider.System;
         _loggerFactory = loggerFactory ?? NullLoggerFactory.Instance;
         _logger = _loggerFactory.CreateLogger<VTpmManager>();
-        _layerPcrs = PcrSelectionList.Parse(options.VirtualizationLayerPcrs);
-        if (options.StateDirectory is { } dir)
+        _store = new VTpmInstanceStore(options.StateDirectory, hardwareTpm, PcrSelectionList.Parse(options.VirtualizationLayerPcrs), _random);
+        try
         {
-            _instancesDirectory = Path.Combine(dir, InstancesFolder);
-            LoadIndex();
+            foreach (var id in _store.LoadIndex())
+            {
+                _slots.Add(id, new Slot(id));
+                _order.Add(id);
+            }
+
+            LoadMigrationMarkers();
+        }
+        catch
+        {
+            _store.Dispose();
+            throw;
         }
     }
 
@@ -127,19 +140,18 @@ public sealed partial class VTpmManager : IAsyncDisposable, IDisposable
                 throw new InvalidOperationException($"VM {id} already has a vTPM.");
             }
 
-            if (_instancesDirectory is not null)
+            if (_store.IsPersistent)
             {
                 // Never create beside state that cannot be opened: prove the key first.
-                _ = StateKey();
-                Directory.CreateDirectory(_instancesDirectory);
-                File.AppendAllText(Path.Combine(_instancesDirectory, IndexFileName), id.ToString("D") + "\n");
+                _ = _store.StateKey();
+                _store.AppendIndex(id);
             }
 
-            var slot = new Slot(id, _instancesDirectory is null ? null : Path.Combine(_instancesDirectory, id.ToString("D") + ".vtpm"));
+            var slot = new Slot(id);
             _slots.Add(id, slot);
             _order.Add(id);
             _logger.LogInformation("Created the vTPM of VM {VmId}", id);
-            return slot.Info();
+            return Info(slot);
         }
     }
 
@@ -175,9 +187,9 @@ public sealed partial class VTpmManager : IAsyncDisposable, IDisposable
             }
 
             slot.Engine = engine;
-            slot.State = VTpmInstanceState.Running;
+            SetState(slot, VTpmInstanceState.Running);
             _logger.LogInformation("Started the vTPM of VM {VmId}", vmId);
-            return slot.Info();
+            return Info(slot);
         }
     }
 
@@ -194,9 +206,9 @@ public sealed partial class VTpmManager : IAsyncDisposable, IDisposable
             var slot = Get(vmId);
             RequireState(slot, VTpmInstanceState.Running, "suspend");
             StopServer(slot);
-            slot.State = VTpmInstanceState.Suspended;
+            SetState(slot, VTpmInstanceState.Suspended);
             Persist(slot);
-            return slot.Info();
+            return Info(slot);
         }
     }
 
@@ -219,7 +231,7 @@ public sealed partial class VTpmManager : IAsyncDisposable, IDisposable
                 StartServer(slot, port);
             }
 
-            return slot.Info();
+            return Info(slot);
         }
     }
 
@@ -243,13 +255,13 @@ public sealed partial class VTpmManager : IAsyncDisposable, IDisposable
 
             StopServer(slot);
             slot.Port = null;
+            SetState(slot, VTpmInstanceState.Stopped);
             slot.Engine!.PowerOff();
             Persist(slot);
             slot.Engine.Dispose();
             slot.Engine = null;
-            slot.State = VTpmInstanceState.Stopped;
             _logger.LogInformation("Stopped the vTPM of VM {VmId}", vmId);
-            return slot.Info();
+            return Info(slot);
         }
     }
 
@@ -263,26 +275,20 @@ public sealed partial class VTpmManager : IAsyncDisposable, IDisposable
             ThrowIfDisposed();
             var slot = Get(vmId);
             StopServer(slot);
+            lock (slot.Gate)
+            {
+                slot.Removed = true;
+                slot.State = VTpmInstanceState.Stopped;
+            }
+
+            // Powered off first: no command (and so no write-through) can follow the deletion.
             slot.Engine?.PowerOff();
             slot.Engine?.Dispose();
             slot.Engine = null;
-            if (slot.Blob is { } blob)
-            {
-                CryptographicOperations.ZeroMemory(blob);
-            }
-
-            if (slot.StatePath is { } path)
-            {
-                File.Delete(path);
-            }
-
-            DeleteMigrationFiles(slot);
+            _store.Delete(vmId);
             _slots.Remove(vmId);
             _order.Remove(vmId);
-            if (_instancesDirectory is not null)
-            {
-                AtomicFile.Write(Path.Combine(_instancesDirectory, IndexFileName), System.Text.Encoding.ASCII.GetBytes(string.Concat(_order.Select(g => g.ToString("D") + "\n"))));
-            }
+            _store.RewriteIndex(_order);
 
             _logger.LogInformation("Destroyed the vTPM of VM {VmId}", vmId);
         }
@@ -294,7 +300,7 @@ public sealed partial class VTpmManager : IAsyncDisposable, IDisposable
     {
         lock (_lock)
         {
-            return [.. _order.Select(id => _slots[id].Info())];
+            return [.. _order.Select(id => Info(_slots[id]))];
         }
     }
 
@@ -306,7 +312,7 @@ public sealed partial class VTpmManager : IAsyncDisposable, IDisposable
     {
         lock (_lock)
         {
-            return Get(vmId).Info();
+            return Info(Get(vmId));
         }
     }
 
@@ -330,7 +336,7 @@ public sealed partial class VTpmManager : IAsyncDisposable, IDisposable
             }
 
             StartServer(slot, port);
-            return slot.Info();
+            return Info(slot);
         }
     }
 
@@ -371,9 +377,15 @@ public sealed partial class VTpmManager : IAsyncDisposable, IDisposable
                 return;
             }
 
+            _disposed = true;
             foreach (var slot in _slots.Values)
             {
                 StopServer(slot);
+                lock (slot.Gate)
+                {
+                    // Waits for an in-process command that is running; later ones see the disposed manager.
+                }
+
                 if (slot.Engine is { } engine)
                 {
                     engine.PowerOff();
@@ -381,23 +393,15 @@ public sealed partial class VTpmManager : IAsyncDisposable, IDisposable
                     engine.Dispose();
                     slot.Engine = null;
                 }
-
-                if (slot.Blob is { } blob)
-                {
-                    CryptographicOperations.ZeroMemory(blob);
-                }
             }
 
-            if (_stateKey is not null)
-            {
-                CryptographicOperations.ZeroMemory(_stateKey);
-            }
-
-            _disposed = true;
             pending = [.. _stoppingServers];
         }
 
         await Task.WhenAll(pending).ConfigureAwait(false);
+
+        // Every engine is disposed: nothing writes through any more, so the key can go.
+        _store.Dispose();
     }
 
     /// <summary>As <see cref="DisposeAsync"/>, blocking.</summary>
@@ -477,42 +481,60 @@ public sealed partial class VTpmManager : IAsyncDisposable, IDisposable
             Seed = _options.Seed is { } seed ? EngineSeed(seed, slot.VmId) : null,
         };
         var engineLogger = _loggerFactory.CreateLogger<SoftwareTpm>();
-        var blob = ReadBlob(slot);
-        if (blob is null)
+        var image = _store.ReadState(slot.VmId);
+        if (image is null)
         {
-            var fresh = new SoftwareTpm(engineOptions, null, _time, _secretStore, engineLogger);
-            slot.Engine = fresh;
+            var fresh = WithWriteThrough(slot.VmId, new SoftwareTpm(engineOptions, null, _time, _secretStore, engineLogger));
             try
             {
                 ProvisionCredentials(fresh, slot.VmId);
-                Persist(slot);
+                fresh.Save();
             }
             catch
             {
                 fresh.Dispose();
                 throw;
             }
-            finally
-            {
-                slot.Engine = null;
-            }
 
             return fresh;
         }
 
-        var image = VTpmStateCodec.Decrypt(StateKey(), slot.VmId, blob, slot.StatePath ?? $"<in-memory state of VM {slot.VmId}>");
         try
         {
-            return SoftwareTpm.FromState(image, engineOptions, null, _time, _secretStore, engineLogger);
+            return WithWriteThrough(slot.VmId, SoftwareTpm.FromState(image, engineOptions, null, _time, _secretStore, engineLogger));
         }
         catch (TpmStateException e)
         {
-            throw new VTpmStateException(slot.StatePath ?? e.Path, e.Message, e);
+            throw new VTpmStateException(_store.Describe(slot.VmId, VTpmInstanceStore.StateExtension), e.Message, e);
         }
         finally
         {
             CryptographicOperations.ZeroMemory(image);
         }
+    }
+
+    /// <summary>
+    /// Makes every state-changing command of <paramref name="engine"/> write the vTPM's encrypted
+    /// state through to the store before its response is returned (issue 19, finding 9: a
+    /// write-through as <c>tpm serve</c> does, on the engine's own signal, so PCR_Extend, Quote and
+    /// other commands that change nothing persistent cost nothing). The engine's lock orders the
+    /// writes; the handler takes no lock of the manager, so a command never waits for it.
+    /// </summary>
+    private SoftwareTpm WithWriteThrough(Guid vmId, SoftwareTpm engine)
+    {
+        engine.PersistentStateChanged += (sender, _) =>
+        {
+            var image = ((SoftwareTpm)sender!).ExportState();
+            try
+            {
+                _store.WriteState(vmId, image);
+            }
+            finally
+            {
+                CryptographicOperations.ZeroMemory(image);
+            }
+        };
+        return engine;
     }
 
     private void ProvisionCredentials(SoftwareTpm engine, Guid vmId, VTpmCredentialOccasion occasion = VTpmCredentialOccasion.Manufactured)
@@ -545,109 +567,16 @@ public sealed partial class VTpmManager : IAsyncDisposable, IDisposable
         return BinaryPrimitives.ReadUInt64BigEndian(SHA256.HashData(input));
     }
 
-    private byte[]? ReadBlob(Slot slot)
+    /// <summary>Writes the started engine's state through the store (the engine's lock orders it with the commands' own writes).</summary>
+    private static void Persist(Slot slot) => slot.Engine!.Save();
+
+    /// <summary>Changes a slot's state under its gate, so that no in-process channel command runs across the change.</summary>
+    private static void SetState(Slot slot, VTpmInstanceState state)
     {
-        if (slot.StatePath is null)
+        lock (slot.Gate)
         {
-            return slot.Blob;
+            slot.State = state;
         }
-
-        try
-        {
-            return File.Exists(slot.StatePath) ? File.ReadAllBytes(slot.StatePath) : null;
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new VTpmStateException(slot.StatePath, e.Message, e);
-        }
-    }
-
-    /// <summary>Encrypts the engine's state and writes it (atomically to its file, or to memory).</summary>
-    private void Persist(Slot slot)
-    {
-        var image = slot.Engine!.ExportState();
-        try
-        {
-            var blob = VTpmStateCodec.Encrypt(StateKey(), slot.VmId, image, _random);
-            if (slot.StatePath is { } path)
-            {
-                AtomicFile.Write(path, blob);
-            }
-            else
-            {
-                slot.Blob = blob;
-            }
-        }
-        finally
-        {
-            CryptographicOperations.ZeroMemory(image);
-        }
-    }
-
-    private byte[] StateKey()
-    {
-        if (_stateKey is not null)
-        {
-            return _stateKey;
-        }
-
-        if (_options.StateDirectory is { } dir)
-        {
-            _stateKey = StateKeySealer.OpenOrCreate(_hardware!, Path.Combine(dir, StateKeySealer.FileName), _layerPcrs, _random);
-        }
-        else
-        {
-            // In-memory manager: the key never leaves this process, so nothing needs sealing.
-            _stateKey = GC.AllocateUninitializedArray<byte>(StateKeySealer.KeySize, pinned: true);
-            _random.Fill(_stateKey);
-        }
-
-        return _stateKey;
-    }
-
-    private void LoadIndex()
-    {
-        var index = Path.Combine(_instancesDirectory!, IndexFileName);
-        var ids = new List<Guid>();
-        try
-        {
-            if (File.Exists(index))
-            {
-                foreach (var line in File.ReadAllLines(index))
-                {
-                    if (line.Length == 0)
-                    {
-                        continue;
-                    }
-
-                    ids.Add(Guid.TryParseExact(line, "D", out var id) ? id : throw new VTpmStateException(index, $"'{line}' is not a VM UUID"));
-                }
-            }
-
-            if (Directory.Exists(_instancesDirectory))
-            {
-                // A state file missing from the index (a crash between the two writes) is still a VM.
-                foreach (var file in Directory.EnumerateFiles(_instancesDirectory, "*.vtpm").Order(StringComparer.Ordinal))
-                {
-                    if (Guid.TryParseExact(Path.GetFileNameWithoutExtension(file), "D", out var id) && !ids.Contains(id))
-                    {
-                        ids.Add(id);
-                    }
-                }
-            }
-        }
-        catch (Exception e) when (e is IOException and not VTpmStateException or UnauthorizedAccessException)
-        {
-            throw new VTpmStateException(index, e.Message, e);
-        }
-
-        foreach (var id in ids.Distinct())
-        {
-            _slots.Add(id, new Slot(id, Path.Combine(_instancesDirectory!, id.ToString("D") + ".vtpm")));
-            _order.Add(id);
-        }
-
-        LoadMigrationMarkers();
     }
 
     private void StartServer(Slot slot, int port)
@@ -669,6 +598,8 @@ public sealed partial class VTpmManager : IAsyncDisposable, IDisposable
         }
     }
 
+    private VTpmInstance Info(Slot slot) => slot.Info(_store.StatePath(slot.VmId));
+
     private Slot Get(Guid vmId) =>
         _slots.TryGetValue(vmId, out var slot) ? slot : throw new KeyNotFoundException($"No vTPM for VM {vmId}.");
 
@@ -684,27 +615,31 @@ public sealed partial class VTpmManager : IAsyncDisposable, IDisposable
 
     private byte[] ExecuteOn(Slot slot, ReadOnlySpan<byte> command)
     {
-        SoftwareTpm engine;
-        lock (_lock)
+        // The gate makes check and execution one step: a vTPM locked for migration (or suspended,
+        // stopped) between the two would otherwise run, and acknowledge, a command its exported
+        // state does not contain. The manager's lock is not held while the engine runs.
+        lock (slot.Gate)
         {
             ThrowIfDisposed();
-            if (slot.State != VTpmInstanceState.Running || slot.Engine is null || !_slots.ContainsKey(slot.VmId))
+            if (slot.State != VTpmInstanceState.Running || slot.Engine is not { } engine || slot.Removed)
             {
-                throw new InvalidOperationException($"The vTPM of VM {slot.VmId} is {(_slots.ContainsKey(slot.VmId) ? slot.State.ToString().ToLowerInvariant() : "destroyed")}: it serves no commands.");
+                throw new InvalidOperationException($"The vTPM of VM {slot.VmId} is {(slot.Removed ? "destroyed" : slot.State.ToString().ToLowerInvariant())}: it serves no commands.");
             }
 
-            engine = slot.Engine;
+            return engine.Execute(command);
         }
-
-        return engine.Execute(command);
     }
 
-    /// <summary>The mutable record of one instance, guarded by the manager's lock.</summary>
-    private sealed class Slot(Guid vmId, string? statePath)
+    /// <summary>The mutable record of one instance, guarded by the manager's lock (and <see cref="Gate"/> for leaving Running).</summary>
+    private sealed class Slot(Guid vmId)
     {
         public Guid VmId { get; } = vmId;
 
-        public string? StatePath { get; } = statePath;
+        /// <summary>Held by in-process commands while they run and by every change of <see cref="State"/>; lock order: manager, gate, engine.</summary>
+        public Lock Gate { get; } = new();
+
+        /// <summary>Set when the slot left the manager (destroyed); its channels refuse.</summary>
+        public bool Removed { get; set; }
 
         public VTpmInstanceState State { get; set; }
 
@@ -720,10 +655,7 @@ public sealed partial class VTpmManager : IAsyncDisposable, IDisposable
 
         public byte[]? EkPublicDigest { get; set; }
 
-        /// <summary>The encrypted state of an in-memory manager's instance.</summary>
-        public byte[]? Blob { get; set; }
-
-        public VTpmInstance Info() => new(VmId, State, EkName, EkPublicDigest, Port, StatePath);
+        public VTpmInstance Info(string? statePath) => new(VmId, State, EkName, EkPublicDigest, Port, statePath);
     }
 
     private sealed class Channel(VTpmManager manager, Slot slot) : ITpmTransport

@@ -7,8 +7,9 @@ namespace TrustStack.VTpm.Core;
 /// The durable record of each migration a manager takes part in: one file per migration and side
 /// (<c>migrations/&lt;migration id&gt;.source|.destination</c>) in the manager's state folder,
 /// AES-256-GCM encrypted under the manager's state key (it holds the commit and abort secrets),
-/// written atomically (temporary file, flush, rename) before the step it records takes effect.
-/// An in-memory manager keeps the records in memory.
+/// written atomically and owner-only (temporary file 0600, flush, rename; folder 0700) before the
+/// step it records takes effect. An in-memory manager keeps the records in memory. A damaged entry
+/// is reported as a <see cref="VTpmStateException"/> naming its file, never as another exception.
 /// </summary>
 internal sealed class MigrationJournal
 {
@@ -23,7 +24,25 @@ internal sealed class MigrationJournal
         _manager = manager;
         _extension = "." + extension;
         _directory = manager.StateDirectory is { } dir ? Path.Combine(dir, Folder) : null;
+        if (_directory is not null && Directory.Exists(_directory))
+        {
+            AtomicFile.EnsureDirectory(_directory);
+            foreach (var file in Directory.EnumerateFiles(_directory, "*" + _extension + "*"))
+            {
+                if (file.EndsWith(AtomicFile.TempSuffix, StringComparison.Ordinal))
+                {
+                    File.Delete(file); // a write interrupted by a crash; the entry it replaced is intact
+                }
+                else
+                {
+                    AtomicFile.NarrowFile(file);
+                }
+            }
+        }
     }
+
+    /// <summary>Where the entry of <paramref name="migrationId"/> is, for messages.</summary>
+    public string Describe(Guid migrationId) => _directory is null ? $"<journal {migrationId}{_extension}>" : PathOf(migrationId);
 
     public void Save(Guid migrationId, ReadOnlySpan<byte> record)
     {
@@ -79,10 +98,43 @@ internal sealed class MigrationJournal
                 return null;
             }
 
-            blob = File.ReadAllBytes(path);
+            try
+            {
+                blob = File.ReadAllBytes(path);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new VTpmStateException(path, e.Message, e);
+            }
         }
 
-        return _manager.UnprotectRecord(migrationId, blob, _directory is null ? $"<journal {migrationId}>" : PathOf(migrationId));
+        return _manager.UnprotectRecord(migrationId, blob, Describe(migrationId));
+    }
+
+    /// <summary>Loads and decodes one entry; null when there is none.</summary>
+    /// <exception cref="VTpmStateException">The entry is damaged (the message names its file).</exception>
+    public T? Load<T>(Guid migrationId, Func<byte[], T> decode)
+        where T : class
+    {
+        var bytes = Load(migrationId);
+        if (bytes is null)
+        {
+            return null;
+        }
+
+        try
+        {
+            return decode(bytes);
+        }
+        catch (Exception e) when (e is TpmException or FormatException or OverflowException or ArgumentException)
+        {
+            // Authenticated but undecodable: written by another version, or a bug; never an exception of another kind.
+            throw new VTpmStateException(Describe(migrationId), $"the journal entry does not decode: {e.Message}", e);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(bytes);
+        }
     }
 
     public IReadOnlyList<Guid> List()
@@ -135,10 +187,18 @@ internal sealed record SourceRecord(SourceState State, Guid VmId, string Endpoin
         return w.ToArray();
     }
 
+    /// <exception cref="FormatException">Not a source record.</exception>
+    /// <exception cref="TpmException">Truncated.</exception>
     public static SourceRecord Decode(ReadOnlySpan<byte> bytes)
     {
         var r = new TpmReader(bytes);
-        var record = new SourceRecord((SourceState)r.ReadU8(), VTpmStateFormat.ReadGuid(ref r), System.Text.Encoding.UTF8.GetString(r.ReadTpm2b()), r.ReadTpm2b(32), r.ReadTpm2b(32));
+        var state = (SourceState)r.ReadU8();
+        if (!Enum.IsDefined(state))
+        {
+            throw new FormatException($"source state {(byte)state} is not defined");
+        }
+
+        var record = new SourceRecord(state, VTpmStateFormat.ReadGuid(ref r), System.Text.Encoding.UTF8.GetString(r.ReadTpm2b()), r.ReadTpm2b(32), r.ReadTpm2b(32));
         r.EnsureConsumed();
         return record;
     }
@@ -189,19 +249,32 @@ internal sealed record DestinationRecord(
         return w.ToArray();
     }
 
+    /// <exception cref="FormatException">Not a destination record.</exception>
+    /// <exception cref="TpmException">Truncated.</exception>
     public static DestinationRecord Decode(ReadOnlySpan<byte> bytes)
     {
         var r = new TpmReader(bytes);
         var state = (DestinationState)r.ReadU8();
+        if (!Enum.IsDefined(state))
+        {
+            throw new FormatException($"destination state {(byte)state} is not defined");
+        }
+
         var vm = VTpmStateFormat.ReadGuid(ref r);
         var offerMessage = VTpmStateFormat.ReadGuid(ref r);
-        var offer = r.ReadBytes((int)r.ReadU32()).ToArray();
+        var offer = r.ReadBytes(Length(ref r)).ToArray();
         var package = r.ReadTpm2b(32);
         var commit = r.ReadTpm2b(32);
         var abort = r.ReadTpm2b(32);
-        var receipt = r.ReadBytes((int)r.ReadU32()).ToArray();
+        var receipt = r.ReadBytes(Length(ref r)).ToArray();
         r.EnsureConsumed();
         return new DestinationRecord(state, vm, offerMessage, offer, package, commit, abort, receipt);
+    }
+
+    private static int Length(ref TpmReader r)
+    {
+        var length = r.ReadU32();
+        return length <= (uint)r.Remaining ? (int)length : throw new FormatException($"a length of {length} exceeds the {r.Remaining} octets left");
     }
 
     /// <summary>Whether <paramref name="secret"/> hashes to <paramref name="digest"/> (constant time).</summary>

@@ -89,10 +89,21 @@ internal sealed record MigrationMessage(MigrationMessageKind Kind, Guid MessageI
         return new MigrationMessage(MigrationMessageKind.Error, messageId, migrationId, w.ToArray());
     }
 
+    /// <summary>The code and reason of an error message; a malformed error body (from a hostile peer) reads as <see cref="MigrationErrorCode.Malformed"/>, never as an exception.</summary>
     public (MigrationErrorCode Code, string Reason) ReadError()
     {
-        var r = new TpmReader(Body);
-        return ((MigrationErrorCode)r.ReadU16(), Encoding.UTF8.GetString(r.ReadTpm2b()));
+        try
+        {
+            var r = new TpmReader(Body);
+            var code = (MigrationErrorCode)r.ReadU16();
+            var reason = Encoding.UTF8.GetString(r.ReadTpm2b());
+            r.EnsureConsumed();
+            return (code, reason);
+        }
+        catch (TpmException e)
+        {
+            return (MigrationErrorCode.Malformed, $"an unreadable error message ({e.Message})");
+        }
     }
 }
 
@@ -108,6 +119,7 @@ internal enum MigrationErrorCode : ushort
     Format = 7,
     Unauthorized = 8,
     Internal = 9,
+    Busy = 10,
 }
 
 /// <summary>OfferRequest body: VM ‖ source nonce ‖ the state-format versions the source writes.</summary>

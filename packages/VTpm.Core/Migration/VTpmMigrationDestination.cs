@@ -13,6 +13,8 @@ namespace TrustStack.VTpm.Core;
 /// returns a prepare-receipt signed by its AK; activates it (re-measured at the junction point)
 /// only on the source's commit secret. Every message is idempotent; state is journaled before
 /// each reply, and a restarted destination recovers from its journal (in the constructor).
+/// Unauthenticated offers are bounded (<see cref="VTpmMigrationDestinationOptions"/>: rate, count
+/// of migrations in progress, and a timeout after which an offer without a prepare is forgotten).
 /// Thread-safe: messages are handled one at a time.
 /// </summary>
 public sealed class VTpmMigrationDestination
@@ -22,22 +24,54 @@ public sealed class VTpmMigrationDestination
     private readonly MigrationJournal _journal;
     private readonly ILogger _logger;
     private readonly PcrSelectionList _quoteSelection;
+    private readonly VTpmMigrationDestinationOptions _options;
+    private readonly TimeProvider _time;
     private readonly Lock _lock = new();
+
+    /// <summary>Migrations in progress (offered, prepared, committed but not activated), with the time their current state began.</summary>
+    private readonly Dictionary<Guid, (DestinationState State, Guid VmId, DateTimeOffset Since)> _inProgress = [];
+
+    /// <summary>Offer request message id → migration id, to answer a duplicated request with the same offer.</summary>
+    private readonly Dictionary<Guid, Guid> _offerRequests = [];
+    private double _offerTokens;
+    private DateTimeOffset _lastRefill;
 
     /// <summary>Creates the destination and recovers unfinished migrations from the manager's journal (a committed one is activated).</summary>
     /// <param name="manager">The destination's vTPM manager; it needs the hardware TPM.</param>
     /// <param name="junctionPcr">The junction PCR quoted with the layer (the trusted junction point's PCR).</param>
+    /// <param name="options">Bounds on offers; default the manager's <see cref="VTpmCoreOptions.IncomingMigrations"/>.</param>
     /// <exception cref="ArgumentException">The manager has no hardware TPM.</exception>
-    public VTpmMigrationDestination(VTpmManager manager, uint junctionPcr = TrustedJunctionPoint.DefaultPcr)
+    /// <exception cref="ArgumentOutOfRangeException">An option is out of range.</exception>
+    public VTpmMigrationDestination(VTpmManager manager, uint junctionPcr = TrustedJunctionPoint.DefaultPcr, VTpmMigrationDestinationOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(manager);
         _manager = manager;
         _hardware = manager.Hardware ?? throw new ArgumentException("A migration destination needs a vTPM manager with a hardware TPM.", nameof(manager));
+        _options = options ?? manager.Options.IncomingMigrations;
+        _options.Validate();
+        _time = manager.Time;
+        _offerTokens = _options.OfferBurst;
+        _lastRefill = _time.GetUtcNow();
         _journal = new MigrationJournal(manager, "destination");
         _logger = manager.LoggerFactory.CreateLogger<VTpmMigrationDestination>();
         _quoteSelection = new MigrationTrustPolicy([], PcrValues.Empty, PcrSelectionList.Parse(manager.Options.VirtualizationLayerPcrs)) { JunctionPcr = junctionPcr }.QuoteSelection();
         manager.OpenStateKey(); // before any migration key occupies a hardware object slot
         Recover();
+    }
+
+    /// <summary>Raised after a migrated vTPM was activated here and runs (a host serves it now), on the thread that handled the commit; not for activations by the constructor's recovery (they are running when it returns).</summary>
+    public event EventHandler<VTpmInstance>? Activated;
+
+    /// <summary>Migrations in progress here (offered, prepared, or committed but not yet activated), which count against <see cref="VTpmMigrationDestinationOptions.MaxPendingMigrations"/>.</summary>
+    public int InProgress
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _inProgress.Count;
+            }
+        }
     }
 
     /// <summary>The Name of this platform's attestation key (TpmTemplates.AkEccP256 in the endorsement hierarchy), which a source's <see cref="MigrationTrustPolicy"/> lists.</summary>
@@ -56,6 +90,20 @@ public sealed class VTpmMigrationDestination
 
     /// <summary>Test hook: called at each named step (README: crash points); throwing simulates a crash there.</summary>
     internal Action<string>? FaultHook { get; set; }
+
+    /// <summary>
+    /// Forgets the offers that waited longer than <see cref="VTpmMigrationDestinationOptions.OfferTimeout"/>
+    /// for their prepare (their journal entries are deleted; a late prepare is refused as unknown and
+    /// its source rolls back). <see cref="Handle"/> does this before every message; a host may also call it from a timer.
+    /// </summary>
+    /// <returns>How many offers were forgotten.</returns>
+    public int PruneExpiredOffers()
+    {
+        lock (_lock)
+        {
+            return PruneExpiredLocked();
+        }
+    }
 
     /// <summary>Handles one protocol message and returns the response (an error message when refused; never throws for a bad message).</summary>
     /// <param name="request">The encoded message.</param>
@@ -76,6 +124,7 @@ public sealed class VTpmMigrationDestination
         {
             try
             {
+                PruneExpiredLocked();
                 return message.Kind switch
                 {
                     MigrationMessageKind.OfferRequest => HandleOfferRequest(message),
@@ -85,9 +134,16 @@ public sealed class VTpmMigrationDestination
                     _ => Refuse(message, MigrationErrorCode.Malformed, $"a destination does not accept {message.Kind} messages"),
                 };
             }
-            catch (Exception e) when (e is FormatException or TpmException)
+            catch (Exception e) when (e is FormatException or TpmException or OverflowException)
             {
                 return Refuse(message, MigrationErrorCode.Malformed, e.Message);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException or CryptographicException or ArgumentException)
+            {
+                // A local fault (disk, damaged journal entry, a launch observer refusing the
+                // activation): the message is answered, the process and the other migrations go on.
+                _logger.LogError(e, "{Kind} of migration {MigrationId} failed here", message.Kind, message.MigrationId);
+                return Refuse(message, MigrationErrorCode.Internal, $"the destination failed: {e.Message}");
             }
         }
     }
@@ -95,13 +151,9 @@ public sealed class VTpmMigrationDestination
     private byte[] HandleOfferRequest(MigrationMessage message)
     {
         var request = OfferRequestBody.Decode(message.Body);
-        foreach (var id in _journal.List())
+        if (_offerRequests.TryGetValue(message.MessageId, out var offered) && Load(offered) is { } existing)
         {
-            var existing = Load(id);
-            if (existing?.OfferMessageId == message.MessageId)
-            {
-                return existing.OfferResponse; // a duplicated request gets the same offer
-            }
+            return existing.OfferResponse; // a duplicated request gets the same offer
         }
 
         if (_manager.StateOf(request.VmId) is { } state)
@@ -114,6 +166,17 @@ public sealed class VTpmMigrationDestination
         if (min > max)
         {
             return Refuse(message, MigrationErrorCode.Format, $"no common state-format version (source {request.MinVersion}..{request.MaxVersion}, destination {VTpmStateFormat.MinimumVersion}..{VTpmStateFormat.CurrentVersion})");
+        }
+
+        // Anyone can ask for an offer, and each costs hardware-TPM work and a journal entry: bound both first.
+        if (_inProgress.Count >= _options.MaxPendingMigrations)
+        {
+            return Refuse(message, MigrationErrorCode.Busy, $"{_inProgress.Count} migrations are in progress here (limit {_options.MaxPendingMigrations}); retry later");
+        }
+
+        if (!TakeOfferToken())
+        {
+            return Refuse(message, MigrationErrorCode.Busy, $"too many offer requests (limit {_options.OffersPerSecond.ToString(System.Globalization.CultureInfo.InvariantCulture)} per second, burst {_options.OfferBurst}); retry later");
         }
 
         var migrationId = NewGuid();
@@ -131,6 +194,8 @@ public sealed class VTpmMigrationDestination
                 var body = new OfferBody(request.VmId, request.Nonce, (ushort)min, (ushort)max, ak.Public, key.Public, quote.Quoted, quote.Signature, pcrs, certify.CertifyInfo, certify.Signature);
                 var response = new MigrationMessage(MigrationMessageKind.Offer, message.MessageId, migrationId, body.Encode()).Encode();
                 Save(migrationId, new DestinationRecord(DestinationState.Offered, request.VmId, message.MessageId, response, [], [], [], []));
+                _inProgress[migrationId] = (DestinationState.Offered, request.VmId, _time.GetUtcNow());
+                _offerRequests[message.MessageId] = migrationId;
                 _logger.LogInformation("Offered migration {MigrationId} for the vTPM of VM {VmId}", migrationId, request.VmId);
                 FaultHook?.Invoke("destination:offer-journaled");
                 return response;
@@ -259,6 +324,7 @@ public sealed class VTpmMigrationDestination
 
         var receipt = new MigrationMessage(MigrationMessageKind.PrepareReceipt, message.MessageId, message.MigrationId, new ReceiptBody(record.VmId, packageDigest, quote.Quoted, quote.Signature).Encode()).Encode();
         Save(message.MigrationId, record with { State = DestinationState.Prepared, PackageDigest = packageDigest, CommitDigest = package.CommitDigest, AbortDigest = package.AbortDigest, ReceiptResponse = receipt });
+        _inProgress[message.MigrationId] = (DestinationState.Prepared, record.VmId, _time.GetUtcNow());
         _logger.LogInformation("Prepared migration {MigrationId}: the vTPM of VM {VmId} is stored inactive; receipt signed", message.MigrationId, record.VmId);
         FaultHook?.Invoke("destination:prepare-journaled");
         return receipt;
@@ -286,13 +352,15 @@ public sealed class VTpmMigrationDestination
         {
             record = record with { State = DestinationState.Committed };
             Save(message.MigrationId, record);
+            _inProgress[message.MigrationId] = (DestinationState.Committed, record.VmId, _time.GetUtcNow());
             FaultHook?.Invoke("destination:commit-journaled");
         }
 
         if (record.State == DestinationState.Committed)
         {
-            Activate(message.MigrationId, record);
+            var activated = Activate(message.MigrationId, record);
             FaultHook?.Invoke("destination:activated");
+            Activated?.Invoke(this, activated);
         }
 
         return Reply(message, new MigrationMessage(MigrationMessageKind.CommitAck, message.MessageId, message.MigrationId, record.VmId.ToByteArray(bigEndian: true)).Encode());
@@ -313,10 +381,15 @@ public sealed class VTpmMigrationDestination
             case DestinationState.Prepared when !DestinationRecord.Opens(record.AbortDigest, message.Body):
                 return Refuse(message, MigrationErrorCode.Unauthorized, "the abort secret does not match the package");
             case DestinationState.Offered:
-                Save(message.MigrationId, record with { State = DestinationState.Aborted });
+                // Nothing was stored: forget the offer rather than keep a tombstone (an abort of an
+                // offer needs no secret, so tombstones would let anyone fill the journal). A late
+                // prepare or a duplicated abort is then answered as unknown, which its source treats
+                // as rolled back.
+                Forget(message.MigrationId);
                 break;
             case DestinationState.Prepared:
                 Save(message.MigrationId, record with { State = DestinationState.Aborted });
+                _inProgress.Remove(message.MigrationId);
                 _manager.DiscardIncoming(record.VmId);
                 _logger.LogInformation("Migration {MigrationId} of VM {VmId} aborted by the source", message.MigrationId, record.VmId);
                 break;
@@ -325,31 +398,62 @@ public sealed class VTpmMigrationDestination
         return new MigrationMessage(MigrationMessageKind.AbortAck, message.MessageId, message.MigrationId, []).Encode();
     }
 
-    private void Activate(Guid migrationId, DestinationRecord record)
+    private VTpmInstance Activate(Guid migrationId, DestinationRecord record)
     {
-        _manager.ActivateIncoming(record.VmId);
+        var activated = _manager.ActivateIncoming(record.VmId);
         Save(migrationId, record with { State = DestinationState.Activated });
+        _inProgress.Remove(migrationId);
         _logger.LogInformation("Migration {MigrationId} committed: the vTPM of VM {VmId} runs here", migrationId, record.VmId);
+        return activated;
     }
 
     private void Recover()
     {
-        var records = _journal.List().Select(id => (Id: id, Record: Load(id))).Where(r => r.Record is not null).ToList();
-        var held = records.Where(r => r.Record!.State is DestinationState.Prepared or DestinationState.Committed).Select(r => r.Record!.VmId).ToHashSet();
+        var now = _time.GetUtcNow();
+        var records = new List<(Guid Id, DestinationRecord Record)>();
+        foreach (var id in _journal.List())
+        {
+            try
+            {
+                if (Load(id) is { } record)
+                {
+                    records.Add((id, record));
+                }
+            }
+            catch (VTpmStateException e)
+            {
+                // One damaged entry must not keep the destination (and every vTPM of the host) down.
+                _logger.LogError("Migration journal entry {Path} cannot be used and is ignored: {Reason}", e.Path, e.Message);
+            }
+        }
+
+        var held = records.Where(r => r.Record.State is DestinationState.Prepared or DestinationState.Committed).Select(r => r.Record.VmId).ToHashSet();
         foreach (var (id, record) in records)
         {
-            switch (record!.State)
+            _offerRequests[record.OfferMessageId] = id;
+            switch (record.State)
             {
                 case DestinationState.Offered or DestinationState.Aborted when !held.Contains(record.VmId):
                     // A package stored before its journal entry (a crash between the two) is not prepared: drop it.
                     _manager.DiscardIncoming(record.VmId);
+                    if (record.State == DestinationState.Offered)
+                    {
+                        // Its prepare may still come (a retried one after this restart): forgotten
+                        // OfferTimeout from now unless it does.
+                        _inProgress[id] = (DestinationState.Offered, record.VmId, now);
+                    }
+
+                    break;
+                case DestinationState.Prepared:
+                    _inProgress[id] = (DestinationState.Prepared, record.VmId, now);
                     break;
                 case DestinationState.Committed:
+                    _inProgress[id] = (DestinationState.Committed, record.VmId, now);
                     try
                     {
                         Activate(id, record);
                     }
-                    catch (Exception e) when (e is VTpmLaunchRejectedException or VTpmStateException or TpmException)
+                    catch (Exception e) when (e is VTpmLaunchRejectedException or VTpmStateException or TpmException or IOException)
                     {
                         _logger.LogError(e, "Migration {MigrationId} is committed but the vTPM of VM {VmId} cannot be activated yet", id, record.VmId);
                     }
@@ -359,23 +463,51 @@ public sealed class VTpmMigrationDestination
         }
     }
 
-    private DestinationRecord? Load(Guid id)
+    private int PruneExpiredLocked()
     {
-        var bytes = _journal.Load(id);
-        if (bytes is null)
+        var now = _time.GetUtcNow();
+        var expired = _inProgress.Where(p => p.Value.State == DestinationState.Offered && now - p.Value.Since >= _options.OfferTimeout).Select(p => (p.Key, p.Value.VmId)).ToList();
+        foreach (var (id, vm) in expired)
         {
-            return null;
+            Forget(id);
+            _logger.LogInformation("Forgot migration offer {MigrationId} for VM {VmId}: no prepare within {Timeout}", id, vm, _options.OfferTimeout);
         }
 
-        try
+        return expired.Count;
+    }
+
+    /// <summary>Deletes an offer that never got a package: its journal entry and its bookkeeping.</summary>
+    private void Forget(Guid migrationId)
+    {
+        _journal.Delete(migrationId);
+        _inProgress.Remove(migrationId);
+        foreach (var request in _offerRequests.Where(p => p.Value == migrationId).Select(p => p.Key).ToList())
         {
-            return DestinationRecord.Decode(bytes);
-        }
-        finally
-        {
-            CryptographicOperations.ZeroMemory(bytes);
+            _offerRequests.Remove(request);
         }
     }
+
+    /// <summary>Token bucket: <see cref="VTpmMigrationDestinationOptions.OfferBurst"/> tokens, refilled at <see cref="VTpmMigrationDestinationOptions.OffersPerSecond"/>.</summary>
+    private bool TakeOfferToken()
+    {
+        var now = _time.GetUtcNow();
+        var elapsed = (now - _lastRefill).TotalSeconds;
+        if (elapsed > 0)
+        {
+            _offerTokens = Math.Min(_options.OfferBurst, _offerTokens + (elapsed * _options.OffersPerSecond));
+            _lastRefill = now;
+        }
+
+        if (_offerTokens < 1)
+        {
+            return false;
+        }
+
+        _offerTokens -= 1;
+        return true;
+    }
+
+    private DestinationRecord? Load(Guid id) => _journal.Load(id, static b => DestinationRecord.Decode(b));
 
     private void Save(Guid id, DestinationRecord record) => _journal.Save(id, record.Encode());
 

@@ -12,7 +12,8 @@ namespace TrustStack.VTpm.Core;
 /// the destination's signed prepare-receipt, journaling each decision first. A failure before the
 /// commit decision rolls back: the vTPM serves again here. The constructor recovers the local
 /// part of unfinished migrations (a lock without a decision is rolled back, a committed vTPM is
-/// destroyed); <see cref="RecoverAsync"/> finishes the messages.
+/// destroyed) unless <see cref="VTpmMigrationSourceOptions.RecoverOnStart"/> is off;
+/// <see cref="RecoverAsync"/> finishes the messages of all, <see cref="ResolveAsync"/> of one VM.
 /// </summary>
 public sealed class VTpmMigrationSource
 {
@@ -39,12 +40,45 @@ public sealed class VTpmMigrationSource
         _time = timeProvider ?? TimeProvider.System;
         _journal = new MigrationJournal(manager, "source");
         _logger = manager.LoggerFactory.CreateLogger<VTpmMigrationSource>();
-        RecoverLocal();
+        if (_options.RecoverOnStart)
+        {
+            RecoverLocal();
+        }
     }
 
-    /// <summary>Migrations whose messages are unfinished (a commit or an abort not yet acknowledged): migration id, VM and destination.</summary>
-    public IReadOnlyList<(Guid MigrationId, Guid VmId, string Endpoint)> Pending =>
-        [.. _journal.List().Select(id => (id, Load(id))).Where(p => p.Item2 is not null).Select(p => (p.id, p.Item2!.VmId, p.Item2.Endpoint))];
+    /// <summary>
+    /// Unfinished migrations (a lock without a decision, or a commit or abort not yet acknowledged),
+    /// as the journal records them; an entry that cannot be read is listed as
+    /// <see cref="VTpmPendingMigrationState.Unreadable"/> with the reason, naming its file.
+    /// </summary>
+    public IReadOnlyList<VTpmPendingMigration> Pending
+    {
+        get
+        {
+            var pending = new List<VTpmPendingMigration>();
+            foreach (var id in _journal.List())
+            {
+                try
+                {
+                    if (Load(id) is { } record)
+                    {
+                        pending.Add(new VTpmPendingMigration(id, record.VmId, record.Endpoint, record.State switch
+                        {
+                            SourceState.Locked => VTpmPendingMigrationState.Locked,
+                            SourceState.Aborting => VTpmPendingMigrationState.Aborting,
+                            _ => VTpmPendingMigrationState.Committed,
+                        }));
+                    }
+                }
+                catch (VTpmStateException e)
+                {
+                    pending.Add(new VTpmPendingMigration(id, Guid.Empty, string.Empty, VTpmPendingMigrationState.Unreadable) { Problem = e.Message });
+                }
+            }
+
+            return pending;
+        }
+    }
 
     /// <summary>Test hook: called at each named step (README: crash points); throwing simulates a crash there.</summary>
     internal Action<string>? FaultHook { get; set; }
@@ -105,7 +139,17 @@ public sealed class VTpmMigrationSource
             return Refused(vmId, migrationId, $"the offer is malformed: {e.Message}");
         }
 
-        var reasons = MigrationOfferVerifier.Verify(offer, migrationId, vmId, nonce, policy);
+        IReadOnlyList<string> reasons;
+        try
+        {
+            reasons = MigrationOfferVerifier.Verify(offer, migrationId, vmId, nonce, policy);
+        }
+        catch (Exception e) when (e is FormatException or TpmException or CryptographicException or ArgumentException or OverflowException)
+        {
+            // A hostile offer (an off-curve key, absurd parameters) is refused, never thrown.
+            reasons = [$"the offer cannot be verified: {e.Message}"];
+        }
+
         if (reasons.Count > 0)
         {
             _logger.LogWarning("Refusing destination {Endpoint} for VM {VmId}: {Reasons}", destination.Endpoint, vmId, string.Join("; ", reasons));
@@ -152,12 +196,21 @@ public sealed class VTpmMigrationSource
         }
 
         FaultHook?.Invoke("source:receipt-received");
-        var receiptProblem = receiptMessage.Kind switch
+        string? receiptProblem;
+        try
         {
-            MigrationMessageKind.Error => $"the destination refused the package: {receiptMessage.ReadError().Reason}",
-            MigrationMessageKind.PrepareReceipt => MigrationOfferVerifier.CheckReceipt(receiptMessage.Body, offer.AttestationKey, migrationId, vmId, SHA256.HashData(package)),
-            _ => $"the destination answered {receiptMessage.Kind} to the package",
-        };
+            receiptProblem = receiptMessage.Kind switch
+            {
+                MigrationMessageKind.Error => $"the destination refused the package: {receiptMessage.ReadError().Reason}",
+                MigrationMessageKind.PrepareReceipt => MigrationOfferVerifier.CheckReceipt(receiptMessage.Body, offer.AttestationKey, migrationId, vmId, SHA256.HashData(package)),
+                _ => $"the destination answered {receiptMessage.Kind} to the package",
+            };
+        }
+        catch (Exception e) when (e is FormatException or TpmException or CryptographicException or ArgumentException or OverflowException)
+        {
+            receiptProblem = $"the prepare-receipt cannot be verified: {e.Message}";
+        }
+
         if (receiptProblem is not null)
         {
             return await RollBackAsync(destination, migrationId, record, receiptProblem, CancellationToken.None).ConfigureAwait(false);
@@ -187,18 +240,84 @@ public sealed class VTpmMigrationSource
         var results = new List<VTpmMigrationResult>();
         foreach (var id in _journal.List())
         {
-            if (Load(id) is not { } record)
+            if (TryLoad(id) is not { } record)
             {
                 continue;
             }
 
-            using var transport = connect(record.Endpoint);
-            results.Add(record.State == SourceState.Committed
-                ? await FinishCommitAsync(transport, id, record, cancellationToken).ConfigureAwait(false)
-                : await FinishAbortAsync(transport, id, record, "rolled back after a restart", cancellationToken).ConfigureAwait(false));
+            results.Add(await FinishAsync(id, record, connect, "rolled back after a restart", cancellationToken).ConfigureAwait(false));
         }
 
         return results;
+    }
+
+    /// <summary>
+    /// Resolves the unfinished migration of one VM as its journal entry says (what
+    /// <c>truststack vtpm migrate --resolve</c> runs): <see cref="VTpmPendingMigrationState.Locked"/>
+    /// rolls back (the destination cannot activate without the commit secret, which was never
+    /// revealed) and sends the abort; <see cref="VTpmPendingMigrationState.Aborting"/> unlocks and
+    /// resends the abort; <see cref="VTpmPendingMigrationState.Committed"/> destroys the local copy
+    /// (if not yet) and resends the commit. The result says whether a message is still owed
+    /// (<see cref="VTpmMigrationResult.AwaitsDestination"/>): then resolving again later finishes it.
+    /// </summary>
+    /// <param name="vmId">The VM.</param>
+    /// <param name="connect">Opens a channel to the destination endpoint recorded in the journal.</param>
+    /// <param name="cancellationToken">Cancels.</param>
+    /// <returns>RolledBack (the vTPM is live here again), Completed, or CommitPending.</returns>
+    /// <exception cref="InvalidOperationException">The journal has no unfinished migration of the VM, or only an unreadable entry (the message names the files).</exception>
+    public async Task<VTpmMigrationResult> ResolveAsync(Guid vmId, Func<string, IMigrationTransport> connect, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(connect);
+        var unreadable = new List<string>();
+        foreach (var id in _journal.List())
+        {
+            SourceRecord? record;
+            try
+            {
+                record = Load(id);
+            }
+            catch (VTpmStateException e)
+            {
+                unreadable.Add(e.Message);
+                continue;
+            }
+
+            if (record is null || record.VmId != vmId)
+            {
+                continue;
+            }
+
+            switch (record.State)
+            {
+                case SourceState.Locked:
+                    record = record with { State = SourceState.Aborting };
+                    _journal.Save(id, record.Encode());
+                    _manager.UnlockMigration(vmId);
+                    _logger.LogWarning("Migration {MigrationId} of VM {VmId} was interrupted before its commit: rolled back", id, vmId);
+                    break;
+                case SourceState.Aborting:
+                    _manager.UnlockMigration(vmId);
+                    break;
+                case SourceState.Committed:
+                    _manager.ReleaseMigrated(vmId);
+                    break;
+            }
+
+            return await FinishAsync(id, record, connect, "rolled back: the migration was interrupted before its commit", cancellationToken).ConfigureAwait(false);
+        }
+
+        var locked = _manager.StateOf(vmId) == VTpmInstanceState.Migrating;
+        throw new InvalidOperationException(unreadable.Count > 0
+            ? $"The migration journal has no readable entry for VM {vmId}{(locked ? ", which stays locked" : string.Empty)}: {string.Join("; ", unreadable)}. Only the journal says whether its commit secret was revealed; compare with the destination before deleting anything."
+            : $"The migration journal has no unfinished migration of VM {vmId}{(locked ? " (it is locked, but no journal entry says why; compare with the destination)" : string.Empty)}.");
+    }
+
+    private async Task<VTpmMigrationResult> FinishAsync(Guid id, SourceRecord record, Func<string, IMigrationTransport> connect, string abortReason, CancellationToken cancellationToken)
+    {
+        using var transport = connect(record.Endpoint);
+        return record.State == SourceState.Committed
+            ? await FinishCommitAsync(transport, id, record, cancellationToken).ConfigureAwait(false)
+            : await FinishAbortAsync(transport, id, record, abortReason, cancellationToken).ConfigureAwait(false);
     }
 
     private byte[] BuildPackage(OfferBody offer, Guid migrationId, Guid vmId, SourceRecord record, byte[] image, bool live)
@@ -238,12 +357,14 @@ public sealed class VTpmMigrationSource
     private async Task<VTpmMigrationResult> FinishAbortAsync(IMigrationTransport destination, Guid migrationId, SourceRecord record, string reason, CancellationToken cancellationToken)
     {
         var reasons = new List<string> { reason };
+        var acknowledged = false;
         try
         {
             var answer = await ExchangeAsync(destination, new MigrationMessage(MigrationMessageKind.Abort, NewId(), migrationId, record.AbortSecret), cancellationToken).ConfigureAwait(false);
             if (answer.Kind == MigrationMessageKind.AbortAck || (answer.Kind == MigrationMessageKind.Error && answer.ReadError().Code is MigrationErrorCode.UnknownMigration))
             {
                 _journal.Delete(migrationId);
+                acknowledged = true;
             }
             else
             {
@@ -256,7 +377,7 @@ public sealed class VTpmMigrationSource
             reasons.Add($"the abort is not acknowledged yet: {e.Message}");
         }
 
-        return new VTpmMigrationResult(record.VmId, migrationId, VTpmMigrationOutcome.RolledBack, reasons);
+        return new VTpmMigrationResult(record.VmId, migrationId, VTpmMigrationOutcome.RolledBack, reasons) { AwaitsDestination = !acknowledged };
     }
 
     private async Task<VTpmMigrationResult> FinishCommitAsync(IMigrationTransport destination, Guid migrationId, SourceRecord record, CancellationToken cancellationToken)
@@ -274,12 +395,12 @@ public sealed class VTpmMigrationSource
 
             var why = ack.Kind == MigrationMessageKind.Error ? ack.ReadError().Reason : ack.Kind.ToString();
             _logger.LogError("Migration {MigrationId}: the destination did not accept the commit: {Reason}", migrationId, why);
-            return new VTpmMigrationResult(record.VmId, migrationId, VTpmMigrationOutcome.CommitPending, [$"the destination did not accept the commit: {why}"]);
+            return new VTpmMigrationResult(record.VmId, migrationId, VTpmMigrationOutcome.CommitPending, [$"the destination did not accept the commit: {why}"]) { AwaitsDestination = true };
         }
         catch (Exception e) when (e is MigrationExchangeException or OperationCanceledException)
         {
             _logger.LogWarning("Migration {MigrationId}: commit not confirmed yet ({Reason}); RecoverAsync resends it", migrationId, e.Message);
-            return new VTpmMigrationResult(record.VmId, migrationId, VTpmMigrationOutcome.CommitPending, [$"the commit is not confirmed yet: {e.Message}"]);
+            return new VTpmMigrationResult(record.VmId, migrationId, VTpmMigrationOutcome.CommitPending, [$"the commit is not confirmed yet: {e.Message}"]) { AwaitsDestination = true };
         }
     }
 
@@ -288,7 +409,7 @@ public sealed class VTpmMigrationSource
     {
         foreach (var id in _journal.List())
         {
-            if (Load(id) is not { } record)
+            if (TryLoad(id) is not { } record)
             {
                 continue;
             }
@@ -342,21 +463,20 @@ public sealed class VTpmMigrationSource
         throw new MigrationExchangeException($"{message.Kind} failed {_options.MaxAttempts} times; last: {last}");
     }
 
-    private SourceRecord? Load(Guid id)
-    {
-        var bytes = _journal.Load(id);
-        if (bytes is null)
-        {
-            return null;
-        }
+    /// <exception cref="VTpmStateException">The entry is damaged.</exception>
+    private SourceRecord? Load(Guid id) => _journal.Load(id, static b => SourceRecord.Decode(b));
 
+    /// <summary>Loads an entry; a damaged one is logged (naming its file) and skipped: its VM stays locked, since only the entry says whether the commit secret was revealed.</summary>
+    private SourceRecord? TryLoad(Guid id)
+    {
         try
         {
-            return SourceRecord.Decode(bytes);
+            return Load(id);
         }
-        finally
+        catch (VTpmStateException e)
         {
-            CryptographicOperations.ZeroMemory(bytes);
+            _logger.LogError("Migration journal entry {Path} cannot be used; its VM stays locked: {Reason}", e.Path, e.Message);
+            return null;
         }
     }
 

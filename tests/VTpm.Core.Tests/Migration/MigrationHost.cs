@@ -13,9 +13,10 @@ internal sealed class MigrationHost : IDisposable
     private readonly SoftwareTpm _hardware;
     private readonly ulong _seed;
 
-    public MigrationHost(string name, ulong seed, PlatformBootProfile? profile = null)
+    public MigrationHost(string name, ulong seed, PlatformBootProfile? profile = null, VTpmMigrationDestinationOptions? destinationOptions = null)
     {
         Name = name;
+        DestinationOptions = destinationOptions;
         _seed = seed;
         Directory = System.IO.Directory.CreateTempSubdirectory($"truststack-migration-{name}-").FullName;
         _hardware = new SoftwareTpm(new SoftwareTpmOptions { AutoStartup = true, Seed = seed }, timeProvider: new FixedTimeProvider(Epoch));
@@ -47,6 +48,20 @@ internal sealed class MigrationHost : IDisposable
 
     public int Crashes { get; private set; }
 
+    /// <summary>The clock of the manager (and so of the destination's offer bounds); it survives crashes.</summary>
+    public FixedTimeProvider Clock { get; } = new(Epoch);
+
+    /// <summary>Whether the next (re)load's source recovers its journal in its constructor.</summary>
+    public bool RecoverOnStart { get; set; } = true;
+
+    /// <summary>The destination's bounds on offers at the next (re)load; null for the defaults.</summary>
+    public VTpmMigrationDestinationOptions? DestinationOptions { get; set; }
+
+    /// <summary>The files under the state folder's <c>migrations/</c> folder.</summary>
+    public IReadOnlyList<string> JournalFiles => System.IO.Directory.Exists(System.IO.Path.Combine(Directory, "migrations"))
+        ? [.. System.IO.Directory.EnumerateFiles(System.IO.Path.Combine(Directory, "migrations"))]
+        : [];
+
     public VTpmCoreOptions Options => new() { StateDirectory = Directory, Seed = _seed + 1 };
 
     /// <summary>The process dies and restarts: the manager and the migration endpoints reload from the state folder.</summary>
@@ -77,9 +92,9 @@ internal sealed class MigrationHost : IDisposable
 
     private void Load()
     {
-        Manager = new VTpmManager(Options, Hardware, launchObservers: [Junction], random: Random, timeProvider: new FixedTimeProvider(Epoch));
-        Destination = new VTpmMigrationDestination(Manager);
-        Source = new VTpmMigrationSource(Manager, new VTpmMigrationSourceOptions { RetryDelay = TimeSpan.Zero, MaxAttempts = 4 });
+        Manager = new VTpmManager(Options, Hardware, launchObservers: [Junction], random: Random, timeProvider: Clock);
+        Destination = new VTpmMigrationDestination(Manager, options: DestinationOptions);
+        Source = new VTpmMigrationSource(Manager, new VTpmMigrationSourceOptions { RetryDelay = TimeSpan.Zero, MaxAttempts = 4, RecoverOnStart = RecoverOnStart });
     }
 
     /// <summary>Delivers to whatever destination the host runs now (it follows crashes).</summary>
