@@ -6,7 +6,10 @@ namespace TrustStack.Tpm.Hardware;
 /// One option string selects the TPM, in the style of a tpm2-tss TCTI configuration:
 /// <c>embedded</c> (the in-process engine; <c>embedded:seed=42,state=DIR</c>),
 /// <c>swtpm:host=127.0.0.1,port=2321</c>, <c>mssim:host=127.0.0.1,port=2321</c>,
-/// <c>device:/dev/tpmrm0</c>.
+/// <c>device:/dev/tpmrm0</c>. Socket TPMs also take timeouts (see <see cref="TpmSocketTimeouts"/>):
+/// <c>timeout=</c> (response; alone it sets key generation too), <c>keygen-timeout=</c>,
+/// <c>connect-timeout=</c>, <c>send-timeout=</c>, each in seconds or with a unit
+/// (<c>swtpm:port=2321,timeout=30s,connect-timeout=500ms</c>).
 /// </summary>
 /// <param name="Kind">embedded, swtpm, mssim or device.</param>
 /// <param name="Settings">The key=value settings (a device path is stored as <c>path</c>).</param>
@@ -50,6 +53,7 @@ public sealed record TpmTransportSpec(string Kind, IReadOnlyDictionary<string, s
         if (kind is "swtpm" or "mssim")
         {
             _ = result.Port;
+            _ = result.Timeouts;
         }
 
         return result;
@@ -64,17 +68,37 @@ public sealed record TpmTransportSpec(string Kind, IReadOnlyDictionary<string, s
         : int.TryParse(p, NumberStyles.None, CultureInfo.InvariantCulture, out var port) && port is > 0 and < 65536 ? port
         : throw new FormatException($"Port '{p}' is not 1..65535.");
 
+    /// <summary>The timeouts of a socket TPM: the defaults of <see cref="TpmSocketTimeouts"/>, overridden by the settings.</summary>
+    /// <exception cref="FormatException">A timeout setting is not a duration of 1 ms to 24 days.</exception>
+    public TpmSocketTimeouts Timeouts
+    {
+        get
+        {
+            TimeSpan? Setting(string key) => Settings.TryGetValue(key, out var v) ? TpmSocketTimeouts.ParseDuration(key, v) : null;
+            var response = Setting("timeout");
+            var keyGeneration = Setting("keygen-timeout") ?? response;
+            var d = TpmSocketTimeouts.Default;
+            return new TpmSocketTimeouts
+            {
+                Connect = Setting("connect-timeout") ?? d.Connect,
+                Send = Setting("send-timeout") ?? d.Send,
+                Response = response ?? d.Response,
+                KeyGeneration = keyGeneration ?? d.KeyGeneration,
+            };
+        }
+    }
+
     /// <summary>Opens the TPM. For <c>embedded</c>, <paramref name="embeddedOptions"/> are the defaults that <c>seed</c> and <c>state</c> override.</summary>
-    /// <exception cref="System.Net.Sockets.SocketException">A socket TPM does not answer.</exception>
+    /// <exception cref="TpmTransportException">A socket TPM does not answer.</exception>
     /// <exception cref="FileNotFoundException">No such device.</exception>
     public ITpmTransport Open(SoftwareTpmOptions? embeddedOptions = null)
     {
         switch (Kind)
         {
             case "swtpm":
-                return new SwtpmSocketTransport(Host, Port);
+                return new SwtpmSocketTransport(Host, Port, null, Timeouts);
             case "mssim":
-                return new MssimTransport(Host, Port);
+                return new MssimTransport(Host, Port, null, true, Timeouts);
             case "device":
                 return new LinuxDeviceTransport(Settings["path"]);
             default:
