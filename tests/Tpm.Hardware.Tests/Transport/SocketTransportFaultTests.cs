@@ -1,6 +1,8 @@
 using System.Buffers.Binary;
 using System.Diagnostics;
 using System.Net.Sockets;
+using FsCheck;
+using FsCheck.Xunit;
 
 namespace TrustStack.Tpm.Hardware.Tests.Transport;
 
@@ -312,7 +314,74 @@ public sealed class SocketTransportFaultTests
         Assert.Contains($"mssim platform 127.0.0.1:{platform.Port}", e.Message, StringComparison.Ordinal);
     }
 
+    // --- total response parsing ----------------------------------------------------------
+
+    /// <summary>
+    /// Whatever a server answers (then closing the connection), the swtpm transport returns a
+    /// whole response framed by its header or throws TpmTransportException; nothing else escapes.
+    /// </summary>
+    [Property(MaxTest = 100)]
+    public void Execute_AnySwtpmAnswer_ReturnsAFramedResponseOrThrowsTransportException(byte[] answer, bool validHeader)
+    {
+        byte[] bytes = validHeader ? [.. FakeTpmServer.SuccessResponse()[..6], .. answer ?? []] : answer ?? [];
+        if (validHeader)
+        {
+            BinaryPrimitives.WriteUInt32BigEndian(bytes.AsSpan(2), (uint)Math.Max(10, bytes.Length));
+        }
+
+        using var server = new FakeTpmServer((s, socket, _) =>
+        {
+            if (s.ReadCommand(socket) is not null)
+            {
+                socket.Send(bytes);
+            }
+        });
+        using var transport = new SwtpmSocketTransport("127.0.0.1", server.Port, null, Patient);
+        try
+        {
+            var response = transport.Execute(GetRandom());
+            Assert.Equal(BinaryPrimitives.ReadUInt32BigEndian(response.AsSpan(2)), (uint)response.Length);
+        }
+        catch (TpmTransportException e)
+        {
+            Assert.True(e.CommandMayHaveExecuted);
+        }
+
+        Assert.Equal(1, server.Commands);
+    }
+
+    /// <summary>The same for mssim framing (u32 length, response, u32 0).</summary>
+    [Property(MaxTest = 100)]
+    public void Execute_AnyMssimAnswer_ReturnsTheFramedResponseOrThrowsTransportException(byte[] answer, bool validLength)
+    {
+        var body = answer ?? [];
+        byte[] bytes = validLength ? [.. U32((uint)body.Length), .. body, 0, 0, 0, 0] : body;
+        using var server = new FakeTpmServer((s, socket, _) =>
+        {
+            if (s.ReadMssimCommand(socket) is not null)
+            {
+                socket.Send(bytes);
+            }
+        });
+        using var transport = new MssimTransport("127.0.0.1", server.Port, null, powerOn: false, Patient);
+        try
+        {
+            var response = transport.Execute(GetRandom());
+            Assert.True(validLength || bytes.Length >= 8);
+            if (validLength)
+            {
+                Assert.Equal(body, response);
+            }
+        }
+        catch (TpmTransportException e)
+        {
+            Assert.True(e.CommandMayHaveExecuted);
+        }
+    }
+
     // --- helpers ---------------------------------------------------------------------------
+
+    private static byte[] U32(uint value) => TpmWriter.U32Bytes(value);
 
     private static byte[] GetRandom() => Command(TpmCc.GetRandom, [0, 8]);
 

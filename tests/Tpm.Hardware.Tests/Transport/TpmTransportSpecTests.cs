@@ -22,6 +22,27 @@ public sealed class TpmTransportSpecTests
     public void Parse_Malformed_ThrowsFormatException(string text) =>
         Assert.Throws<FormatException>(() => TpmTransportSpec.Parse(text));
 
+    [Theory]
+    [InlineData("swtpm:prot=2321")]
+    [InlineData("mssim:host=127.0.0.1,timout=5")]
+    [InlineData("embedded:sead=42")]
+    [InlineData("embedded:port=2321")]
+    public void Parse_UnknownSetting_ThrowsFormatExceptionNamingIt(string text)
+    {
+        // A typo must not silently fall back to a default (port 2321, a random seed).
+        var e = Assert.Throws<FormatException>(() => TpmTransportSpec.Parse(text));
+        Assert.Contains("Unknown", e.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("embedded:seed=-1")]
+    [InlineData("embedded:seed=18446744073709551616")]
+    [InlineData("embedded:seed=abc")]
+    [InlineData("embedded:state=")]
+    [InlineData("embedded:state-key=/tmp/k")]
+    public void Parse_BadEmbeddedSetting_ThrowsFormatException(string text) =>
+        Assert.Throws<FormatException>(() => TpmTransportSpec.Parse(text));
+
     [Fact]
     public void Timeouts_EachSetting_IsRead()
     {
