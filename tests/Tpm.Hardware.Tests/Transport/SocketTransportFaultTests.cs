@@ -314,6 +314,27 @@ public sealed class SocketTransportFaultTests
         Assert.Contains($"mssim platform 127.0.0.1:{platform.Port}", e.Message, StringComparison.Ordinal);
     }
 
+    // --- device ----------------------------------------------------------------------------
+
+    [Fact]
+    public void Execute_DeviceReturnsNoResponse_ThrowsMalformedNamingTheDevice()
+    {
+        // A regular file stands in for the device: the write lands, the read finds nothing.
+        var path = Path.GetTempFileName();
+        try
+        {
+            using var device = new LinuxDeviceTransport(path);
+            var e = Assert.Throws<TpmTransportException>(() => device.Execute(GetRandom()));
+            Assert.Equal(TpmTransportFailure.MalformedResponse, e.Failure);
+            Assert.Contains($"device {path}", e.Message, StringComparison.Ordinal);
+            Assert.Contains("0-octet response", e.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
     // --- total response parsing ----------------------------------------------------------
 
     /// <summary>
