@@ -22,12 +22,13 @@ internal static class StateFileCost
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(rounds, 6);
         var root = Directory.CreateTempSubdirectory("truststack-state-cost-");
-        using var key = TpmStateKey.Generate();
-        using var clear = new SoftwareTpm(new SoftwareTpmOptions { AutoStartup = true, StateDirectory = Path.Combine(root.FullName, "clear") });
-        using var encrypted = new SoftwareTpm(new SoftwareTpmOptions { AutoStartup = true, StateDirectory = Path.Combine(root.FullName, "encrypted"), StateEncryptionKey = key });
-        using var memory = new SoftwareTpm(new SoftwareTpmOptions { AutoStartup = true });
         try
         {
+            // Declared inside the try: disposed before the folder is deleted (a disposing engine saves, recreating it).
+            using var key = TpmStateKey.Generate();
+            using var clear = new SoftwareTpm(new SoftwareTpmOptions { AutoStartup = true, StateDirectory = Path.Combine(root.FullName, "clear") });
+            using var encrypted = new SoftwareTpm(new SoftwareTpmOptions { AutoStartup = true, StateDirectory = Path.Combine(root.FullName, "encrypted"), StateEncryptionKey = key });
+            using var memory = new SoftwareTpm(new SoftwareTpmOptions { AutoStartup = true });
             var (c, e, m) = (new Tpm2(clear), new Tpm2(encrypted), new Tpm2(memory));
             foreach (var tpm in new[] { c, e, m })
             {
