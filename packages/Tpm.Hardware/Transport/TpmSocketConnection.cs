@@ -175,9 +175,10 @@ internal sealed class TpmSocketConnection : IDisposable
 
     private void SetReceiveTimeout(TimeSpan remaining)
     {
-        // One setsockopt only when the value changes: a response that arrives in one segment costs none.
+        // One setsockopt only when the value must change: a response that arrives in one segment
+        // costs none. The socket may wait up to 50 ms past the deadline, never stop before it.
         var ms = ToMilliseconds(remaining);
-        if (Math.Abs(ms - _receiveTimeoutMs) > 50 || ms < _receiveTimeoutMs)
+        if (_receiveTimeoutMs < ms || _receiveTimeoutMs - ms > 50)
         {
             _socket.ReceiveTimeout = ms;
             _receiveTimeoutMs = ms;
