@@ -24,6 +24,9 @@ var modes = new Dictionary<string, (string Usage, Action<string[]> Run)>(StringC
     // NS model predictions against measured time, ratios between groups and phases.
     ["daa-ns-validate"] = ("[rounds] [profile.json]", a => DaaNsValidation.Run(Console.Out, Int(a, 0, 21), a.Length > 1 ? a[1] : null)),
 
+    // The engine's state file per command: clear against AES-256-GCM encrypted, paired.
+    ["state-file-cost"] = ("[rounds]", a => StateFileCost.Run(Console.Out, Int(a, 0, 30))),
+
     // TVP-PCA appraisal throughput on 1 and 2 threads.
     ["tvppca-throughput"] = ("[seconds]", a => TvpPcaThroughput.Run(Console.Out, a.Length > 0 ? double.Parse(a[0], CultureInfo.InvariantCulture) : 5)),
 };

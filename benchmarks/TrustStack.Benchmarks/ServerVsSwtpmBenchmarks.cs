@@ -91,7 +91,7 @@ public class ServerVsSwtpmBenchmarks
             {
                 return new SwtpmSocketTransport("127.0.0.1", port);
             }
-            catch (SocketException) when (deadline.Elapsed < TimeSpan.FromSeconds(10))
+            catch (TpmTransportException e) when (e.Failure == TpmTransportFailure.ConnectFailed && deadline.Elapsed < TimeSpan.FromSeconds(10))
             {
                 Thread.Sleep(50);
             }

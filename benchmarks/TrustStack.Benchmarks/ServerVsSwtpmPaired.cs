@@ -82,7 +82,7 @@ internal static class ServerVsSwtpmPaired
         return Stopwatch.GetElapsedTime(start).TotalMicroseconds / batch;
     }
 
-    private static double Median(double[] values)
+    internal static double Median(double[] values)
     {
         var sorted = values.Order().ToArray();
         return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;
@@ -93,7 +93,7 @@ internal static class ServerVsSwtpmPaired
     /// k-th largest bound the median with probability ≥ 95% where k comes from the binomial(n, ½)
     /// tails (normal approximation, k = ⌊(n − 1.96·√n) / 2⌋).
     /// </summary>
-    private static (double Low, double High) MedianInterval(double[] values)
+    internal static (double Low, double High) MedianInterval(double[] values)
     {
         var sorted = values.Order().ToArray();
         var n = sorted.Length;
@@ -101,6 +101,6 @@ internal static class ServerVsSwtpmPaired
         return (sorted[k], sorted[n - 1 - k]);
     }
 
-    private static string LoadAverage() =>
+    internal static string LoadAverage() =>
         File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";
 }

@@ -19,7 +19,7 @@ public sealed partial class TpmServeCommandTests
     {
         var tpm = Assert.Single(CliApp.Build().Subcommands, c => c.Name == "tpm");
         var serve = Assert.Single(tpm.Subcommands, c => c.Name == "serve");
-        Assert.Equal(["--protocol", "--port", "--state", "--seed", "--no-startup", "--verbose"], serve.Options.Select(o => o.Name).Where(n => n.StartsWith("--", StringComparison.Ordinal) && n != "--help"));
+        Assert.Equal(["--protocol", "--port", "--state", "--state-key", "--seed", "--no-startup", "--max-connections", "--idle-timeout", "--verbose"], serve.Options.Select(o => o.Name).Where(n => n.StartsWith("--", StringComparison.Ordinal) && n != "--help"));
     }
 
     [Fact]
@@ -177,6 +177,194 @@ public sealed partial class TpmServeCommandTests
         }
     }
 
+    [Theory]
+    [InlineData(0, 300)]
+    [InlineData(10_001, 300)]
+    [InlineData(64, -1)]
+    [InlineData(64, double.NaN)]
+    public async Task ServeAsync_LimitsOutOfRange_ReturnUnusableInput(int maxConnections, double idle)
+    {
+        var error = new StringWriter();
+        var code = await TpmServeCommand.ServeAsync(Settings("swtpm") with { MaxConnections = maxConnections, IdleTimeoutSeconds = idle }, TextWriter.Null, error, CancellationToken.None);
+        Assert.Equal(TpmServeCommand.UnusableInput, code);
+        Assert.Contains("--max-connections", error.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ServeAsync_StateKeyWithoutState_ReturnsUnusableInput()
+    {
+        var error = new StringWriter();
+        var code = await TpmServeCommand.ServeAsync(Settings("swtpm") with { StateKeyFile = "/nonexistent.key" }, TextWriter.Null, error, CancellationToken.None);
+        Assert.Equal(TpmServeCommand.UnusableInput, code);
+        Assert.Contains("--state-key needs --state", error.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ServeAsync_KeyFileNotAKey_ReturnsUnusableInputSayingHowToMakeOne()
+    {
+        var dir = Directory.CreateTempSubdirectory("truststack-serve-key-");
+        try
+        {
+            var keyFile = Path.Combine(dir.FullName, "bad.key");
+            await File.WriteAllTextAsync(keyFile, "not a key");
+            var error = new StringWriter();
+            var code = await TpmServeCommand.ServeAsync(Settings("swtpm", state: Path.Combine(dir.FullName, "state")) with { StateKeyFile = keyFile }, TextWriter.Null, error, CancellationToken.None);
+            Assert.Equal(TpmServeCommand.UnusableInput, code);
+            Assert.Contains("openssl rand -hex 32", error.ToString(), StringComparison.Ordinal);
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task ServeAsync_WrongStateKey_FailsWithoutTouchingTheState()
+    {
+        var dir = Directory.CreateTempSubdirectory("truststack-serve-key-");
+        try
+        {
+            var state = Path.Combine(dir.FullName, "state");
+            var right = WriteKey(dir.FullName, "right.key");
+            var wrong = WriteKey(dir.FullName, "wrong.key");
+            using (var key = TpmStateKey.FromFile(right))
+            using (new SoftwareTpm(new SoftwareTpmOptions { StateDirectory = state, StateEncryptionKey = key }))
+            {
+            }
+
+            var before = await File.ReadAllBytesAsync(Path.Combine(state, "tpm-state.bin"));
+            var error = new StringWriter();
+            var code = await TpmServeCommand.ServeAsync(Settings("swtpm", state: state) with { StateKeyFile = wrong }, TextWriter.Null, error, CancellationToken.None);
+
+            Assert.Equal(TpmServeCommand.Failed, code);
+            Assert.Contains("encrypted under another key", error.ToString(), StringComparison.Ordinal);
+            Assert.Equal(before, await File.ReadAllBytesAsync(Path.Combine(state, "tpm-state.bin")));
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task TruststackTpmServe_SecondServerOnTheSameState_ExitsNonZeroNamingTheHoldersPid()
+    {
+        var state = Directory.CreateTempSubdirectory("truststack-serve-twice-");
+        using var first = await ServeChild.StartAsync(["--state", state.FullName]);
+        try
+        {
+            using var second = ServeChild.Start(["--state", state.FullName]);
+            await second.Process.WaitForExitAsync().WaitAsync(Patience);
+            var stderr = await second.Stderr;
+
+            Assert.Equal(TpmServeCommand.Failed, second.Process.ExitCode);
+            var line = Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+            Assert.StartsWith("error: state folder", line, StringComparison.Ordinal);
+            Assert.Contains($"in use by pid {first.Process.Id} ", line, StringComparison.Ordinal);
+
+            // The first is untouched and still serves.
+            using var transport = new SwtpmSocketTransport("127.0.0.1", first.Port);
+            Assert.Equal(8, new Tpm2(transport).GetRandom(8).Length);
+        }
+        finally
+        {
+            await first.StopAsync();
+            state.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task TruststackTpmServe_SecondServerWithFileLockingSwitchedOff_IsStillRefused()
+    {
+        // DOTNET_SYSTEM_IO_DISABLEFILELOCKING turns .NET's flock into a no-op: without a check the
+        // second server would take the folder as well.
+        var state = Directory.CreateTempSubdirectory("truststack-serve-nolock-");
+        using var first = await ServeChild.StartAsync(["--state", state.FullName]);
+        try
+        {
+            using var second = ServeChild.Start(["--state", state.FullName], new Dictionary<string, string> { ["DOTNET_SYSTEM_IO_DISABLEFILELOCKING"] = "1" });
+            await second.Process.WaitForExitAsync().WaitAsync(Patience);
+
+            Assert.Equal(TpmServeCommand.Failed, second.Process.ExitCode);
+            Assert.Contains("file locking is switched off", await second.Stderr, StringComparison.Ordinal);
+        }
+        finally
+        {
+            await first.StopAsync();
+            state.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task TruststackTpmServe_EncryptedStateAfterKill9_KeepsEveryAcknowledgedNvWrite()
+    {
+        var dir = Directory.CreateTempSubdirectory("truststack-serve-kill-");
+        try
+        {
+            var state = Path.Combine(dir.FullName, "state");
+            var key = WriteKey(dir.FullName, "state.key");
+            const uint counter = 0x0150_0040;
+            const int increments = 25;
+            using (var first = await ServeChild.StartAsync(["--state", state, "--state-key", key]))
+            {
+                Assert.Contains("AES-256-GCM, key id", first.Output, StringComparison.Ordinal);
+                using (var transport = new SwtpmSocketTransport("127.0.0.1", first.Port))
+                {
+                    var client = new Tpm2(transport);
+                    client.NvDefineSpace(TpmRh.Owner, new TpmsNvPublic(counter, TpmAlgId.Sha256, TpmaNv.OwnerRead | TpmaNv.OwnerWrite | TpmaNv.TypeCounter, [], 8), []);
+                    for (var i = 0; i < increments; i++)
+                    {
+                        client.NvIncrement(TpmRh.Owner, counter);
+                    }
+                }
+
+                // SIGKILL: no clean stop, no save on the way out.
+                first.Process.Kill();
+                await first.Process.WaitForExitAsync().WaitAsync(Patience);
+            }
+
+            var file = await File.ReadAllBytesAsync(Path.Combine(state, "tpm-state.bin"));
+            Assert.Equal("TSTPMSE1"u8.ToArray(), file[..8]);
+            if (!OperatingSystem.IsWindows())
+            {
+                Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(state, "tpm-state.bin")));
+                Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(state));
+            }
+
+            using (var again = await ServeChild.StartAsync(["--state", state, "--state-key", key]))
+            {
+                using (var transport = new SwtpmSocketTransport("127.0.0.1", again.Port))
+                {
+                    Assert.Equal((ulong)increments, BinaryPrimitives.ReadUInt64BigEndian(new Tpm2(transport).NvRead(TpmRh.Owner, counter, 8)));
+                }
+
+                await again.StopAsync();
+            }
+
+            // Without the key the state does not open, and nothing is reset.
+            using var keyless = ServeChild.Start(["--state", state]);
+            await keyless.Process.WaitForExitAsync().WaitAsync(Patience);
+            Assert.Equal(TpmServeCommand.Failed, keyless.Process.ExitCode);
+            Assert.Contains("it is encrypted (AES-256-GCM)", await keyless.Stderr, StringComparison.Ordinal);
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
+    private static string WriteKey(string dir, string name)
+    {
+        var path = Path.Combine(dir, name);
+        File.WriteAllText(path, Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)) + "\n");
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        }
+
+        return path;
+    }
+
     private static TpmServeCommand.ServeSettings Settings(string protocol, int port = 0, string? state = null, bool startup = true) =>
         new(protocol, port, state, Seed: 7, startup, Verbose: false);
 
@@ -199,6 +387,96 @@ public sealed partial class TpmServeCommandTests
 
     [GeneratedRegex(@"TPM2TOOLS_TCTI=(\S+)")]
     private static partial Regex TctiLine();
+
+    [GeneratedRegex(@"TPM2TOOLS_TCTI=swtpm:host=127\.0\.0\.1,port=(\d+)")]
+    private static partial Regex PortLine();
+
+    /// <summary>A <c>dotnet truststack.dll tpm serve --protocol swtpm --port 0 ...</c> child process.</summary>
+    private sealed class ServeChild : IDisposable
+    {
+        private ServeChild(Process process)
+        {
+            Process = process;
+            Stderr = process.StandardError.ReadToEndAsync();
+        }
+
+        public Process Process { get; }
+
+        public Task<string> Stderr { get; }
+
+        public int Port { get; private set; }
+
+        public string Output { get; private set; } = string.Empty;
+
+        public static ServeChild Start(string[] arguments, IReadOnlyDictionary<string, string>? environment = null)
+        {
+            var psi = new ProcessStartInfo("dotnet")
+            {
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+                UseShellExecute = false,
+            };
+            foreach (var arg in new[] { CliDll(), "tpm", "serve", "--protocol", "swtpm", "--port", "0" }.Concat(arguments))
+            {
+                psi.ArgumentList.Add(arg);
+            }
+
+            foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+            {
+                psi.Environment[name] = value;
+            }
+
+            return new ServeChild(Process.Start(psi) ?? throw new InvalidOperationException("dotnet did not start"));
+        }
+
+        /// <summary>Starts a server and waits until it listens.</summary>
+        public static async Task<ServeChild> StartAsync(string[] arguments)
+        {
+            var child = Start(arguments);
+            var lines = new List<string>();
+            var deadline = Stopwatch.StartNew();
+            while (child.Port == 0 && deadline.Elapsed < Patience)
+            {
+                var next = await child.Process.StandardOutput.ReadLineAsync().WaitAsync(Patience);
+                if (next is null)
+                {
+                    throw new InvalidOperationException($"truststack exited early: {string.Join('\n', lines)} {await child.Stderr}");
+                }
+
+                lines.Add(next);
+                var match = PortLine().Match(next);
+                child.Port = match.Success ? int.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture) : 0;
+            }
+
+            // The state line follows the TCTI line.
+            lines.Add(await child.Process.StandardOutput.ReadLineAsync().WaitAsync(Patience) ?? string.Empty);
+            child.Output = string.Join('\n', lines);
+            return child;
+        }
+
+        /// <summary>SIGTERM and wait for the clean stop.</summary>
+        public async Task StopAsync()
+        {
+            if (Process.HasExited)
+            {
+                return;
+            }
+
+            PeerTools.Run("kill", ["-TERM", Process.Id.ToString(CultureInfo.InvariantCulture)]);
+            await Process.WaitForExitAsync().WaitAsync(Patience);
+        }
+
+        public void Dispose()
+        {
+            if (!Process.HasExited)
+            {
+                Process.Kill(entireProcessTree: true);
+                Process.WaitForExit();
+            }
+
+            Process.Dispose();
+        }
+    }
 
     /// <summary>A thread-safe writer the test can wait on for the "listening" lines.</summary>
     private sealed class LineWriter : SynchronizedStringWriter

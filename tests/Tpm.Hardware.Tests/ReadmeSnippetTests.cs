@@ -36,6 +36,72 @@ public sealed partial class ReadmeSnippetTests
     }
 
     [Fact]
+    public void EncryptedState_ReopensWithTheKey()
+    {
+        var stateDirectory = Path.Combine(Path.GetTempPath(), $"truststack-readme-{Guid.NewGuid():N}");
+        var keyFile = stateDirectory + ".key";
+        File.WriteAllText(keyFile, Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32)));
+        try
+        {
+            for (var run = 0; run < 2; run++)
+            {
+                // begin-snippet: encrypted-state
+                using var key = TpmStateKey.FromFile(keyFile);        // 32 octets, raw or hex (openssl rand -hex 32)
+                using var tpm = new SoftwareTpm(new SoftwareTpmOptions
+                {
+                    StateDirectory = stateDirectory,                    // owned by this engine; 0700, files 0600
+                    StateEncryptionKey = key,                           // AES-256-GCM at rest; the engine keeps a copy
+                    AutoStartup = true,
+                });
+                // end-snippet
+                Assert.Equal(8, new Tpm2(tpm).GetRandom(8).Length);
+            }
+
+            Assert.Equal("TSTPMSE1"u8.ToArray(), File.ReadAllBytes(Path.Combine(stateDirectory, "tpm-state.bin"))[..8]);
+        }
+        finally
+        {
+            Directory.Delete(stateDirectory, recursive: true);
+            File.Delete(keyFile);
+        }
+    }
+
+    [Fact]
+    public async Task SocketTimeouts_CommandSentOnce()
+    {
+        using var engine = new SoftwareTpm(new SoftwareTpmOptions { Seed = 5, AutoStartup = true });
+        var server = new SwtpmSocketServer(engine);
+        server.Start();
+        var port = server.Port;
+        const uint counter = 0x0150_0099;
+        new Tpm2(engine).NvDefineSpace(TpmRh.Owner, new TpmsNvPublic(counter, TpmAlgId.Sha256, TpmaNv.OwnerRead | TpmaNv.OwnerWrite | TpmaNv.TypeCounter, [], 8), []);
+        var mayHaveRun = false;
+        try
+        {
+            // begin-snippet: socket-timeouts
+            var timeouts = new TpmSocketTimeouts { Response = TimeSpan.FromSeconds(30) };
+            using var swtpm = new SwtpmSocketTransport("127.0.0.1", port, controlPort: null, timeouts);
+            try
+            {
+                new Tpm2(swtpm).NvIncrement(TpmRh.Owner, counter);
+            }
+            catch (TpmTransportException e) when (e.CommandMayHaveExecuted)
+            {
+                // Not sent again: read the counter before deciding to retry.
+                mayHaveRun = true;
+            }
+            // end-snippet
+        }
+        finally
+        {
+            await server.DisposeAsync();
+        }
+
+        Assert.False(mayHaveRun);
+        Assert.Equal(1UL, System.Buffers.Binary.BinaryPrimitives.ReadUInt64BigEndian(new Tpm2(engine).NvRead(TpmRh.Owner, counter, 8)));
+    }
+
+    [Fact]
     public void Readme_ShowsTheCompiledSnippetsVerbatim()
     {
         var root = FindRepositoryRoot();
@@ -54,6 +120,8 @@ public sealed partial class ReadmeSnippetTests
         var readme = File.ReadAllText(Path.Combine(root, "packages", "Tpm.Hardware", "README.md")).ReplaceLineEndings("\n");
         var source = File.ReadAllText(Path.Combine(root, "tests", "Tpm.Hardware.Tests", "ReadmeSnippetTests.cs")).ReplaceLineEndings("\n");
         Assert.Contains(Snippet(source, "di-composition"), readme, StringComparison.Ordinal);
+        Assert.Contains(Snippet(source, "encrypted-state"), readme, StringComparison.Ordinal);
+        Assert.Contains(Snippet(source, "socket-timeouts"), readme, StringComparison.Ordinal);
 
         var start = readme.IndexOf("### Implemented commands", StringComparison.Ordinal);
         var end = readme.IndexOf("Not implemented", start, StringComparison.Ordinal);

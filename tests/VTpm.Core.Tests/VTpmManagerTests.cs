@@ -349,7 +349,7 @@ public sealed class VTpmManagerTests : IDisposable
         }
 
         Assert.Equal(port, manager.Suspend(vm).Port);
-        Assert.ThrowsAny<System.Net.Sockets.SocketException>(() => new SwtpmSocketTransport("127.0.0.1", port).Execute([]));
+        Assert.Throws<TpmTransportException>(() => new SwtpmSocketTransport("127.0.0.1", port).Execute([]));
         Assert.Equal(port, manager.Resume(vm).Port);
         using var resumed = new SwtpmSocketTransport("127.0.0.1", port);
         Assert.Equal(8, new Tpm2(resumed).GetRandom(8).Length);

@@ -7,11 +7,12 @@ using TrustStack.Tpm.Hardware;
 namespace TrustStack.Cli.Commands;
 
 /// <summary>
-/// <c>truststack tpm serve --protocol swtpm|mssim --port P [--state DIR] [--seed N] [--no-startup]</c>:
-/// serves the software TPM on 127.0.0.1 to real TPM software (tpm2-tools, IBM TSS) until Ctrl-C,
-/// SIGTERM, swtpm's CMD_STOP or mssim's TPM_STOP; the state folder is saved on the way out.
-/// Exit codes: 0 after a clean stop, 1 when the server cannot start (port taken, unreadable
-/// state), 2 for unusable options.
+/// <c>truststack tpm serve --protocol swtpm|mssim --port P [--state DIR [--state-key FILE]] [--seed N]
+/// [--no-startup] [--max-connections N] [--idle-timeout S]</c>: serves the software TPM on 127.0.0.1
+/// to real TPM software (tpm2-tools, IBM TSS) until Ctrl-C, SIGTERM, swtpm's CMD_STOP or mssim's
+/// TPM_STOP; the state folder is saved after every command that changes it and on the way out.
+/// Exit codes: 0 after a clean stop, 1 when the server cannot start (port taken, state folder in
+/// use by another process, unreadable state or wrong key), 2 for unusable options.
 /// </summary>
 internal static class TpmServeCommand
 {
@@ -33,14 +34,17 @@ internal static class TpmServeCommand
         var protocol = new Option<string>("--protocol") { Description = "Wire protocol: swtpm (socket: data port P, control port P+1) or mssim (Microsoft simulator: TPM port P, platform port P+1).", DefaultValueFactory = _ => "swtpm", HelpName = "swtpm|mssim" };
         protocol.AcceptOnlyFromAmong("swtpm", "mssim");
         var port = new Option<int>("--port") { Description = $"Command port on 127.0.0.1 (the control/platform port is one above); 0 picks a free pair. Default {DefaultPort}.", DefaultValueFactory = _ => DefaultPort, HelpName = "P" };
-        var state = new Option<DirectoryInfo?>("--state") { Description = "State folder (seeds, NV, persistent objects, clock): loaded if present, saved on stop. Default: memory only.", HelpName = "DIR" };
+        var state = new Option<DirectoryInfo?>("--state") { Description = "State folder (seeds, NV, persistent objects, clock): loaded if present, saved after every command that changes it and on stop; owned by this process while it runs (a second tpm serve on it is refused); created 0700, files 0600. Default: memory only.", HelpName = "DIR" };
+        var stateKey = new Option<FileInfo?>("--state-key") { Description = "Encrypt the state file with AES-256-GCM under the key in FILE (32 raw octets or 64 hex digits: openssl rand -hex 32 > FILE; chmod 600 FILE). A clear state file is loaded and encrypted from then on; a wrong key is refused.", HelpName = "FILE" };
         var seed = new Option<ulong?>("--seed") { Description = "Deterministic mode: the engine's DRBG seed (same seed, same keys and nonces). For tests only.", HelpName = "N" };
         var noStartup = new Option<bool>("--no-startup") { Description = "Do not run TPM2_Startup(CLEAR) at power-on; the client must send tpm2_startup -c." };
+        var maxConnections = new Option<int>("--max-connections") { Description = "Connections open at once on both ports; one more is closed at once with a warning. Default 64.", DefaultValueFactory = _ => 64, HelpName = "N" };
+        var idleTimeout = new Option<double>("--idle-timeout") { Description = "Seconds a connection may wait between commands before it is closed; 0 for never (for long-lived clients such as tpm2-abrmd over mssim). Default 300.", DefaultValueFactory = _ => 300, HelpName = "S" };
         var verbose = new Option<bool>("--verbose", "-v") { Description = "Log each client connection and engine event (debug level) to standard error." };
 
         var serve = new Command("serve", "Serve the software TPM over the swtpm or mssim protocol on 127.0.0.1 until Ctrl-C, SIGTERM or a stop command.")
         {
-            protocol, port, state, seed, noStartup, verbose,
+            protocol, port, state, stateKey, seed, noStartup, maxConnections, idleTimeout, verbose,
         };
         serve.SetAction(async (parseResult, cancellationToken) =>
         {
@@ -50,7 +54,12 @@ internal static class TpmServeCommand
                 parseResult.GetValue(state)?.FullName,
                 parseResult.GetValue(seed),
                 !parseResult.GetValue(noStartup),
-                parseResult.GetValue(verbose));
+                parseResult.GetValue(verbose))
+            {
+                StateKeyFile = parseResult.GetValue(stateKey)?.FullName,
+                MaxConnections = parseResult.GetValue(maxConnections),
+                IdleTimeoutSeconds = parseResult.GetValue(idleTimeout),
+            };
             return await ServeAsync(settings, parseResult.InvocationConfiguration.Output, parseResult.InvocationConfiguration.Error, cancellationToken).ConfigureAwait(false);
         });
 
@@ -72,6 +81,45 @@ internal static class TpmServeCommand
             return UnusableInput;
         }
 
+        if (settings.MaxConnections is < 1 or > 10_000 || !(settings.IdleTimeoutSeconds is 0 or (>= 0.001 and <= 2_000_000)))
+        {
+            error.WriteLine("error: --max-connections must be 1..10000 and --idle-timeout 0 (never) or 0.001..2000000 seconds.");
+            return UnusableInput;
+        }
+
+        var serverOptions = new TpmServerOptions
+        {
+            MaxConnections = settings.MaxConnections,
+            IdleTimeout = settings.IdleTimeoutSeconds == 0 ? Timeout.InfiniteTimeSpan : TimeSpan.FromSeconds(settings.IdleTimeoutSeconds),
+        };
+
+        if (settings.StateKeyFile is not null && settings.StateDirectory is null)
+        {
+            error.WriteLine("error: --state-key needs --state DIR (without a state folder nothing is written).");
+            return UnusableInput;
+        }
+
+        TpmStateKey? key = null;
+        if (settings.StateKeyFile is { } keyFile)
+        {
+            try
+            {
+                key = TpmStateKey.FromFile(keyFile);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException)
+            {
+                error.WriteLine($"error: --state-key {keyFile}: {e.Message}");
+                return UnusableInput;
+            }
+
+            if (!OperatingSystem.IsWindows() && (File.GetUnixFileMode(keyFile) & (UnixFileMode.GroupRead | UnixFileMode.OtherRead)) != 0)
+            {
+                error.WriteLine($"warning: the state key file {keyFile} is readable by other users; chmod 600 it.");
+            }
+        }
+
+        using var keyHolder = key;
+
         using var loggerFactory = LoggerFactory.Create(builder => builder
             .SetMinimumLevel(settings.Verbose ? LogLevel.Debug : LogLevel.Warning)
             .AddSimpleConsole(o =>
@@ -85,8 +133,15 @@ internal static class TpmServeCommand
         try
         {
             tpm = new SoftwareTpm(
-                new SoftwareTpmOptions { StateDirectory = settings.StateDirectory, Seed = settings.Seed, AutoStartup = settings.Startup },
+                new SoftwareTpmOptions { StateDirectory = settings.StateDirectory, StateEncryptionKey = key, Seed = settings.Seed, AutoStartup = settings.Startup },
                 logger: loggerFactory.CreateLogger<SoftwareTpm>());
+        }
+        catch (StateFolderLockedException e)
+        {
+            // One line naming the holder's pid: two servers on one folder would serve the same TPM
+            // and the last to stop would overwrite the other's acknowledged writes.
+            error.WriteLine($"error: {e.Message}");
+            return Failed;
         }
         catch (Exception e) when (e is TpmStateException or IOException or UnauthorizedAccessException)
         {
@@ -97,8 +152,8 @@ internal static class TpmServeCommand
         using (tpm)
         {
             TpmTcpServer server = settings.Protocol == "mssim"
-                ? new MssimServer(tpm, settings.Port, loggerFactory.CreateLogger<MssimServer>())
-                : new SwtpmSocketServer(tpm, settings.Port, loggerFactory.CreateLogger<SwtpmSocketServer>());
+                ? new MssimServer(tpm, settings.Port, loggerFactory.CreateLogger<MssimServer>(), serverOptions)
+                : new SwtpmSocketServer(tpm, settings.Port, loggerFactory.CreateLogger<SwtpmSocketServer>(), serverOptions);
             await using (server.ConfigureAwait(false))
             {
                 try
@@ -118,7 +173,11 @@ internal static class TpmServeCommand
 
                 output.WriteLine($"truststack tpm serve: {settings.Protocol} listening on 127.0.0.1:{server.Port} ({(settings.Protocol == "mssim" ? "platform" : "control")} port {server.ControlPort})");
                 output.WriteLine($"  TPM2TOOLS_TCTI={settings.Protocol}:host=127.0.0.1,port={server.Port}");
-                output.WriteLine($"  state: {settings.StateDirectory ?? "memory only"}; startup: {(settings.Startup ? "TPM2_Startup(CLEAR) at power-on" : "client sends TPM2_Startup")}; stop with Ctrl-C or SIGTERM");
+                var stateLine = settings.StateDirectory is null ? "memory only"
+                    : key is null ? $"{settings.StateDirectory} (not encrypted; --state-key FILE encrypts it)"
+                    : $"{settings.StateDirectory} (AES-256-GCM, key id {Convert.ToHexStringLower(key.KeyId.Span)})";
+                output.WriteLine($"  state: {stateLine}; startup: {(settings.Startup ? "TPM2_Startup(CLEAR) at power-on" : "client sends TPM2_Startup")}; stop with Ctrl-C or SIGTERM");
+                output.WriteLine($"  limits: {settings.MaxConnections} connections, idle timeout {(serverOptions.IdleTimeout == Timeout.InfiniteTimeSpan ? "none" : FormattableString.Invariant($"{settings.IdleTimeoutSeconds:0.###} s"))}");
                 await output.FlushAsync(CancellationToken.None).ConfigureAwait(false);
 
                 await server.Completion.ConfigureAwait(false);
@@ -143,5 +202,15 @@ internal static class TpmServeCommand
     /// <param name="Seed">The DRBG seed, or null for the OS CSPRNG.</param>
     /// <param name="Startup">Run TPM2_Startup(CLEAR) at power-on.</param>
     /// <param name="Verbose">Log at debug level.</param>
-    internal sealed record ServeSettings(string Protocol, int Port, string? StateDirectory, ulong? Seed, bool Startup, bool Verbose);
+    internal sealed record ServeSettings(string Protocol, int Port, string? StateDirectory, ulong? Seed, bool Startup, bool Verbose)
+    {
+        /// <summary>The state key file, or null for a clear state file.</summary>
+        public string? StateKeyFile { get; init; }
+
+        /// <summary>Connections open at once on both ports.</summary>
+        public int MaxConnections { get; init; } = 64;
+
+        /// <summary>Seconds a connection may wait between commands; 0 for never.</summary>
+        public double IdleTimeoutSeconds { get; init; } = 300;
+    }
 }

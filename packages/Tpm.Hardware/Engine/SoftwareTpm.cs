@@ -22,6 +22,7 @@ public sealed partial class SoftwareTpm : ITpmTransport
     private readonly ILogger _logger;
     private readonly StatePersistence? _persistence;
     private readonly StateFolderLock? _folderLock;
+    private readonly ITpmSecret? _stateKey;
     private long _powerOnTimestamp;
     private bool _poweredOn;
     private bool _disposed;
@@ -32,8 +33,9 @@ public sealed partial class SoftwareTpm : ITpmTransport
     /// <param name="timeProvider">Clock; defaults to a frozen clock in deterministic mode, else the system clock.</param>
     /// <param name="secretStore">Where seeds and private areas live; defaults to <see cref="ManagedSecretStore"/>.</param>
     /// <param name="logger">Logger for lifecycle events.</param>
-    /// <exception cref="TpmStateException">The state folder holds a corrupt or unreadable state file.</exception>
+    /// <exception cref="TpmStateException">The state folder holds a corrupt or unreadable state file, one encrypted under another key, or an encrypted one and no key was given.</exception>
     /// <exception cref="StateFolderLockedException">Another engine (in this or another process) owns the state folder.</exception>
+    /// <exception cref="ObjectDisposedException"><see cref="SoftwareTpmOptions.StateEncryptionKey"/> is disposed.</exception>
     public SoftwareTpm(SoftwareTpmOptions? options = null, IRandomSource? random = null, TimeProvider? timeProvider = null, ITpmSecretStore? secretStore = null, ILogger<SoftwareTpm>? logger = null)
         : this(options, random, timeProvider, secretStore, logger, image: default, fromImage: false)
     {
@@ -66,20 +68,36 @@ public sealed partial class SoftwareTpm : ITpmTransport
             _folderLock = StateFolderLock.Acquire(dir, "TrustStack TPM engine");
             try
             {
-                _persistence = new StatePersistence(dir);
+                WarnIfFolderIsShared(_folderLock.Directory);
+                _stateKey = StoreStateKey(_options.StateEncryptionKey, Secrets);
+                _persistence = new StatePersistence(dir, _stateKey, _options.StateEncryptionKey?.KeyId.ToArray());
+                var encryption = _persistence.Encrypts ? "encrypted, AES-256-GCM" : "not encrypted";
                 if (!_persistence.TryLoad(this))
                 {
                     Manufacture();
                     _persistence.Save(this);
-                    _logger.LogInformation("Manufactured a new TPM in {StateDirectory}", dir);
+                    _logger.LogInformation("Manufactured a new TPM in {StateDirectory} (state file {Encryption})", dir, encryption);
                 }
                 else
                 {
-                    _logger.LogInformation("Loaded TPM state from {StateDirectory}", dir);
+                    _logger.LogInformation("Loaded TPM state from {StateDirectory} (state file {Encryption})", dir, encryption);
+                    if (_persistence.TightenedFrom is { } mode)
+                    {
+                        _logger.LogWarning("The state file {Path} was readable by others (mode {Mode}); it is owner-only (0600) now", _persistence.Path, Octal(mode));
+                    }
+
+                    if (_persistence.LoadedUnencrypted)
+                    {
+                        // Encrypt it at once rather than at the next NV write, so the seeds do not
+                        // stay in the clear in the folder (a copy the file system kept is beyond reach).
+                        _persistence.Save(this);
+                        _logger.LogWarning("The state file {Path} was not encrypted; it was loaded and is now encrypted under the state key (key id {KeyId})", _persistence.Path, Convert.ToHexStringLower(_options.StateEncryptionKey!.KeyId.Span));
+                    }
                 }
             }
             catch
             {
+                _stateKey?.Dispose();
                 _folderLock.Dispose();
                 State.Dispose();
                 throw;
@@ -327,6 +345,7 @@ public sealed partial class SoftwareTpm : ITpmTransport
             finally
             {
                 State.Dispose();
+                _stateKey?.Dispose();
                 _folderLock?.Dispose();
                 _disposed = true;
             }
@@ -334,6 +353,43 @@ public sealed partial class SoftwareTpm : ITpmTransport
     }
 
     internal void SaveState() => _persistence?.Save(this);
+
+    /// <summary>The state key, copied into the secret store (the caller's holder may then be disposed).</summary>
+    private static ITpmSecret? StoreStateKey(TpmStateKey? key, ITpmSecretStore store)
+    {
+        if (key is null)
+        {
+            return null;
+        }
+
+        Span<byte> copy = stackalloc byte[TpmStateKey.Size];
+        try
+        {
+            key.CopyTo(copy);
+            return store.Store(copy, "state file key");
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(copy);
+        }
+    }
+
+    /// <summary>A folder made by an older version (0755) or by the user may be readable by others: say so.</summary>
+    private void WarnIfFolderIsShared(string directory)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return;
+        }
+
+        var mode = File.GetUnixFileMode(directory);
+        if ((mode & (UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherWrite | UnixFileMode.OtherExecute)) != 0)
+        {
+            _logger.LogWarning("The state folder {StateDirectory} is open to other users (mode {Mode}); its files are owner-only, but chmod 700 it", directory, Octal(mode));
+        }
+    }
+
+    private static string Octal(UnixFileMode mode) => "0" + Convert.ToString((int)mode, 8);
 
     private void PowerOffLocked()
     {

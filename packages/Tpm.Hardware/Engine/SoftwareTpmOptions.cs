@@ -9,8 +9,22 @@ public sealed class SoftwareTpmOptions
     /// </summary>
     public ulong? Seed { get; set; }
 
-    /// <summary>A folder where state (seeds, NV, persistent objects, clock) persists; <see langword="null"/> keeps it in memory only.</summary>
+    /// <summary>
+    /// A folder where state (seeds, NV, persistent objects, clock) persists; <see langword="null"/>
+    /// keeps it in memory only. The engine owns the folder while it runs (<see cref="StateFolderLock"/>),
+    /// creates it 0700 and its files 0600.
+    /// </summary>
     public string? StateDirectory { get; set; }
+
+    /// <summary>
+    /// Encrypts the state file at rest with AES-256-GCM under this key (its header authenticated),
+    /// as VTpm.Core encrypts each vTPM's state; <see langword="null"/> (the default) writes it in the
+    /// clear. The engine copies the key into its secret store at construction, so the caller may
+    /// dispose this holder afterwards. A file written without a key still loads with one (and is
+    /// encrypted from then on); a file encrypted under another key, or altered, fails with
+    /// <see cref="TpmStateException"/> — never a silent reset. Needs <see cref="StateDirectory"/>.
+    /// </summary>
+    public TpmStateKey? StateEncryptionKey { get; set; }
 
     /// <summary>Transient object slots (swtpm/libtpms has 3); a client without a resource manager gets TPM_RC_OBJECT_MEMORY past it.</summary>
     public int MaxTransientObjects { get; set; } = 3;
@@ -50,6 +64,11 @@ public sealed class SoftwareTpmOptions
         if (PcrBanks.Count == 0 || PcrBanks.Any(b => !TpmHash.IsSupported(b)) || PcrBanks.Distinct().Count() != PcrBanks.Count)
         {
             throw new ArgumentException("PcrBanks must be distinct supported hash algorithms.", nameof(PcrBanks));
+        }
+
+        if (StateEncryptionKey is not null && StateDirectory is null)
+        {
+            throw new ArgumentException("StateEncryptionKey needs a StateDirectory (an engine without one keeps no state file).", nameof(StateEncryptionKey));
         }
 
         if (Manufacturer.Length != 4 || Manufacturer.Any(c => c > 0x7f))

@@ -34,13 +34,20 @@ public sealed class StateFolderLock : IDisposable
     /// <param name="directory">The state folder.</param>
     /// <param name="purpose">What holds it, for the second opener's message (for example "tpm serve").</param>
     /// <exception cref="StateFolderLockedException">Another owner (this or another process) holds the folder.</exception>
-    /// <exception cref="IOException">The folder or its lock file cannot be created.</exception>
+    /// <exception cref="IOException">The folder or its lock file cannot be created, or .NET's file locking is switched off in this process (so no owner could be enforced).</exception>
     /// <exception cref="UnauthorizedAccessException">The folder is not writable.</exception>
     public static StateFolderLock Acquire(string directory, string purpose)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(directory);
         ArgumentException.ThrowIfNullOrWhiteSpace(purpose);
         var full = Path.GetFullPath(directory);
+        if (IsFileLockingDisabled(out var how))
+        {
+            // On Unix FileShare.None is .NET's flock, and this switch turns it into a no-op: every
+            // opener would "own" the folder. Refuse rather than pretend.
+            throw new IOException($"cannot lock state folder '{full}': .NET file locking is switched off in this process ({how}), so one owner per state folder cannot be enforced; unset it");
+        }
+
         CreateOwnerOnlyDirectory(full);
         var lockPath = Path.Combine(full, LockFileName);
         FileStream stream;
@@ -58,10 +65,19 @@ public sealed class StateFolderLock : IDisposable
             var owner = $"pid {Environment.ProcessId} ({purpose})";
             var ownerPath = Path.Combine(full, OwnerFileName);
             var temp = ownerPath + ".tmp";
-            File.WriteAllText(temp, owner + "\n");
+
+            // Written only while the lock is held, so no other writer races for the temp file;
+            // created owner-only from the start, like the state files.
+            File.Delete(temp);
+            var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
             if (!OperatingSystem.IsWindows())
             {
-                File.SetUnixFileMode(temp, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+                options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+            }
+
+            using (var writer = new StreamWriter(temp, options))
+            {
+                writer.Write(owner + "\n");
             }
 
             File.Move(temp, ownerPath, overwrite: true);
@@ -126,6 +142,24 @@ public sealed class StateFolderLock : IDisposable
         }
 
         return new FileStream(path, options);
+    }
+
+    /// <summary>
+    /// True when .NET's advisory file locking is off for this process: the
+    /// <c>System.IO.DisableFileLocking</c> runtime switch or the
+    /// <c>DOTNET_SYSTEM_IO_DISABLEFILELOCKING</c> environment variable, read as the runtime reads them.
+    /// </summary>
+    private static bool IsFileLockingDisabled(out string how)
+    {
+        if (AppContext.TryGetSwitch("System.IO.DisableFileLocking", out var disabled))
+        {
+            how = "runtime switch System.IO.DisableFileLocking";
+            return disabled;
+        }
+
+        var variable = Environment.GetEnvironmentVariable("DOTNET_SYSTEM_IO_DISABLEFILELOCKING");
+        how = $"DOTNET_SYSTEM_IO_DISABLEFILELOCKING={variable}";
+        return variable is not null && (variable == "1" || variable.Equals("true", StringComparison.OrdinalIgnoreCase));
     }
 
     private static bool IsSharingViolation(IOException e)

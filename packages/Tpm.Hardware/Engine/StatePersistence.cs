@@ -7,7 +7,10 @@ namespace TrustStack.Tpm.Hardware;
 /// of it. The state folder holds it as <c>tpm-state.bin</c>, written atomically (temporary file,
 /// flush to disk, rename), so a crash leaves the old or the new state. An in-process power cycle
 /// goes through the same image, so it loses exactly what a restart from the folder loses.
-/// Like swtpm's state files, the seeds inside are not encrypted: protect the folder.
+/// The file and its temporary file are created owner-only (0600; the folder 0700), and with a
+/// <see cref="TpmStateKey"/> the file holds the image AES-256-GCM encrypted
+/// (<see cref="StateFileCipher"/>); without one the seeds inside are in the clear, as in swtpm's
+/// state files without <c>--key</c>.
 /// </summary>
 /// <remarks>
 /// Body: the primary seeds and proofs; the hierarchies (authValue, authPolicy, enable); clock and
@@ -29,16 +32,34 @@ internal sealed class StatePersistence
     private const int ChecksumSize = 32;
     private static readonly byte[] s_magic = "TSTPMST1"u8.ToArray();
 
-    public StatePersistence(string directory)
+    private const UnixFileMode OwnerOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+    private readonly ITpmSecret? _key;
+    private readonly byte[]? _keyId;
+
+    /// <param name="directory">The state folder.</param>
+    /// <param name="key">The state key (held by the engine's secret store), or null to write the image in the clear.</param>
+    /// <param name="keyId">The key's <see cref="TpmStateKey.KeyId"/>.</param>
+    public StatePersistence(string directory, ITpmSecret? key = null, byte[]? keyId = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(directory);
         Directory = directory;
         Path = System.IO.Path.Combine(directory, FileName);
+        _key = key;
+        _keyId = keyId;
     }
 
     public string Directory { get; }
 
     public string Path { get; }
+
+    /// <summary>True when the file is written encrypted.</summary>
+    public bool Encrypts => _key is not null;
+
+    /// <summary>After <see cref="TryLoad"/>: the file read was a clear image although a key is set (a file from before encryption was turned on).</summary>
+    public bool LoadedUnencrypted { get; private set; }
+
+    /// <summary>After <see cref="TryLoad"/>: the file read was readable by group or others, and was made owner-only.</summary>
+    public UnixFileMode? TightenedFrom { get; private set; }
 
     /// <summary>The state image of <paramref name="state"/> (zero it after use: it holds the seeds).</summary>
     public static byte[] Serialize(EngineState state)
@@ -96,14 +117,26 @@ internal sealed class StatePersistence
         }
     }
 
-    /// <summary>Writes <paramref name="image"/> to the state file atomically.</summary>
+    /// <summary>Writes <paramref name="image"/> to the state file atomically, encrypted when a key is set.</summary>
     public void Write(ReadOnlySpan<byte> image)
     {
-        System.IO.Directory.CreateDirectory(Directory);
+        StateFolderLock.CreateOwnerOnlyDirectory(Directory);
+        var data = _key is null ? null : StateFileCipher.Encrypt(_key, _keyId, image);
         var temp = Path + ".tmp";
-        using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
+
+        // A temporary file left by a crash may have any mode, and opening it would keep that mode:
+        // remove it and create a new one owner-only from the first octet (O_CREAT|O_EXCL with mode
+        // 0600, so there is no moment at which it is readable by others, and no symlink is followed).
+        File.Delete(temp);
+        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None };
+        if (!OperatingSystem.IsWindows())
         {
-            stream.Write(image);
+            options.UnixCreateMode = OwnerOnly;
+        }
+
+        using (var stream = new FileStream(temp, options))
+        {
+            stream.Write(data is null ? image : data);
             stream.Flush(flushToDisk: true);
         }
 
@@ -137,20 +170,53 @@ internal sealed class StatePersistence
         try
         {
             bytes = File.ReadAllBytes(Path);
+            TightenMode();
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw new TpmStateException(Path, e.Message, e);
         }
 
+        byte[]? image = null;
         try
         {
-            tpm.ReplaceState(Deserialize(bytes, tpm.Options.PcrBanks, tpm.Secrets, Path));
+            if (StateFileCipher.IsEncrypted(bytes))
+            {
+                if (_key is null)
+                {
+                    throw new TpmStateException(Path, "it is encrypted (AES-256-GCM): give its key (SoftwareTpmOptions.StateEncryptionKey, embedded:state=DIR,state-key=FILE, or tpm serve --state-key FILE)");
+                }
+
+                image = StateFileCipher.Decrypt(_key, _keyId, bytes, Path);
+            }
+
+            LoadedUnencrypted = _key is not null && image is null;
+            tpm.ReplaceState(Deserialize(image ?? bytes, tpm.Options.PcrBanks, tpm.Secrets, Path));
             return true;
         }
         finally
         {
             CryptographicOperations.ZeroMemory(bytes);
+            if (image is not null)
+            {
+                CryptographicOperations.ZeroMemory(image);
+            }
+        }
+    }
+
+    /// <summary>A state file from before files were created owner-only (0644) is made 0600.</summary>
+    private void TightenMode()
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return;
+        }
+
+        var mode = File.GetUnixFileMode(Path);
+        if ((mode & ~(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute)) != 0)
+        {
+            File.SetUnixFileMode(Path, OwnerOnly);
+            TightenedFrom = mode;
         }
     }
 

@@ -9,12 +9,18 @@ namespace TrustStack.Tpm.Hardware;
 /// IBM's TSS (socket interface) expect: TPM_SEND_COMMAND framing on port P, platform signals
 /// (see <see cref="MssimSignal"/>) on P+1, each answered with u32 0. Sets TCP_QUICKACK before every
 /// receive so clients that send header and body separately do not stall ~40 ms per command.
+/// Connections are limited as <see cref="TpmServerOptions"/> says (cap, idle timeout, command deadline).
 /// </summary>
 public sealed class MssimServer : TpmTcpServer
 {
     /// <summary>Creates the server; call <see cref="TpmTcpServer.Start"/>.</summary>
-    public MssimServer(SoftwareTpm tpm, int port = 0, ILogger<MssimServer>? logger = null)
-        : base(tpm, port, logger)
+    /// <param name="tpm">The engine to serve.</param>
+    /// <param name="port">TPM port (the platform port is one above); 0 picks a free pair.</param>
+    /// <param name="logger">Connection and error events.</param>
+    /// <param name="options">Connection cap, idle timeout and command deadline; null for the defaults.</param>
+    /// <exception cref="ArgumentException">An option is out of range.</exception>
+    public MssimServer(SoftwareTpm tpm, int port = 0, ILogger<MssimServer>? logger = null, TpmServerOptions? options = null)
+        : base(tpm, port, logger, options)
     {
     }
 
@@ -33,15 +39,26 @@ public sealed class MssimServer : TpmTcpServer
 
     private void ServeCommands(NetworkStream stream, Socket socket)
     {
+        // mssim TPM port framing (the reference simulator's TcpServer.c): u32 command code; for
+        // TPM_SEND_COMMAND u8 locality, u32 length, the command; answered u32 length, response,
+        // u32 0. Lengths are checked before anything is allocated.
+        var timer = new ServerReceiveTimer(socket, IdleTimeout, CommandTimeout);
         Span<byte> u32 = stackalloc byte[4];
         Span<byte> head = stackalloc byte[5];
-        while (ReadCode(stream, socket, u32) is { } code)
+        while (true)
         {
+            TpmStreams.QuickAck(socket);
+            if (!timer.ReadCommandStart(stream, u32))
+            {
+                return;
+            }
+
+            var code = BinaryPrimitives.ReadUInt32BigEndian(u32);
             switch (code)
             {
                 case MssimSignal.SendCommand:
                     TpmStreams.QuickAck(socket);
-                    Read(stream, head);
+                    timer.ReadWithin(stream, head, 4);
                     var length = BinaryPrimitives.ReadUInt32BigEndian(head[1..]);
                     if (length > TpmStreams.MaxBufferSize)
                     {
@@ -50,7 +67,7 @@ public sealed class MssimServer : TpmTcpServer
 
                     var command = new byte[length];
                     TpmStreams.QuickAck(socket);
-                    Read(stream, command);
+                    timer.ReadWithin(stream, command, 9);
                     var response = Tpm.Execute(command);
                     var frame = new byte[8 + response.Length];
                     BinaryPrimitives.WriteUInt32BigEndian(frame, (uint)response.Length);
@@ -58,7 +75,7 @@ public sealed class MssimServer : TpmTcpServer
                     stream.Write(frame);
                     break;
                 case MssimSignal.RemoteHandshake:
-                    Read(stream, u32);
+                    timer.ReadWithin(stream, u32, 4);
                     var reply = new byte[12];
                     BinaryPrimitives.WriteUInt32BigEndian(reply, 1);
                     BinaryPrimitives.WriteUInt32BigEndian(reply.AsSpan(4), 0x1 | 0x2 | 0x4);
@@ -83,9 +100,17 @@ public sealed class MssimServer : TpmTcpServer
 
     private protected override async Task ServeControlConnectionAsync(NetworkStream stream, Socket socket, CancellationToken cancellationToken)
     {
+        using var timer = new AsyncReceiveTimer(IdleTimeout, CommandTimeout, cancellationToken);
         var u32 = new byte[4];
-        while (await ReadCodeAsync(stream, socket, u32, cancellationToken).ConfigureAwait(false) is { } code)
+        while (true)
         {
+            TpmStreams.QuickAck(socket);
+            if (!await timer.ReadCommandStartAsync(stream, u32).ConfigureAwait(false))
+            {
+                return;
+            }
+
+            var code = BinaryPrimitives.ReadUInt32BigEndian(u32);
             if (code == MssimSignal.SessionEnd)
             {
                 return;
@@ -93,7 +118,7 @@ public sealed class MssimServer : TpmTcpServer
 
             if (code == MssimSignal.Stop)
             {
-                await stream.WriteAsync(TpmWriter.U32Bytes(0), cancellationToken).ConfigureAwait(false);
+                await stream.WriteAsync(TpmWriter.U32Bytes(0), timer.Token).ConfigureAwait(false);
                 Stop();
                 return;
             }
@@ -103,7 +128,7 @@ public sealed class MssimServer : TpmTcpServer
                 throw new InvalidDataException($"unknown mssim platform signal {code}");
             }
 
-            await stream.WriteAsync(TpmWriter.U32Bytes(0), cancellationToken).ConfigureAwait(false);
+            await stream.WriteAsync(TpmWriter.U32Bytes(0), timer.Token).ConfigureAwait(false);
         }
     }
 
@@ -127,29 +152,6 @@ public sealed class MssimServer : TpmTcpServer
                 return true;
             default:
                 return false;
-        }
-    }
-
-    /// <summary>The next u32 command code of a connection, or null when the client has closed it.</summary>
-    private static async Task<uint?> ReadCodeAsync(NetworkStream stream, Socket socket, byte[] u32, CancellationToken cancellationToken)
-    {
-        TpmStreams.QuickAck(socket);
-        return await TpmStreams.ReadExactOrEndAsync(stream, u32, cancellationToken).ConfigureAwait(false)
-            ? BinaryPrimitives.ReadUInt32BigEndian(u32)
-            : null;
-    }
-
-    private static uint? ReadCode(NetworkStream stream, Socket socket, Span<byte> u32)
-    {
-        TpmStreams.QuickAck(socket);
-        return TpmStreams.ReadExactOrEnd(stream, u32) ? BinaryPrimitives.ReadUInt32BigEndian(u32) : null;
-    }
-
-    private static void Read(NetworkStream stream, Span<byte> buffer)
-    {
-        if (!TpmStreams.ReadExactOrEnd(stream, buffer))
-        {
-            throw new EndOfStreamException("connection closed inside an mssim frame");
         }
     }
 }

@@ -8,7 +8,8 @@ namespace TrustStack.Tpm.Hardware;
 /// Serves an engine over swtpm's socket protocol, so tpm2-tools
 /// (<c>TPM2TOOLS_TCTI=swtpm:host=127.0.0.1,port=P</c>) and anything else that speaks to swtpm
 /// can drive it: raw TPM commands on port P (one or many per connection), control commands on
-/// P+1 (see <see cref="SwtpmControl"/>).
+/// P+1 (see <see cref="SwtpmControl"/>). Connections are limited as <see cref="TpmServerOptions"/>
+/// says (cap, idle timeout, command deadline).
 /// </summary>
 public sealed class SwtpmSocketServer : TpmTcpServer
 {
@@ -25,14 +26,21 @@ public sealed class SwtpmSocketServer : TpmTcpServer
     private volatile bool _established;
 
     /// <summary>Creates the server; call <see cref="TpmTcpServer.Start"/>.</summary>
-    public SwtpmSocketServer(SoftwareTpm tpm, int port = 0, ILogger<SwtpmSocketServer>? logger = null)
-        : base(tpm, port, logger)
+    /// <param name="tpm">The engine to serve.</param>
+    /// <param name="port">Data port (the control port is one above); 0 picks a free pair.</param>
+    /// <param name="logger">Connection and error events.</param>
+    /// <param name="options">Connection cap, idle timeout and command deadline; null for the defaults.</param>
+    /// <exception cref="ArgumentException">An option is out of range.</exception>
+    public SwtpmSocketServer(SoftwareTpm tpm, int port = 0, ILogger<SwtpmSocketServer>? logger = null, TpmServerOptions? options = null)
+        : base(tpm, port, logger, options)
     {
     }
 
     private protected override async Task ServeCommandConnectionAsync(NetworkStream stream, Socket socket, CancellationToken cancellationToken)
     {
-        var reader = new TpmCommandReader(stream);
+        // The idle timeout and the command deadline are the socket's own receive timeout on
+        // these blocking reads (ServerReceiveTimer), for the reason below.
+        var reader = new TpmCommandReader(stream, new ServerReceiveTimer(socket, IdleTimeout, CommandTimeout));
 
         // Each connection is served on its own thread with blocking reads, as swtpm serves it. No
         // asynchronous operation may touch the socket: on Linux, .NET switches a socket to
@@ -63,8 +71,13 @@ public sealed class SwtpmSocketServer : TpmTcpServer
 
     private protected override async Task ServeControlConnectionAsync(NetworkStream stream, Socket socket, CancellationToken cancellationToken)
     {
+        // Control framing (swtpm's ctrlchannel, tpm_ioctl.h): u32 big-endian command code, a
+        // payload whose size the code fixes, a reply starting with the u32 result. Only the codes
+        // below are read; any other gets TPM_BAD_ORDINAL and the connection ends, since its
+        // payload size is unknown.
+        using var timer = new AsyncReceiveTimer(IdleTimeout, CommandTimeout, cancellationToken);
         var u32 = new byte[4];
-        while (await TpmStreams.ReadExactOrEndAsync(stream, u32, cancellationToken).ConfigureAwait(false))
+        while (await timer.ReadCommandStartAsync(stream, u32).ConfigureAwait(false))
         {
             var command = BinaryPrimitives.ReadUInt32BigEndian(u32);
             byte[] reply;
@@ -75,7 +88,7 @@ public sealed class SwtpmSocketServer : TpmTcpServer
                     BinaryPrimitives.WriteUInt64BigEndian(reply, Capabilities);
                     break;
                 case SwtpmControl.Init:
-                    await ReadPayloadAsync(stream, 4, cancellationToken).ConfigureAwait(false);
+                    await ReadPayloadAsync(stream, timer, 4).ConfigureAwait(false);
                     Tpm.PowerOff();
                     Tpm.PowerOn();
                     reply = TpmWriter.U32Bytes(TpmSuccess);
@@ -88,7 +101,7 @@ public sealed class SwtpmSocketServer : TpmTcpServer
                     reply = [0, 0, 0, 0, _established ? (byte)1 : (byte)0];
                     break;
                 case SwtpmControl.SetLocality:
-                    var locality = (await ReadPayloadAsync(stream, 1, cancellationToken).ConfigureAwait(false))[0];
+                    var locality = (await ReadPayloadAsync(stream, timer, 1).ConfigureAwait(false))[0];
                     if (locality > 4)
                     {
                         reply = TpmWriter.U32Bytes(TpmBadLocality);
@@ -101,7 +114,7 @@ public sealed class SwtpmSocketServer : TpmTcpServer
 
                     break;
                 case SwtpmControl.ResetTpmEstablished:
-                    var resetLocality = (await ReadPayloadAsync(stream, 1, cancellationToken).ConfigureAwait(false))[0];
+                    var resetLocality = (await ReadPayloadAsync(stream, timer, 1).ConfigureAwait(false))[0];
                     if (resetLocality is 3 or 4)
                     {
                         _established = false;
@@ -124,7 +137,7 @@ public sealed class SwtpmSocketServer : TpmTcpServer
                     reply = new byte[8];
                     break;
                 case SwtpmControl.SetBufferSize:
-                    var requested = BinaryPrimitives.ReadUInt32BigEndian(await ReadPayloadAsync(stream, 4, cancellationToken).ConfigureAwait(false));
+                    var requested = BinaryPrimitives.ReadUInt32BigEndian(await ReadPayloadAsync(stream, timer, 4).ConfigureAwait(false));
                     reply = new byte[16];
                     BinaryPrimitives.WriteUInt32BigEndian(reply.AsSpan(0), requested is 0 or TpmStreams.MaxBufferSize ? TpmSuccess : TpmBadParameter);
                     BinaryPrimitives.WriteUInt32BigEndian(reply.AsSpan(4), TpmStreams.MaxBufferSize);
@@ -133,28 +146,24 @@ public sealed class SwtpmSocketServer : TpmTcpServer
                     break;
                 case SwtpmControl.Stop:
                     Tpm.PowerOff();
-                    await stream.WriteAsync(TpmWriter.U32Bytes(TpmSuccess), cancellationToken).ConfigureAwait(false);
+                    await stream.WriteAsync(TpmWriter.U32Bytes(TpmSuccess), timer.Token).ConfigureAwait(false);
                     Logger.LogInformation("CMD_STOP received; stopping");
                     Stop();
                     return;
                 default:
                     reply = TpmWriter.U32Bytes(TpmBadOrdinal);
-                    await stream.WriteAsync(reply, cancellationToken).ConfigureAwait(false);
+                    await stream.WriteAsync(reply, timer.Token).ConfigureAwait(false);
                     return;
             }
 
-            await stream.WriteAsync(reply, cancellationToken).ConfigureAwait(false);
+            await stream.WriteAsync(reply, timer.Token).ConfigureAwait(false);
         }
     }
 
-    private static async Task<byte[]> ReadPayloadAsync(NetworkStream stream, int length, CancellationToken cancellationToken)
+    private static async Task<byte[]> ReadPayloadAsync(NetworkStream stream, AsyncReceiveTimer timer, int length)
     {
         var payload = new byte[length];
-        if (!await TpmStreams.ReadExactOrEndAsync(stream, payload, cancellationToken).ConfigureAwait(false))
-        {
-            throw new EndOfStreamException("control payload missing");
-        }
-
+        await timer.ReadWithinAsync(stream, payload, 4).ConfigureAwait(false);
         return payload;
     }
 }

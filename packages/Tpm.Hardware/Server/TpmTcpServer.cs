@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
@@ -11,28 +12,51 @@ namespace TrustStack.Tpm.Hardware;
 /// engine, a misbehaving client closed without disturbing the others, and a clean stop that
 /// saves the engine's state.
 /// </summary>
+/// <remarks>
+/// Bounded by <see cref="TpmServerOptions"/>: at most <see cref="TpmServerOptions.MaxConnections"/>
+/// connections on both ports together (one more is closed at once, with a warning that says why,
+/// at most one line a second), a connection idle for <see cref="TpmServerOptions.IdleTimeout"/>
+/// is closed with an information line, and a command that does not arrive whole within
+/// <see cref="TpmServerOptions.CommandTimeout"/> of its first octet closes its connection with a
+/// warning. So 2,000 connections that send nothing cost at most 64 threads, not 2,000, and a
+/// client sending one octet a second holds its thread for one command timeout. Nothing a client
+/// sends makes an exception escape a connection's task.
+/// </remarks>
 public abstract class TpmTcpServer : IAsyncDisposable
 {
+    private static readonly TimeSpan RefusalLogInterval = TimeSpan.FromSeconds(1);
     private readonly CancellationTokenSource _stop = new();
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly List<Task> _connections = [];
     private readonly Lock _connectionsLock = new();
+    private readonly Lock _refusalLock = new();
     private TcpListener? _commandListener;
     private TcpListener? _controlListener;
     private Task? _acceptLoops;
+    private int _open;
+    private long _refused;
+    private long _refusedUnlogged;
+    private long _lastRefusalLog;
 
     /// <summary>Creates a server for <paramref name="tpm"/>.</summary>
     /// <param name="tpm">The engine to serve.</param>
     /// <param name="port">Command port; 0 picks a free pair of adjacent ports.</param>
     /// <param name="logger">Connection and error events.</param>
-    private protected TpmTcpServer(SoftwareTpm tpm, int port, ILogger? logger)
+    /// <param name="options">Connection limits; null for the defaults. Copied: later changes do not apply.</param>
+    /// <exception cref="ArgumentException">An option is out of range.</exception>
+    private protected TpmTcpServer(SoftwareTpm tpm, int port, ILogger? logger, TpmServerOptions? options)
     {
         ArgumentNullException.ThrowIfNull(tpm);
         ArgumentOutOfRangeException.ThrowIfNegative(port);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(port, 65534);
+        options ??= TpmServerOptions.Default;
+        options.Validate();
         Tpm = tpm;
         RequestedPort = port;
         Logger = logger ?? NullLogger.Instance;
+        MaxConnections = options.MaxConnections;
+        IdleTimeout = options.IdleTimeout;
+        CommandTimeout = options.CommandTimeout;
     }
 
     /// <summary>The engine being served.</summary>
@@ -44,6 +68,12 @@ public abstract class TpmTcpServer : IAsyncDisposable
     /// <summary>The control (swtpm) or platform (mssim) port: <see cref="Port"/> + 1.</summary>
     public int ControlPort => Port + 1;
 
+    /// <summary>Connections open now, on both ports.</summary>
+    public int ConnectionCount => Volatile.Read(ref _open);
+
+    /// <summary>Connections refused so far because <see cref="TpmServerOptions.MaxConnections"/> were open.</summary>
+    public long RefusedConnectionCount => Interlocked.Read(ref _refused);
+
     /// <summary>Completes when the server has stopped (a stop command, <see cref="Stop"/> or disposal).</summary>
     public Task Completion => _completion.Task;
 
@@ -52,6 +82,14 @@ public abstract class TpmTcpServer : IAsyncDisposable
 
     /// <summary>Event sink.</summary>
     protected ILogger Logger { get; }
+
+    /// <summary>See <see cref="TpmServerOptions.IdleTimeout"/>.</summary>
+    private protected TimeSpan IdleTimeout { get; }
+
+    /// <summary>See <see cref="TpmServerOptions.CommandTimeout"/>.</summary>
+    private protected TimeSpan CommandTimeout { get; }
+
+    private int MaxConnections { get; }
 
     private int RequestedPort { get; }
 
@@ -158,9 +196,18 @@ public abstract class TpmTcpServer : IAsyncDisposable
                 return;
             }
 
+            var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+            var remote = RemoteOf(socket);
+            if (Interlocked.Increment(ref _open) > MaxConnections)
+            {
+                Interlocked.Decrement(ref _open);
+                Refuse(socket, remote, port);
+                continue;
+            }
+
             socket.NoDelay = true;
-            Logger.LogDebug("{Server}: client {Remote} connected to port {Port}", GetType().Name, socket.RemoteEndPoint, ((IPEndPoint)listener.LocalEndpoint).Port);
-            var task = Task.Run(() => ServeAsync(socket, serve));
+            Logger.LogDebug("{Server}: client {Remote} connected to port {Port}", GetType().Name, remote, port);
+            var task = Task.Run(() => ServeAsync(socket, remote, port, serve));
             lock (_connectionsLock)
             {
                 _connections.RemoveAll(t => t.IsCompleted);
@@ -169,20 +216,79 @@ public abstract class TpmTcpServer : IAsyncDisposable
         }
     }
 
-    private async Task ServeAsync(Socket socket, Func<NetworkStream, Socket, CancellationToken, Task> serve)
+    private async Task ServeAsync(Socket socket, string remote, int port, Func<NetworkStream, Socket, CancellationToken, Task> serve)
     {
-        using (socket)
-        await using (var stream = new NetworkStream(socket, ownsSocket: false))
+        try
         {
-            try
+            using (socket)
+            await using (var stream = new NetworkStream(socket, ownsSocket: false))
             {
                 await serve(stream, socket, _stop.Token).ConfigureAwait(false);
             }
-            catch (Exception e) when (e is IOException or SocketException or InvalidDataException or EndOfStreamException or OperationCanceledException or ObjectDisposedException)
+        }
+        catch (ServerConnectionTimeoutException e) when (e.Idle)
+        {
+            Logger.LogInformation("{Server}: closed the connection from {Remote} on port {Port}: {Reason}", GetType().Name, remote, port, e.Message);
+        }
+        catch (ServerConnectionTimeoutException e)
+        {
+            Logger.LogWarning("{Server}: closed the connection from {Remote} on port {Port}: {Reason}", GetType().Name, remote, port, e.Message);
+        }
+        catch (Exception e) when (e is IOException or SocketException or InvalidDataException or OperationCanceledException or ObjectDisposedException)
+        {
+            // A client that disconnects mid-command or sends garbage loses only its own connection.
+            Logger.LogDebug("{Server}: connection from {Remote} on port {Port} closed: {Reason}", GetType().Name, remote, port, e.Message);
+        }
+#pragma warning disable CA1031 // Nothing a client does may fault a connection task (DisposeAsync awaits them all) or reach the process.
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            Logger.LogError(e, "{Server}: connection from {Remote} on port {Port} failed unexpectedly; closed it", GetType().Name, remote, port);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _open);
+        }
+    }
+
+    private void Refuse(Socket socket, string remote, int port)
+    {
+        // Closed at once (the client reads end of stream), before any thread or buffer is spent on it.
+        Interlocked.Increment(ref _refused);
+        socket.Dispose();
+        lock (_refusalLock)
+        {
+            // A flood of refusals logs one line a second, with the count of those it did not log.
+            var now = Stopwatch.GetTimestamp();
+            if (_lastRefusalLog != 0 && Stopwatch.GetElapsedTime(_lastRefusalLog, now) < RefusalLogInterval)
             {
-                // A client that disconnects mid-command or sends garbage loses only its own connection.
-                Logger.LogDebug("{Server}: connection closed: {Reason}", GetType().Name, e.Message);
+                _refusedUnlogged++;
+                return;
             }
+
+            var more = _refusedUnlogged;
+            _refusedUnlogged = 0;
+            _lastRefusalLog = now;
+            Logger.LogWarning(
+                "{Server}: refused a connection from {Remote} to port {Port}: {Open} connections are open, the limit (MaxConnections {Max}){More}",
+                GetType().Name,
+                remote,
+                port,
+                Volatile.Read(ref _open),
+                MaxConnections,
+                more == 0 ? string.Empty : $"; {more} more refused since the last such line");
+        }
+    }
+
+    private static string RemoteOf(Socket socket)
+    {
+        try
+        {
+            return socket.RemoteEndPoint?.ToString() ?? "?";
+        }
+        catch (SocketException)
+        {
+            return "?";
         }
     }
 }

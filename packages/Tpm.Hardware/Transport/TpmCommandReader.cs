@@ -6,8 +6,10 @@ namespace TrustStack.Tpm.Hardware;
 /// Reads TPM commands framed by their own header size from a stream into one reused buffer.
 /// A client's command usually arrives in one segment, so one receive per command replaces the
 /// header-then-body pair of reads; octets of a pipelined next command are kept for the next call.
+/// With a <see cref="ServerReceiveTimer"/> the blocking <see cref="Read"/> waits at most the idle
+/// timeout for a command to begin and the command deadline for it to end.
 /// </summary>
-internal sealed class TpmCommandReader(Stream stream)
+internal sealed class TpmCommandReader(Stream stream, ServerReceiveTimer? timer = null)
 {
     private const int HeaderSize = 10;
     private readonly byte[] _buffer = new byte[TpmStreams.MaxBufferSize];
@@ -38,8 +40,19 @@ internal sealed class TpmCommandReader(Stream stream)
 
     /// <summary>The blocking form of <see cref="ReadAsync"/>, for a connection served by its own thread.</summary>
     /// <exception cref="EndOfStreamException">The stream ended part-way through a command.</exception>
+    /// <exception cref="ServerConnectionTimeoutException">With a timer: idle too long, or the command arrived too slowly.</exception>
     public ReadOnlyMemory<byte>? Read()
     {
+        if (timer is not null)
+        {
+            timer.AwaitCommand();
+            if (_end > _start)
+            {
+                // Octets of a pipelined command are already buffered: that command has begun.
+                timer.CommandStarted();
+            }
+        }
+
         if (!Fill(HeaderSize))
         {
             return null;
@@ -92,7 +105,33 @@ internal sealed class TpmCommandReader(Stream stream)
         Compact();
         while (_end < count)
         {
-            var n = stream.Read(_buffer.AsSpan(_end));
+            int n;
+            if (timer is null)
+            {
+                n = stream.Read(_buffer.AsSpan(_end));
+            }
+            else
+            {
+                if (timer.InCommand)
+                {
+                    timer.BeforeReceive(_end);
+                }
+
+                try
+                {
+                    n = stream.Read(_buffer.AsSpan(_end));
+                }
+                catch (IOException e) when (timer.Translate(e, _end) is { } timeout)
+                {
+                    throw timeout;
+                }
+
+                if (n > 0)
+                {
+                    timer.CommandStarted();
+                }
+            }
+
             if (n == 0)
             {
                 return _end == 0 ? false : throw new EndOfStreamException($"connection closed after {_end} of {count} octets");

@@ -86,7 +86,7 @@ public sealed class SwtpmSocketServerTests() : TpmServerTestBase<SwtpmSocketServ
         using var transport = new SwtpmSocketTransport("127.0.0.1", Server.Port);
         transport.Stop();
         await Server.Completion.WaitAsync(TimeSpan.FromSeconds(10));
-        Assert.Throws<SocketException>(() => new SwtpmSocketTransport("127.0.0.1", Server.Port));
+        Assert.Equal(TpmTransportFailure.ConnectFailed, Assert.Throws<TpmTransportException>(() => new SwtpmSocketTransport("127.0.0.1", Server.Port)).Failure);
     }
 
     [Fact]

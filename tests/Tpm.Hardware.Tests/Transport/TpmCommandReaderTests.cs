@@ -1,4 +1,6 @@
 using System.Buffers.Binary;
+using FsCheck;
+using FsCheck.Xunit;
 
 namespace TrustStack.Tpm.Hardware.Tests.Transport;
 
@@ -86,6 +88,35 @@ public class TpmCommandReaderTests
         Assert.Throws<EndOfStreamException>(() => reader.Read());
     }
 
+    /// <summary>
+    /// Total parser: any octets, arriving in any chunks, give frames whose length is their header's
+    /// size (or the 10-octet header alone when the size is out of range), then null at a clean end,
+    /// or EndOfStreamException when the stream ends inside a frame; nothing else.
+    /// </summary>
+    [Property(MaxTest = 400)]
+    public void Read_AnyOctetsInAnyChunks_FramesByHeaderSizeOrThrowsEndOfStream(byte[] input, PositiveInt chunk, bool validPrefix)
+    {
+        byte[] bytes = validPrefix ? [.. Command(0x17B, [0, 8]), .. input ?? []] : input ?? [];
+        var reader = new TpmCommandReader(new ChunkedStream(bytes, chunk.Get % 64 + 1));
+        var consumed = 0;
+        try
+        {
+            while (reader.Read() is { } frame)
+            {
+                var size = BinaryPrimitives.ReadUInt32BigEndian(frame.Span[2..]);
+                Assert.Equal(size is < 10 or > 4096 ? 10 : (int)size, frame.Length);
+                Assert.Equal(bytes.AsSpan(consumed, frame.Length).ToArray(), frame.ToArray());
+                consumed += frame.Length;
+            }
+
+            Assert.Equal(bytes.Length, consumed);
+        }
+        catch (EndOfStreamException)
+        {
+            Assert.True(bytes.Length > consumed, "end of stream only inside a frame");
+        }
+    }
+
     private static byte[] Command(uint code, byte[] parameters)
     {
         var command = new byte[10 + parameters.Length];
@@ -94,6 +125,12 @@ public class TpmCommandReaderTests
         BinaryPrimitives.WriteUInt32BigEndian(command.AsSpan(6), code);
         parameters.CopyTo(command, 10);
         return command;
+    }
+
+    /// <summary>A stream that hands out at most <paramref name="chunk"/> octets per read.</summary>
+    private sealed class ChunkedStream(byte[] data, int chunk) : MemoryStream(data)
+    {
+        public override int Read(Span<byte> buffer) => base.Read(buffer[..Math.Min(chunk, buffer.Length)]);
     }
 
     /// <summary>A stream that hands out one octet per read, as a slow network might.</summary>
