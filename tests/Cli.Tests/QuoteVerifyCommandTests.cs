@@ -1,4 +1,6 @@
 using System.CommandLine;
+using TrustStack.Tests.Shared;
+using TrustStack.Tpm.Hardware;
 
 namespace TrustStack.Cli.Tests;
 
@@ -92,6 +94,32 @@ public sealed class QuoteVerifyCommandTests(TpmToolsQuoteFiles files) : IClassFi
 
         Assert.Equal(1, code);
         Assert.Matches("(?m)^Structure +FAILED ", output);
+    }
+
+    [Fact]
+    public void Attack_UnrestrictedKeyForgedQuote_ExitsOneNamingTheRestrictedAttribute()
+    {
+        var (code, output, _) = Invoke("quote", "verify", "--public", files.PathOf(TpmToolsForgery.KeyPublic), "--message", files.PathOf(TpmToolsForgery.Message), "--signature", files.PathOf(TpmToolsForgery.Signature), "--pcrs", files.PathOf(TpmToolsForgery.Pcrs), "--nonce", TpmToolsQuoteFiles.NonceHex, "--pcr-list", TpmToolsQuoteFiles.PcrList);
+
+        Assert.Equal(1, code);
+        Assert.Contains("quote: INVALID", output, StringComparison.Ordinal);
+        Assert.Matches("(?m)^  - .*restricted", output);
+    }
+
+    [Fact]
+    public void Attack_PcrFileWithAnUnquotedPcr_ExitsOne()
+    {
+        // The PCR file (its own selection) claims sha256:16 too, which the quote does not cover.
+        var values = PcrValues.ParseSerialized(File.ReadAllBytes(files.PathOf("pcrs.ser")), out var selection);
+        var wider = PcrSelectionList.Parse(TpmToolsQuoteFiles.PcrList.Replace("sha256:0,1,7", "sha256:0,1,7,16", StringComparison.Ordinal));
+        var path = files.PathOf("pcrs-wider.ser");
+        File.WriteAllBytes(path, values.With(TpmAlgId.Sha256, 16, new byte[32]).ToSerializedFormat(wider));
+
+        var (code, output, _) = Invoke("quote", "verify", "--public", files.PathOf("ak.tss"), "--message", files.PathOf("quote.msg"), "--signature", files.PathOf("quote.sig"), "--pcrs", path, "--nonce", TpmToolsQuoteFiles.NonceHex);
+
+        Assert.Equal(1, code);
+        Assert.Matches("(?m)^PcrSelection +FAILED ", output);
+        Assert.NotEqual(selection.Enumerate(), wider.Enumerate());
     }
 
     internal static (int ExitCode, string Output, string Error) Invoke(params string[] args)

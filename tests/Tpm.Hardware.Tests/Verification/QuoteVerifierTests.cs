@@ -107,6 +107,21 @@ public sealed class QuoteVerifierTests
     }
 
     [Fact]
+    public void Attack_QuoteOfPcr0AgainstValuesFor0And16WithoutExpectedSelection_FailsPcrSelection()
+    {
+        // The quote covers sha256:0 only; the prover reports values for 0 and 16 and the verifier,
+        // giving no selection, means the values it was handed: PCR 16 is not quoted.
+        var quoted = PcrSelectionList.Parse("sha256:0");
+        var values = PcrValues.Create([(TpmAlgId.Sha256, 0, new byte[32]), (TpmAlgId.Sha256, 16, TpmHash.Hash(TpmAlgId.Sha256, "unquoted"u8))]);
+        var attest = Attest() with { Attested = new QuoteInfo(quoted, values.ComputeDigest(quoted, TpmAlgId.Sha256)) };
+
+        var result = QuoteVerifier.Verify(Request(attest) with { PcrValues = values, ExpectedSelection = null });
+
+        Assert.False(result.IsValid);
+        Assert.Contains(result.Failures, f => f.StartsWith("PcrSelection:", StringComparison.Ordinal) && f.Contains("sha256:0,16", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void Verify_GarbageMessage_FailsStructureWithoutThrowing()
     {
         var result = QuoteVerifier.Verify(Request() with { QuoteMessage = [0xff, 0x54, 0x43] });
