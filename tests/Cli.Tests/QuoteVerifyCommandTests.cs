@@ -13,22 +13,84 @@ public sealed class QuoteVerifyCommandTests(TpmToolsQuoteFiles files) : IClassFi
         var (code, output, error) = Invoke("quote", "verify", "--public", files.PathOf("ak.tss"), "--message", files.PathOf("quote.msg"), "--signature", files.PathOf("quote.sig"), "--pcrs", files.PathOf("pcrs.ser"), "--nonce", TpmToolsQuoteFiles.NonceHex, "--pcr-list", TpmToolsQuoteFiles.PcrList);
 
         Assert.True(code == 0, output + error);
-        foreach (var check in new[] { "Structure", "Magic", "Type", "Nonce", "Signature", "PcrSelection", "PcrDigest" })
+        foreach (var check in new[] { "Structure", "Magic", "Type", "Nonce", "SigningKey", "SignatureScheme", "Signature", "QualifiedSigner", "PcrSelection", "PcrDigest" })
         {
             Assert.Matches($"(?m)^{check} +ok ", output);
         }
+
+        Assert.Matches("(?m)^Clock +skipped +clock [0-9]+ ms, resetCount [0-9]+, restartCount [0-9]+, safe (yes|no); no earlier quote", output);
+        Assert.Matches("(?m)^FirmwareVersion +skipped +firmwareVersion 0x[0-9a-f]{16}", output);
 
         Assert.EndsWith("quote: valid\n", output.ReplaceLineEndings("\n"), StringComparison.Ordinal);
         Assert.Empty(error);
     }
 
     [Fact]
-    public void Verify_PemKeyPlainSignatureValuesPcrs_ExitsZero()
+    public void Verify_PemKeyPlainSignatureValuesPcrs_ExitsZeroSayingTheAttributesWereNotChecked()
     {
         var (code, output, error) = Invoke("quote", "verify", "-u", files.PathOf("ak.pub"), "-m", files.PathOf("plain.msg"), "-s", files.PathOf("plain.sig"), "-f", files.PathOf("pcrs.val"), "-F", "values", "-q", TpmToolsQuoteFiles.NonceHex);
 
         Assert.True(code == 0, output + error);
-        Assert.Matches("(?m)^PcrSelection +skipped ", output);
+        Assert.Matches("(?m)^SigningKey +skipped +.*attributes could not be checked", output);
+        Assert.Matches("(?m)^PcrSelection +ok ", output);
+        Assert.Contains("quote: valid, BUT the signing key's attributes could not be checked", output, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("--require-restricted")]
+    [InlineData("--require-ak")]
+    public void Verify_PemKeyWithStrictness_ExitsOne(string option)
+    {
+        var (code, output, _) = Invoke("quote", "verify", "-u", files.PathOf("ak.pub"), "-m", files.PathOf("plain.msg"), "-s", files.PathOf("plain.sig"), "-f", files.PathOf("pcrs.val"), "-F", "values", "-q", TpmToolsQuoteFiles.NonceHex, option);
+
+        Assert.Equal(1, code);
+        Assert.Matches("(?m)^  - SigningKey: the key is a bare public key \\(PEM/DER\\): its attributes could not be checked", output);
+    }
+
+    [Fact]
+    public void Verify_TpmToolsAkWithEveryStrictness_ExitsZero()
+    {
+        // plain.msg was quoted after quote.msg by the same AK.
+        var firmware = TpmsAttest.Parse(File.ReadAllBytes(files.PathOf("plain.msg"))).FirmwareVersion;
+        var (code, output, error) = Invoke(
+            "quote", "verify", "-u", files.PathOf("ak.tss"), "-m", files.PathOf("plain.msg"), "-s", files.PathOf("plain.sig"), "-f", files.PathOf("pcrs.val"), "-F", "values", "-q", TpmToolsQuoteFiles.NonceHex,
+            "--pcr-list", TpmToolsQuoteFiles.PcrList, "--require-ak", "--qualified-name", files.PathOf("ak.qname"), "--previous-message", files.PathOf("quote.msg"),
+            "--firmware-version", $"0x{firmware:x}", "--require-safe-clock");
+
+        Assert.True(code == 0, output + error);
+        Assert.DoesNotContain("skipped", output, StringComparison.Ordinal);
+        Assert.Matches("(?m)^SigningKey +ok +attestation key", output);
+    }
+
+    [Fact]
+    public void Attack_EarlierQuoteAfterALaterOne_ExitsOneNamingTheClock()
+    {
+        var (code, output, _) = Invoke("quote", "verify", "--public", files.PathOf("ak.tss"), "--message", files.PathOf("quote.msg"), "--signature", files.PathOf("quote.sig"), "--pcrs", files.PathOf("pcrs.ser"), "--nonce", TpmToolsQuoteFiles.NonceHex, "--previous-message", files.PathOf("plain.msg"));
+
+        Assert.Equal(1, code);
+        Assert.Matches("(?m)^  - Clock: clock went back from [0-9]+ ms to [0-9]+ ms", output);
+    }
+
+    [Fact]
+    public void Verify_OtherFirmwareVersion_ExitsOne()
+    {
+        var (code, output, _) = Invoke("quote", "verify", "--public", files.PathOf("ak.tss"), "--message", files.PathOf("quote.msg"), "--signature", files.PathOf("quote.sig"), "--pcrs", files.PathOf("pcrs.ser"), "--nonce", TpmToolsQuoteFiles.NonceHex, "--firmware-version", "1");
+
+        Assert.Equal(1, code);
+        Assert.Matches("(?m)^  - FirmwareVersion: firmwareVersion 0x[0-9a-f]{16} is not the expected 0x0000000000000001", output);
+    }
+
+    [Theory]
+    [InlineData("--firmware-version", "12x")]
+    [InlineData("--previous-message", "quote.sig")]
+    public void Verify_UnusableStrictnessInput_ExitsTwo(string option, string value)
+    {
+        var argument = option == "--previous-message" ? files.PathOf(value) : value;
+        var (code, output, error) = Invoke("quote", "verify", "--public", files.PathOf("ak.tss"), "--message", files.PathOf("quote.msg"), "--signature", files.PathOf("quote.sig"), "--pcrs", files.PathOf("pcrs.ser"), "--nonce", TpmToolsQuoteFiles.NonceHex, option, argument);
+
+        Assert.Equal(2, code);
+        Assert.Empty(output);
+        Assert.Contains(option, error, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -103,7 +165,7 @@ public sealed class QuoteVerifyCommandTests(TpmToolsQuoteFiles files) : IClassFi
 
         Assert.Equal(1, code);
         Assert.Contains("quote: INVALID", output, StringComparison.Ordinal);
-        Assert.Matches("(?m)^  - .*restricted", output);
+        Assert.Matches("(?m)^  - SigningKey: restricted is CLEAR", output);
     }
 
     [Fact]
