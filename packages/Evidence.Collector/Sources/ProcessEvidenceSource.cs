@@ -14,6 +14,17 @@ public sealed class ProcessEvidenceSource : IEvidenceSource
     /// <summary>What the kernel appends to an exe link whose file was deleted or replaced.</summary>
     internal const string DeletedSuffix = " (deleted)";
 
+    private readonly IProcFileSystem _fs;
+
+    /// <summary>Creates the source over the real file system.</summary>
+    public ProcessEvidenceSource()
+        : this(ProcFileSystem.Instance)
+    {
+    }
+
+    /// <summary>Creates the source over <paramref name="fs"/> (tests inject /proc failures).</summary>
+    internal ProcessEvidenceSource(IProcFileSystem fs) => _fs = fs;
+
     /// <inheritdoc />
     public string Name => "processes";
 
@@ -22,7 +33,7 @@ public sealed class ProcessEvidenceSource : IEvidenceSource
     {
         ArgumentNullException.ThrowIfNull(context);
         var root = context.Options.ProcRoot;
-        var pids = Pids(root);
+        var pids = Pids(_fs, root);
         var found = new List<(ProcessStat Stat, long? Uid, string Cmdline, string? Exe, string? ExeError)>();
         foreach (var pid in pids)
         {
@@ -30,27 +41,19 @@ public sealed class ProcessEvidenceSource : IEvidenceSource
             var dir = Path.Combine(root, pid.ToString(CultureInfo.InvariantCulture));
             try
             {
-                var stat = ProcParsers.ParseProcessStat(File.ReadAllText(Path.Combine(dir, "stat")));
+                var stat = ProcParsers.ParseProcessStat(_fs.ReadAllText(Path.Combine(dir, "stat")));
                 long? uid = null;
                 try
                 {
-                    uid = ProcParsers.ParseStatusUid(File.ReadAllText(Path.Combine(dir, "status")));
+                    uid = ProcParsers.ParseStatusUid(_fs.ReadAllText(Path.Combine(dir, "status")));
                 }
                 catch (IOException)
                 {
                 }
 
                 var cmdline = ProcParsers.ParseCmdline(ReadOrEmpty(Path.Combine(dir, "cmdline")));
-                string? exe = null;
+                string? exe = _fs.ReadLink(Path.Combine(dir, "exe")).Target;
                 string? exeError = null;
-                try
-                {
-                    exe = new FileInfo(Path.Combine(dir, "exe")).LinkTarget;
-                }
-                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-                {
-                    exeError = FileHasher.Describe(e);
-                }
 
                 found.Add((stat, uid, cmdline, exe, exeError));
             }
@@ -71,8 +74,10 @@ public sealed class ProcessEvidenceSource : IEvidenceSource
         return found.Select(p => ToRecord(p.Stat, p.Uid, p.Cmdline, p.Exe, p.ExeError, digests.TryGetValue(p.Exe is null ? string.Empty : HashPath(root, p.Stat.Pid, p.Exe), out var d) ? d : null)).ToArray();
     }
 
-    internal static IEnumerable<int> Pids(string procRoot) =>
-        Directory.EnumerateDirectories(procRoot)
+    internal static IEnumerable<int> Pids(string procRoot) => Pids(ProcFileSystem.Instance, procRoot);
+
+    internal static IEnumerable<int> Pids(IProcFileSystem fs, string procRoot) =>
+        fs.EnumerateDirectories(procRoot)
             .Select(Path.GetFileName)
             .Select(n => int.TryParse(n, NumberStyles.None, CultureInfo.InvariantCulture, out var pid) ? pid : -1)
             .Where(pid => pid > 0)
@@ -133,11 +138,11 @@ public sealed class ProcessEvidenceSource : IEvidenceSource
         return EvidenceRecord.Create(EvidenceRecordTypes.Process, "pid:" + I(stat.Pid), [.. fields]);
     }
 
-    private static byte[] ReadOrEmpty(string path)
+    private byte[] ReadOrEmpty(string path)
     {
         try
         {
-            return File.ReadAllBytes(path);
+            return _fs.ReadAllBytes(path);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
