@@ -92,6 +92,19 @@ public sealed class ProcessEvidenceFaultTests : IDisposable
     }
 
     [Fact]
+    public async Task NetworkEvidenceSource_FdDirectoryUnreadable_SocketsSayTheOwnerIsUnknown()
+    {
+        var fs = new FaultyProcFileSystem().Fail(ProcPath(100, "fd"), ProcLink.EACCES);
+
+        var sockets = await new NetworkEvidenceSource(fs).CollectAsync(new EvidenceCollectionContext(_fixture.Options(), new FileHasher(1)), default);
+
+        var ssh = sockets.Single(s => s.Subject == "tcp 127.0.0.1:22");
+        Assert.Null(ssh["pid"]);
+        Assert.Equal("the fd of pid 100 (permission denied) could not be read", ssh["owner-error"]);
+        Assert.Equal("200", sockets.Single(s => s.Subject == "tcp 0.0.0.0:8080")["pid"]);
+    }
+
+    [Fact]
     public async Task ProcessEvidenceSource_RealHost_EveryProcessHasAnExecutableOrSaysWhyNot()
     {
         // On a real /proc some exe links are unreadable (another user's processes, or pid 1 of a

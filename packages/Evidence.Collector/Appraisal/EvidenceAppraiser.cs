@@ -393,9 +393,18 @@ public static class EvidenceAppraiser
             }
         }
 
+        // A process whose /proc entry could not be read is unattributed: it may be any program.
+        if (policy.ExecutablesMustBeMeasured || policy.ForbiddenProcesses.Count > 0)
+        {
+            foreach (var p in processes.Where(p => p["stat-error"] is not null))
+            {
+                v.Untrusted($"pid {p["pid"]}: its /proc entry is unreadable (stat: {p["stat-error"]}), so what it runs is unknown");
+            }
+        }
+
         if (policy.ExecutablesMustBeMeasured)
         {
-            foreach (var p in processes)
+            foreach (var p in processes.Where(p => p["stat-error"] is null))
             {
                 if (p["exe-deleted"] == "true")
                 {
@@ -403,11 +412,15 @@ public static class EvidenceAppraiser
                 }
                 else if (p["exe"] is not null && p["exe-sha256"] is null)
                 {
-                    v.Unknown($"pid {p["pid"]} ({p["comm"]}): executable {p["exe"]} was not measured ({p["exe-error"] ?? "not hashed"})");
+                    v.Untrusted($"pid {p["pid"]} ({p["comm"]}): executable {p["exe"]} was not measured ({p["exe-error"] ?? "not hashed"})");
                 }
                 else if (p["exe"] is null && p["exe-error"] is { } error)
                 {
-                    v.Unknown($"pid {p["pid"]} ({p["comm"]}): executable unknown ({error})");
+                    v.Untrusted($"pid {p["pid"]} ({p["comm"]}): its executable could not be read ({error}), so it is not measured");
+                }
+                else if (p["exe"] is null && !IsKernelThread(p) && p["state"] != "Z")
+                {
+                    v.Untrusted($"pid {p["pid"]} ({p["comm"]}): no executable recorded, and it is neither a kernel thread nor a zombie");
                 }
             }
         }
@@ -516,6 +529,9 @@ public static class EvidenceAppraiser
             v.Unknown($"source {e.Subject} failed: {e["error"]}");
         }
     }
+
+    /// <summary>kthreadd (pid 2) and its children: no executable, by the rule the collector follows.</summary>
+    private static bool IsKernelThread(EvidenceRecord process) => process["pid"] == "2" || process["ppid"] == "2";
 
     private static bool Matches(EvidenceRecord process, string name) =>
         process["comm"] == name || process["exe"] == name || (process["exe"] is { } exe && Path.GetFileName(exe) == name);
