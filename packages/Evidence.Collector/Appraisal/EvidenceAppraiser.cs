@@ -91,10 +91,12 @@ public static class EvidenceAppraiser
     /// <param name="report">The report.</param>
     /// <param name="policy">The policy.</param>
     /// <param name="expectedNonce">The nonce the verifier sent; null when it has none (freshness unproven).</param>
+    /// <exception cref="ArgumentException">The policy has a value out of range (<see cref="AppraisalPolicy.Validate"/>).</exception>
     public static AppraisalResult Appraise(EvidenceReport report, AppraisalPolicy policy, byte[]? expectedNonce)
     {
         ArgumentNullException.ThrowIfNull(report);
         ArgumentNullException.ThrowIfNull(policy);
+        policy.Validate();
         var (tpm, records) = AppraiseTpm(report, policy.Tpm, expectedNonce);
         var software = AppraiseSoftware(records, policy.Software);
         var behavior = AppraiseBehavior(records, policy.Behavior);
@@ -462,6 +464,13 @@ public static class EvidenceAppraiser
 
     internal static AppraisalResult Combine(IReadOnlyList<PropertyVerdict> properties, DecisionPolicy policy)
     {
+        var problems = new PolicyProblems();
+        policy.Check(problems);
+        if (problems.List.Count > 0)
+        {
+            throw new ArgumentException($"The decision policy is not valid: {string.Join("; ", problems.List)}.", nameof(policy));
+        }
+
         var reasons = new List<string>();
         static string Short(string p) => p switch
         {
