@@ -31,6 +31,18 @@ public sealed class EvidenceAppraiserDefaultDenyTests : IDisposable
     }
 
     [Fact]
+    public async Task Appraise_CustomRecordTypeIgnoredByName_Trusted()
+    {
+        _fixture.Write("proc/modules", "tpm_crb 20480 0 - Live 0x0000000000000000\n");
+        var report = await EvidenceTestKit.Report(_fixture, _tpm, [.. EvidenceTestKit.BuiltIn(), new KernelModulesSource()]);
+        var policy = EvidenceTestKit.GoldenPolicy(report);
+
+        var result = EvidenceAppraiser.Appraise(report, policy with { Behavior = policy.Behavior with { IgnoredRecordTypes = ["kernel-module"] } }, EvidenceTestKit.Nonce);
+
+        Assert.True(result.Decision == Verdict.Trusted, result.ToText());
+    }
+
+    [Fact]
     public async Task Attack_ImaViolation_SoftwareUntrustedNamingTheEntry()
     {
         // The fixture's IMA list has a ToMToU/open-writers violation on /var/log/violated (all-zero digests).

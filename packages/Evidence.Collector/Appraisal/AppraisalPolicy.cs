@@ -459,6 +459,13 @@ public sealed record BehaviorPolicy
     /// <summary>Upper bound of the 1-minute load average.</summary>
     public double? MaxLoad1 { get; init; }
 
+    /// <summary>
+    /// Record types of custom sources that the policy accepts without judging them (an explicit
+    /// allow rule). A record of any type the appraiser does not know and this list does not name
+    /// makes p_behavior untrusted.
+    /// </summary>
+    public IReadOnlyList<string> IgnoredRecordTypes { get; init; } = [];
+
     /// <summary>True when the section says nothing (then p_behavior is unknown).</summary>
     [JsonIgnore]
     public bool IsEmpty => AllowedListeningPorts is null && AllowedPeers is null && ForbiddenProcesses.Count == 0 && RequiredProcesses.Count == 0
@@ -476,6 +483,7 @@ public sealed record BehaviorPolicy
             p.Strings("behavior.allowedPeers", AllowedPeers, peer => IPNetwork.TryParse(peer, out _) || IPAddress.TryParse(peer, out _) ? null : $"'{peer}' is not an address or CIDR prefix");
         }
 
+        p.Strings("behavior.ignoredRecordTypes", IgnoredRecordTypes, t => EvidenceRecord.IsValidName(t) ? null : $"'{t}' is not a record type ([a-z0-9._-])");
         p.Strings("behavior.forbiddenProcesses", ForbiddenProcesses);
         p.Strings("behavior.requiredProcesses", RequiredProcesses);
         if (MaxMemoryUsedPercent is { } memory && memory is < 0 or > 100)
