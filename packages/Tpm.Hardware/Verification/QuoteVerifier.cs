@@ -275,6 +275,11 @@ public static class QuoteVerifier
 
         var a = key.ObjectAttributes;
         var problems = new List<string>();
+        if ((a & ReservedAttributes) != 0)
+        {
+            problems.Add($"reserved attribute bits 0x{(uint)(a & ReservedAttributes):x8} are SET: no TPM creates such a key (TPM_RC_RESERVED_BITS, Part 2 §8.3)");
+        }
+
         if (key.Type is not (TpmAlgId.Rsa or TpmAlgId.Ecc))
         {
             problems.Add($"object type {key.Type} is not an asymmetric signing key");
@@ -312,11 +317,20 @@ public static class QuoteVerifier
             problems.Add($"nameAlg {key.NameAlg} is not a supported hash, so the key has no Name");
         }
 
+        // The TPM writes keyBits for the modulus it made (TPMS_RSA_PARMS, Part 2 §12.2.3.5).
+        if (key.Parameters is RsaParms rsa && key.Unique is RsaPublicId id && rsa.KeyBits != 8 * TpmPublicKeys.StripLeadingZeros(id.Modulus).Length)
+        {
+            problems.Add($"keyBits {rsa.KeyBits} is not the size of the {8 * TpmPublicKeys.StripLeadingZeros(id.Modulus).Length}-bit modulus");
+        }
+
         var attributes = $"attributes 0x{(uint)a:x8} ({Describe(a)}), nameAlg {PcrValues.BankName(key.NameAlg)}";
         return problems.Count == 0
             ? Pass(QuoteCheckKind.SigningKey, $"{(request.RequireAttestationKey ? "attestation key" : "restricted signing key")}: {attributes}")
             : Fail(QuoteCheckKind.SigningKey, $"{string.Join("; ", problems)} [{attributes}]");
     }
+
+    // TPMA_OBJECT bits 0, 3, 8-9, 12-15 and 20-31 are reserved (TPM 2.0 Part 2 §8.3.2).
+    private const TpmaObject ReservedAttributes = (TpmaObject)0xFFF0F309;
 
     private static QuoteCheck CheckScheme(QuoteVerificationRequest request)
     {

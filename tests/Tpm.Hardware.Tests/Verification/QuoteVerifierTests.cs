@@ -124,6 +124,34 @@ public sealed class QuoteVerifierTests
         Assert.Contains(reason, result.Failures[0], StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(0x00000001u)]
+    [InlineData(0x00000100u)]
+    [InlineData(0x01000000u)]
+    public void Verify_ReservedAttributeBitSet_FailsSigningKey(uint bit)
+    {
+        var result = QuoteVerifier.Verify(Request(key: AkPublic with { ObjectAttributes = TpmTemplates.AkAttributes | (TpmaObject)bit }));
+
+        AssertOnlyFailure(result, QuoteCheckKind.SigningKey);
+        Assert.Contains("reserved attribute bits", result.Failures[0], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Verify_RsaKeyBitsNotTheModulusSize_FailsSigningKey()
+    {
+        using var rsa = RSA.Create(2048);
+        var key = TpmPublicKeys.FromRsa(rsa, scheme: new TpmtScheme(TpmAlgId.Rsassa, TpmAlgId.Sha256)) with { ObjectAttributes = TpmTemplates.AkAttributes };
+        var message = Attest().ToBytes();
+        var signature = TpmtSignature.Rsa(TpmAlgId.Rsassa, TpmAlgId.Sha256, rsa.SignData(message, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1));
+        var request = new QuoteVerificationRequest(key, message, signature, Nonce, Values) { ExpectedSelection = Selection };
+        Assert.True(QuoteVerifier.Verify(request).IsValid);
+
+        var result = QuoteVerifier.Verify(request with { SigningKey = key with { Parameters = ((RsaParms)key.Parameters) with { KeyBits = 2049 } } });
+
+        AssertOnlyFailure(result, QuoteCheckKind.SigningKey);
+        Assert.Contains("keyBits 2049", result.Failures[0], StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Verify_KeyNameAlgNotAHash_FailsSigningKeyAndQualifiedSigner()
     {
