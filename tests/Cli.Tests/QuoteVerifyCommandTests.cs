@@ -184,6 +184,111 @@ public sealed class QuoteVerifyCommandTests(TpmToolsQuoteFiles files) : IClassFi
         Assert.NotEqual(selection.Enumerate(), wider.Enumerate());
     }
 
+    [Theory]
+    [InlineData("ak.tss", "quote.msg", "quote.sig", "pcrs.ser", "serialized")]
+    [InlineData("ak.pub", "plain.msg", "plain.sig", "pcrs.val", "values")]
+    public void MutationSweep_QuoteVerifyOnEveryChangedOctetAndTruncation_RejectsWithAReason(string key, string message, string signature, string pcrs, string format)
+    {
+        // As QuoteFilesMutationSweepTests, through the command line: exit 1 with "quote: INVALID",
+        // or exit 2 with "error: " — never an unhandled exception, never exit 0 outside the
+        // allow-list (pcrs.ser octets the C-struct dump does not define; the PEM's final line break).
+        var root = CliApp.Build();
+        var names = new[] { key, message, signature, pcrs };
+        var dir = Path.Combine(files.Directory, $"sweep-{format}");
+        Directory.CreateDirectory(dir);
+        foreach (var name in names)
+        {
+            File.Copy(files.PathOf(name), Path.Combine(dir, name), overwrite: true);
+        }
+
+        var failures = new List<string>();
+        var kept = 0;
+        foreach (var name in names)
+        {
+            var original = File.ReadAllBytes(files.PathOf(name));
+            var variants = Enumerable.Range(0, original.Length).Select(i => ($"{name}[{i}] ^0x01", Mutate(original, i), Allowed(name, original, i, truncated: false)))
+                .Concat(Enumerable.Range(0, original.Length).Select(l => ($"{name} truncated to {l}", original[..l], Allowed(name, original, l, truncated: true))));
+            foreach (var (what, bytes, allowed) in variants)
+            {
+                File.WriteAllBytes(Path.Combine(dir, name), bytes);
+                using var output = new StringWriter();
+                using var error = new StringWriter();
+                var code = root.Parse(["quote", "verify", "-u", Path.Combine(dir, key), "-m", Path.Combine(dir, message), "-s", Path.Combine(dir, signature), "-f", Path.Combine(dir, pcrs), "-F", format, "-q", TpmToolsQuoteFiles.NonceHex, "-l", TpmToolsQuoteFiles.PcrList])
+                    .Invoke(new InvocationConfiguration { Output = output, Error = error });
+                var text = output.ToString();
+                var said = error.ToString();
+                var ok = code switch
+                {
+                    0 => allowed,
+                    1 => text.Contains("quote: INVALID", StringComparison.Ordinal) && text.Contains("\n  - ", StringComparison.Ordinal) && said.Length == 0,
+                    2 => said.StartsWith("error: ", StringComparison.Ordinal) && !said.Contains("   at ", StringComparison.Ordinal),
+                    _ => false,
+                };
+                kept += code == 0 ? 1 : 0;
+                if (!ok)
+                {
+                    failures.Add($"{what}: exit {code} {said}{text}");
+                }
+            }
+
+            File.WriteAllBytes(Path.Combine(dir, name), original);
+        }
+
+        Assert.True(failures.Count == 0, $"{failures.Count} wrong outcomes ({kept} allow-listed still valid): {string.Join(" | ", failures.Take(10))}");
+
+        static byte[] Mutate(byte[] original, int i)
+        {
+            var copy = (byte[])original.Clone();
+            copy[i] ^= 0x01;
+            return copy;
+        }
+    }
+
+    /// <summary>The allow-list of the sweep: octets the file's format does not define (see QuoteFilesMutationSweepTests).</summary>
+    private static bool Allowed(string name, byte[] file, int at, bool truncated)
+    {
+        if (name.EndsWith(".pub", StringComparison.Ordinal))
+        {
+            // The PEM key: only its final line break, after the END line, may change or go.
+            var text = System.Text.Encoding.ASCII.GetString(file);
+            var endLine = text.IndexOf("-----", text.IndexOf("-----END", StringComparison.Ordinal) + 5, StringComparison.Ordinal) + 5;
+            return at >= endLine;
+        }
+
+        if (!name.EndsWith(".ser", StringComparison.Ordinal) || truncated)
+        {
+            return false;
+        }
+
+        // TPML_PCR_SELECTION slots: {u16 hash, u8 sizeofSelect, u8 pcrSelect[4], u8 pad} × 16 after u32 count.
+        var count = BitConverter.ToInt32(file, 0);
+        if (at < PcrValues.SerializedSelectionSize)
+        {
+            var slot = (at - 4) / 8;
+            var used = slot < count ? 3 + file[4 + (slot * 8) + 2] : 0;
+            return at >= 4 && (at - 4) % 8 >= used;
+        }
+
+        // TPML_DIGEST lists after u32 list count: u32 count, 8 × {u16 size, u8 buffer[64]}.
+        var inLists = at - PcrValues.SerializedSelectionSize - 4;
+        if (inLists < 0)
+        {
+            return false;
+        }
+
+        var listAt = PcrValues.SerializedSelectionSize + 4 + (inLists / PcrValues.SerializedDigestListSize * PcrValues.SerializedDigestListSize);
+        var inList = at - listAt;
+        if (inList < 4)
+        {
+            return false;
+        }
+
+        var d = (inList - 4) / 66;
+        var digests = BitConverter.ToInt32(file, listAt);
+        var size = d < digests ? 2 + BitConverter.ToUInt16(file, listAt + 4 + (d * 66)) : 0;
+        return (inList - 4) % 66 >= size;
+    }
+
     internal static (int ExitCode, string Output, string Error) Invoke(params string[] args)
     {
         using var output = new StringWriter();
