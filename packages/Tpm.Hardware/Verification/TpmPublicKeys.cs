@@ -214,7 +214,7 @@ public static class TpmPublicKeys
             {
                 return FromPem(text);
             }
-            catch (Exception e) when (e is CryptographicException or NotSupportedException or FormatException)
+            catch (Exception e) when (e is CryptographicException or NotSupportedException or FormatException or ArgumentException)
             {
                 throw new FormatException($"Not a usable PEM public key: {e.Message}", e);
             }
@@ -236,8 +236,9 @@ public static class TpmPublicKeys
         {
             return FromSubjectPublicKeyInfo(bytes);
         }
-        catch (Exception e) when (e is CryptographicException or NotSupportedException)
+        catch (Exception e) when (e is CryptographicException or NotSupportedException or ArgumentException)
         {
+            // ArgumentException: a key .NET reads but a TPMT_PUBLIC cannot hold (an RSA exponent over 32 bits).
             throw new FormatException($"Not a public key: as TPM2B_PUBLIC/TPMT_PUBLIC: {tpmError}; as DER SubjectPublicKeyInfo: {e.Message}", e);
         }
     }
