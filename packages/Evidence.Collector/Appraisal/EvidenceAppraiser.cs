@@ -76,8 +76,11 @@ public sealed record AppraisalResult(IReadOnlyList<PropertyVerdict> Properties, 
 /// verifies with the verifier's nonce, the log replays to the quoted PCR, the AK is trusted, the
 /// agent measured itself first), p_software-configuration (digest allowlists, excludes, required
 /// items, expected values) and p_behavior (ports, peers, processes, measured executables,
-/// resource bounds), then combines them by the policy's strategy. Never throws for bad
-/// evidence: that is an untrusted verdict with its reasons.
+/// resource bounds), then combines them by the policy's strategy. Default-deny: what the policy
+/// cannot attribute (an unknown record type, an IMA violation, an unreadable item, an
+/// unclassifiable socket, records the quote does not prove) makes a property untrusted, and
+/// evidence a rule needs but the report lacks makes it unknown, each with a reason naming the
+/// item. Never throws for bad evidence: that is an untrusted verdict with its reasons.
 /// </summary>
 public static class EvidenceAppraiser
 {
