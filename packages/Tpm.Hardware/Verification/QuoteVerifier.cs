@@ -65,6 +65,14 @@ public sealed record QuoteVerificationRequest(TpmtPublic SigningKey, byte[] Quot
     /// </summary>
     public TpmsAttest? PreviousQuote { get; init; }
 
+    /// <summary>
+    /// A minimum the quote's clock info must reach (for example the one a verifier stored for this
+    /// TPM): resetCount not lower, restartCount not lower at the same resetCount, clock not lower.
+    /// Unlike <see cref="PreviousQuote"/> it names no signer; compare it only with quotes of the
+    /// key it was taken from (see the remarks of <see cref="QuoteVerifier"/>).
+    /// </summary>
+    public TpmsClockInfo? MinimumClockInfo { get; init; }
+
     /// <summary>When true, clockInfo.safe must be YES (no greater Clock was ever reported, TPM 2.0 Part 2 §10.11.1).</summary>
     public bool RequireSafeClock { get; init; }
 
@@ -472,7 +480,7 @@ public static class QuoteVerifier
     {
         var now = attest.ClockInfo;
         var reported = Describe(now);
-        if (request.PreviousQuote is null && !request.RequireSafeClock)
+        if (request.PreviousQuote is null && request.MinimumClockInfo is null && !request.RequireSafeClock)
         {
             return Skip(QuoteCheckKind.Clock, $"{reported}; no earlier quote or clock policy to compare with");
         }
@@ -485,35 +493,44 @@ public static class QuoteVerifier
 
         if (request.PreviousQuote is { } previous)
         {
-            var before = previous.ClockInfo;
             if (!CryptographicOperations.FixedTimeEquals(previous.QualifiedSigner, attest.QualifiedSigner))
             {
                 problems.Add($"the previous quote has another qualifiedSigner ({Convert.ToHexStringLower(previous.QualifiedSigner)}): clock info of different keys does not compare");
             }
             else
             {
-                // resetCount only grows (TPM2_Clear sets it to 0); restartCount grows until the next
-                // TPM Reset; Clock never goes back (Part 2 §10.11.1).
-                if (now.ResetCount < before.ResetCount)
-                {
-                    problems.Add($"resetCount went back from {before.ResetCount} to {now.ResetCount} (a TPM2_Clear, or another TPM)");
-                }
-                else if (now.ResetCount == before.ResetCount && now.RestartCount < before.RestartCount)
-                {
-                    problems.Add($"restartCount went back from {before.RestartCount} to {now.RestartCount} without a TPM Reset");
-                }
-
-                if (now.Clock < before.Clock)
-                {
-                    problems.Add($"clock went back from {before.Clock} ms to {now.Clock} ms");
-                }
+                NotBefore(previous.ClockInfo, "the previous quote's");
             }
         }
 
-        var against = request.PreviousQuote is { } p ? $"; previous quote {Describe(p.ClockInfo)}" : "";
+        if (request.MinimumClockInfo is { } minimum)
+        {
+            NotBefore(minimum, "the minimum's");
+        }
+
+        var against = (request.PreviousQuote is { } p ? $"; previous quote {Describe(p.ClockInfo)}" : "") + (request.MinimumClockInfo is { } m ? $"; minimum {Describe(m)}" : "");
         return problems.Count == 0
             ? Pass(QuoteCheckKind.Clock, $"{reported}{against}")
             : Fail(QuoteCheckKind.Clock, $"{string.Join("; ", problems)} [{reported}{against}]");
+
+        // resetCount only grows (TPM2_Clear sets it to 0); restartCount grows until the next TPM
+        // Reset; Clock never goes back (Part 2 §10.11.1).
+        void NotBefore(TpmsClockInfo before, string whose)
+        {
+            if (now.ResetCount < before.ResetCount)
+            {
+                problems.Add($"resetCount went back from {whose} {before.ResetCount} to {now.ResetCount} (a TPM2_Clear, or another TPM)");
+            }
+            else if (now.ResetCount == before.ResetCount && now.RestartCount < before.RestartCount)
+            {
+                problems.Add($"restartCount went back from {whose} {before.RestartCount} to {now.RestartCount} without a TPM Reset");
+            }
+
+            if (now.Clock < before.Clock)
+            {
+                problems.Add($"clock went back from {whose} {before.Clock} ms to {now.Clock} ms");
+            }
+        }
     }
 
     private static QuoteCheck CheckFirmware(QuoteVerificationRequest request, TpmsAttest attest)

@@ -228,9 +228,9 @@ public sealed class QuoteVerifierTests
     }
 
     [Theory]
-    [InlineData(1000, 2, 0, "resetCount went back from 2 to 1")]
-    [InlineData(1000, 1, 3, "restartCount went back from 3 to 0")]
-    [InlineData(1001, 1, 0, "clock went back from 1001 ms to 1000 ms")]
+    [InlineData(1000, 2, 0, "resetCount went back from the previous quote's 2 to 1")]
+    [InlineData(1000, 1, 3, "restartCount went back from the previous quote's 3 to 0")]
+    [InlineData(1001, 1, 0, "clock went back from the previous quote's 1001 ms to 1000 ms")]
     public void Attack_ClockInfoBeforeThePreviousQuotes_FailsClock(ulong clock, uint resetCount, uint restartCount, string reason)
     {
         var previous = Attest() with { ClockInfo = new TpmsClockInfo(clock, resetCount, restartCount, true) };
@@ -239,6 +239,18 @@ public sealed class QuoteVerifierTests
 
         AssertOnlyFailure(result, QuoteCheckKind.Clock);
         Assert.Contains(reason, result.Failures[0], StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(999, 1, 0, true)]
+    [InlineData(1000, 1, 0, true)]
+    [InlineData(1001, 1, 0, false)]
+    [InlineData(0, 2, 0, false)]
+    public void Verify_MinimumClockInfo_PassesOnlyWhenReached(ulong clock, uint resetCount, uint restartCount, bool passes)
+    {
+        var result = QuoteVerifier.Verify(Request() with { MinimumClockInfo = new TpmsClockInfo(clock, resetCount, restartCount, true) });
+
+        Assert.Equal(passes ? QuoteCheckStatus.Passed : QuoteCheckStatus.Failed, result.Checks.Single(c => c.Kind == QuoteCheckKind.Clock).Status);
     }
 
     [Fact]
