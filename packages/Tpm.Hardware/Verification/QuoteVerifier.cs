@@ -59,9 +59,9 @@ public sealed record QuoteVerificationRequest(TpmtPublic SigningKey, byte[] Quot
     public byte[]? ExpectedQualifiedSigner { get; init; }
 
     /// <summary>
-    /// An earlier quote by the same key that the caller verified before (or a TPMS_ATTEST whose
-    /// clock info is the minimum to accept): this quote must have the same qualifiedSigner, a
-    /// clock, resetCount and restartCount that did not go back, and the same firmwareVersion.
+    /// An earlier quote by the same key that the caller verified before: this quote must have the
+    /// same qualifiedSigner, a clock, resetCount and restartCount that did not go back, and the
+    /// same firmwareVersion.
     /// </summary>
     public TpmsAttest? PreviousQuote { get; init; }
 
