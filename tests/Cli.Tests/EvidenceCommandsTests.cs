@@ -142,7 +142,8 @@ public sealed class EvidenceCommandsTests : IDisposable
 
     private (int ExitCode, string Output, string Error) Collect(params string[] extra)
     {
-        File.WriteAllText(Path("agent.json"), JsonSerializer.Serialize(new { files = new[] { "/etc/hosts" }, policyFiles = new[] { "/etc/passwd" }, sysctls = new[] { "kernel.ostype" } }));
+        // No IMA list: build machines have none, and an unreadable list (rightly) leaves p_software unknown.
+        File.WriteAllText(Path("agent.json"), JsonSerializer.Serialize(new { files = new[] { "/etc/hosts" }, policyFiles = new[] { "/etc/passwd" }, sysctls = new[] { "kernel.ostype" }, imaMeasurementList = "" }));
         return Invoke(["evidence", "collect", "--config", Path("agent.json"), "--out", Path("report"), "--nonce", Nonce, .. extra]);
     }
 

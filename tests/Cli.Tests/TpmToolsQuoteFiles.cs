@@ -5,7 +5,9 @@ namespace TrustStack.Cli.Tests;
 /// <summary>
 /// Real tpm2-tools output for the CLI tests: starts swtpm (<see cref="SwtpmProcess"/>) with a temp
 /// working folder, makes an ECC AK and two quotes (serialized PCRs with a TPMT_SIGNATURE; values PCRs
-/// with a plain signature), then kills swtpm. The files stay in <see cref="Directory"/> until
+/// with a plain signature, made in that order), the AK's qualified name (<c>ak.qname</c>), and the
+/// issue-19 forgery (<see cref="TpmToolsForgery"/>: an unrestricted key's signature over a quote
+/// with invented PCR values), then kills swtpm. The files stay in <see cref="Directory"/> until
 /// <see cref="Dispose"/>.
 /// </summary>
 public sealed class TpmToolsQuoteFiles : IDisposable
@@ -40,6 +42,8 @@ public sealed class TpmToolsQuoteFiles : IDisposable
             Tpm2("tpm2_pcrextend", $"7:sha256={new string('7', 64)},sha1={new string('7', 40)}");
             Tpm2("tpm2_quote", "-c", "ak.ctx", "-l", PcrList, "-q", NonceHex, "-m", "quote.msg", "-s", "quote.sig", "-o", "pcrs.ser", "-F", "serialized", "-g", "sha256");
             Tpm2("tpm2_quote", "-c", "ak.ctx", "-l", PcrList, "-q", NonceHex, "-m", "plain.msg", "-s", "plain.sig", "-f", "plain", "-o", "pcrs.val", "-F", "values", "-g", "sha256");
+            Tpm2("tpm2_readpublic", "-c", "ak.ctx", "-q", "ak.qname");
+            TpmToolsForgery.Make(swtpm, "quote.msg");
         }
         catch
         {

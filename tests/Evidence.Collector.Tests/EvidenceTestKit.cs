@@ -43,7 +43,7 @@ internal static class EvidenceTestKit
         return new AppraisalPolicy
         {
             Tpm = new TpmPolicy { TrustedAkNames = [report.Manifest.AkName], EvidencePcr = 23 },
-            Software = new SoftwarePolicy { Digests = digests, Excludes = ["^boot_aggregate$"], Values = new Dictionary<string, string> { ["sysctl:net.ipv4.ip_forward"] = "0" } },
+            Software = new SoftwarePolicy { Digests = digests, Excludes = ["^boot_aggregate$", "^/var/log/"], Values = new Dictionary<string, string> { ["sysctl:net.ipv4.ip_forward"] = "0" } },
             Behavior = new BehaviorPolicy
             {
                 AllowedListeningPorts = ["tcp:22", "tcp:8080", "udp:68"],

@@ -41,6 +41,7 @@ internal sealed class ProcFixture : IDisposable
         Directory.CreateDirectory(Path.Combine(Proc, "sys", "net", "ipv4"));
         Directory.CreateDirectory(Bin);
         Directory.CreateDirectory(Etc);
+        Directory.CreateDirectory(Path.Combine(Root, "sbin"));
         Write("proc/meminfo", Meminfo);
         Write("proc/stat", Stat);
         Write("proc/cpuinfo", CpuInfo);
@@ -53,9 +54,10 @@ internal sealed class ProcFixture : IDisposable
         Write("bin/sshd", "sshd binary v1");
         Write("bin/nc", "netcat binary");
         Write("bin/dhclient", "dhclient binary");
+        Write("sbin/init", "systemd binary");
         Write("etc/sshd_config", "# comment\nPermitRootLogin no\nPasswordAuthentication no\nPort 22\n");
         Write("etc/hosts", "127.0.0.1 localhost\n");
-        AddProcess(1, "systemd", 0, "/sbin/init", exe: null, sockets: []);
+        AddProcess(1, "systemd", 0, "/sbin/init", Path.Combine(Root, "sbin", "init"), sockets: []);
         AddProcess(2, "kthreadd", 0, "", exe: null, sockets: []);
         AddProcess(100, "sshd", 1, "/usr/sbin/sshd\0-D\0", Path.Combine(Bin, "sshd"), [1001, 1002, 2001]);
         AddProcess(200, "nc", 1, "nc\0-l\0-p\08080\0", Path.Combine(Bin, "nc"), [1003]);

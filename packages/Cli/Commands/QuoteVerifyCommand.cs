@@ -7,7 +7,9 @@ namespace TrustStack.Cli.Commands;
 /// <summary>
 /// <c>truststack quote verify</c>: checks a tpm2_quote output without a TPM. Exit codes: 0 the
 /// quote is valid, 1 it is not (each failed check is printed), 2 the input is unusable (missing
-/// option or file, bad hex, unreadable key, signature or PCR file).
+/// option or file, bad hex, unreadable key, signature, PCR or previous-message file). A PEM/DER
+/// key carries no TPM attributes: the output says plainly that they were not checked, and
+/// <c>--require-restricted</c> / <c>--require-ak</c> refuse such a key.
 /// </summary>
 internal static class QuoteVerifyCommand
 {
@@ -35,10 +37,16 @@ internal static class QuoteVerifyCommand
         var pcrList = new Option<string>("--pcr-list", "-l") { Description = "The PCRs the quote must select, e.g. sha256:0,1,2+sha1:0. Default: what the message selects.", HelpName = "LIST" };
         var hash = new Option<string>("--hash-algorithm", "-g") { Description = "Hash of a plain signature (a TPMT_SIGNATURE names its own).", DefaultValueFactory = _ => "sha256" };
         hash.AcceptOnlyFromAmong("sha1", "sha256", "sha384", "sha512");
+        var requireRestricted = new Option<bool>("--require-restricted") { Description = "Refuse a key whose attributes cannot be checked (PEM/DER). A TPM2B_PUBLIC/TPMT_PUBLIC key must be a restricted signing key in any case." };
+        var requireAk = new Option<bool>("--require-ak") { Description = "Require an attestation key: restricted signing key with fixedTPM and fixedParent (implies --require-restricted)." };
+        var qualifiedName = new Option<FileInfo>("--qualified-name") { Description = "The signing key's qualified name (tpm2_readpublic -q): the quote's qualifiedSigner must equal it.", HelpName = "FILE" };
+        var previous = new Option<FileInfo>("--previous-message") { Description = "An earlier quote message (TPMS_ATTEST) of the same key, verified before: clock, resetCount and restartCount must not go back, firmwareVersion must not change.", HelpName = "FILE" };
+        var firmware = new Option<string>("--firmware-version") { Description = "The firmwareVersion the quote must carry (decimal, or hex with 0x).", HelpName = "N" };
+        var requireSafe = new Option<bool>("--require-safe-clock") { Description = "Require clockInfo.safe (the TPM never reported a greater clock)." };
 
-        var verify = new Command("verify", "Verify a TPM2_Quote: TPM-generated, a quote, the nonce, the signature, the PCR selection and the PCR digest.")
+        var verify = new Command("verify", "Verify a TPM2_Quote: TPM-generated, a quote, the nonce, a restricted signing key and its scheme, the signature, the qualified signer, the PCR selection and digest; report (and on request check) clock info and firmware version.")
         {
-            publicKey, message, signature, pcrs, pcrsFormat, nonce, pcrList, hash,
+            publicKey, message, signature, pcrs, pcrsFormat, nonce, pcrList, hash, requireRestricted, requireAk, qualifiedName, previous, firmware, requireSafe,
         };
         verify.SetAction(parseResult =>
         {
@@ -55,6 +63,15 @@ internal static class QuoteVerifyCommand
                     Required(parseResult.GetValue(nonce), "--nonce"),
                     parseResult.GetValue(pcrList),
                     parseResult.GetValue(hash) ?? "sha256");
+                request = request with
+                {
+                    RequireKnownKeyAttributes = parseResult.GetValue(requireRestricted),
+                    RequireAttestationKey = parseResult.GetValue(requireAk),
+                    ExpectedQualifiedSigner = parseResult.GetValue(qualifiedName) is { } qn ? Read(qn, "--qualified-name") : null,
+                    PreviousQuote = parseResult.GetValue(previous) is { } p ? ParsePrevious(p) : null,
+                    ExpectedFirmwareVersion = parseResult.GetValue(firmware) is { } f ? ParseFirmware(f) : null,
+                    RequireSafeClock = parseResult.GetValue(requireSafe),
+                };
                 var result = QuoteVerifier.Verify(request);
                 Print(result, output);
                 return result.IsValid ? Valid : Invalid;
@@ -73,7 +90,9 @@ internal static class QuoteVerifyCommand
     {
         var nonce = ParseHex(nonceHex);
         var expected = pcrListText is null ? null : Attempt(() => PcrSelectionList.Parse(pcrListText), $"--pcr-list '{pcrListText}'");
-        var key = Attempt(() => TpmPublicKeys.Parse(Read(keyFile, "--public")), $"public key {keyFile.Name}");
+        var keyBytes = Read(keyFile, "--public");
+        var form = PublicKeyForm.PublicArea;
+        var key = Attempt(() => TpmPublicKeys.Parse(keyBytes, out form), $"public key {keyFile.Name}");
         var message = Read(messageFile, "--message");
         var hash = hashName switch
         {
@@ -97,7 +116,28 @@ internal static class QuoteVerifyCommand
             values = Attempt(() => PcrValues.ParseSerialized(pcrBytes, out _), $"PCR file {pcrFile.Name}");
         }
 
-        return new QuoteVerificationRequest(key, message, signature, nonce, values) { ExpectedSelection = expected };
+        return new QuoteVerificationRequest(key, message, signature, nonce, values) { ExpectedSelection = expected, SigningKeyForm = form };
+    }
+
+    private static TpmsAttest ParsePrevious(FileInfo file)
+    {
+        var bytes = Read(file, "--previous-message");
+        try
+        {
+            return TpmsAttest.Parse(bytes);
+        }
+        catch (TpmException e)
+        {
+            throw new UnusableInputException($"--previous-message {file.Name} is not a TPMS_ATTEST: {e.Message}");
+        }
+    }
+
+    private static ulong ParseFirmware(string text)
+    {
+        var hex = text.StartsWith("0x", StringComparison.OrdinalIgnoreCase);
+        return ulong.TryParse(hex ? text[2..] : text, hex ? NumberStyles.AllowHexSpecifier : NumberStyles.None, CultureInfo.InvariantCulture, out var value)
+            ? value
+            : throw new UnusableInputException($"--firmware-version '{text}' is not a decimal or 0x-hex 64-bit number.");
     }
 
     private static PcrSelectionList? MessageSelection(byte[] message)
@@ -122,12 +162,17 @@ internal static class QuoteVerifyCommand
                 QuoteCheckStatus.Failed => "FAILED",
                 _ => "skipped",
             };
-            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{check.Kind,-13} {status,-8} {check.Detail}"));
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{check.Kind,-16} {status,-8} {check.Detail}"));
         }
 
+        var attributesUnknown = result.SkippedChecks.Any(c => c.Kind == QuoteCheckKind.SigningKey);
         if (result.IsValid)
         {
-            output.WriteLine("quote: valid");
+            // Say it plainly: without the TPM's public area nothing shows the key is restricted,
+            // and an unrestricted key signs any "quote".
+            output.WriteLine(attributesUnknown
+                ? "quote: valid, BUT the signing key's attributes could not be checked (a PEM/DER key): nothing shows it is a restricted TPM key; give its TPM2B_PUBLIC, or --require-restricted to refuse such a key"
+                : "quote: valid");
             return;
         }
 

@@ -76,8 +76,11 @@ public sealed record AppraisalResult(IReadOnlyList<PropertyVerdict> Properties, 
 /// verifies with the verifier's nonce, the log replays to the quoted PCR, the AK is trusted, the
 /// agent measured itself first), p_software-configuration (digest allowlists, excludes, required
 /// items, expected values) and p_behavior (ports, peers, processes, measured executables,
-/// resource bounds), then combines them by the policy's strategy. Never throws for bad
-/// evidence: that is an untrusted verdict with its reasons.
+/// resource bounds), then combines them by the policy's strategy. Default-deny: what the policy
+/// cannot attribute (an unknown record type, an IMA violation, an unreadable item, an
+/// unclassifiable socket, records the quote does not prove) makes a property untrusted, and
+/// evidence a rule needs but the report lacks makes it unknown, each with a reason naming the
+/// item. Never throws for bad evidence: that is an untrusted verdict with its reasons.
 /// </summary>
 public static class EvidenceAppraiser
 {
@@ -91,13 +94,15 @@ public static class EvidenceAppraiser
     /// <param name="report">The report.</param>
     /// <param name="policy">The policy.</param>
     /// <param name="expectedNonce">The nonce the verifier sent; null when it has none (freshness unproven).</param>
+    /// <exception cref="ArgumentException">The policy has a value out of range (<see cref="AppraisalPolicy.Validate"/>).</exception>
     public static AppraisalResult Appraise(EvidenceReport report, AppraisalPolicy policy, byte[]? expectedNonce)
     {
         ArgumentNullException.ThrowIfNull(report);
         ArgumentNullException.ThrowIfNull(policy);
+        policy.Validate();
         var (tpm, records) = AppraiseTpm(report, policy.Tpm, expectedNonce);
-        var software = AppraiseSoftware(records, policy.Software);
-        var behavior = AppraiseBehavior(records, policy.Behavior);
+        var software = AppraiseSoftware(records ?? [], policy.Software, proven: records is not null);
+        var behavior = AppraiseBehavior(records ?? [], policy.Behavior, proven: records is not null);
         return Combine([tpm, software, behavior], policy.Decision);
     }
 
@@ -109,8 +114,11 @@ public static class EvidenceAppraiser
         _ => shortName,
     };
 
-    /// <summary>p_tpm; also returns the records the log proves (empty when the log is unusable).</summary>
-    internal static (PropertyVerdict Verdict, IReadOnlyList<EvidenceRecord> Records) AppraiseTpm(EvidenceReport report, TpmPolicy policy, byte[]? expectedNonce)
+    /// <summary>
+    /// p_tpm; also returns the records the quote proves: those of a log without problems whose
+    /// replay the quote verifies, or null when there are none (then they are no evidence).
+    /// </summary>
+    internal static (PropertyVerdict Verdict, IReadOnlyList<EvidenceRecord>? Records) AppraiseTpm(EvidenceReport report, TpmPolicy policy, byte[]? expectedNonce)
     {
         var v = new Verdicts(Tpm);
         var manifest = report.Manifest;
@@ -132,19 +140,30 @@ public static class EvidenceAppraiser
         catch (ArgumentException e)
         {
             v.Untrusted(e.Message);
-            return (v.Build(), []);
+            return (v.Build(), null);
         }
 
         if (manifest.EvidencePcr is < 0 or > 23)
         {
             v.Untrusted($"evidence PCR {manifest.EvidencePcr} is out of range");
-            return (v.Build(), []);
+            return (v.Build(), null);
         }
 
         var log = EvidenceLogContents.Read(report.Log, manifest.EvidencePcr, bank);
         foreach (var problem in log.Problems)
         {
             v.Untrusted(problem);
+        }
+
+        // report.json is not signed, but what it claims must agree with what is proven.
+        if (log.Replayed is not null && manifest.Records != log.Entries)
+        {
+            v.Untrusted($"report.json claims {manifest.Records} records, the evidence log has {log.Entries}");
+        }
+
+        if (expectedNonce is not null && !string.Equals(manifest.Nonce, Convert.ToHexStringLower(expectedNonce), StringComparison.OrdinalIgnoreCase))
+        {
+            v.Untrusted($"report.json claims nonce '{manifest.Nonce}', the verifier's is {Convert.ToHexStringLower(expectedNonce)}");
         }
 
         // The nonce: the verifier's own, else (freshness unproven) the one the report claims.
@@ -167,12 +186,21 @@ public static class EvidenceAppraiser
         {
             var reader = new TpmReader(report.Signature);
             signature = TpmtSignature.Unmarshal(ref reader);
+            if (reader.Remaining != 0)
+            {
+                v.Untrusted($"quote.sig has {reader.Remaining} octets after the TPMT_SIGNATURE");
+                signature = null;
+            }
         }
         catch (TpmException e)
         {
             v.Untrusted($"quote.sig is not a TPMT_SIGNATURE: {e.Message}");
         }
 
+        // The AK is a restricted signing primary of the endorsement hierarchy (EvidenceTpm): its
+        // qualified name is H(TPM_RH_ENDORSEMENT ‖ Name) (TPM 2.0 Part 1 §16), which qualifiedSigner must be.
+        var hasName = TpmHash.IsSupported(report.AkPublic.NameAlg);
+        var quoteVerified = false;
         if (signature is not null)
         {
             var replayed = log.Replayed ?? new byte[TpmHash.DigestSize(bank)];
@@ -180,7 +208,10 @@ public static class EvidenceAppraiser
             var result = QuoteVerifier.Verify(new QuoteVerificationRequest(report.AkPublic, report.QuoteMessage, signature, nonce, values)
             {
                 ExpectedSelection = PcrSelectionList.Create(bank, manifest.EvidencePcr),
+                RequireAttestationKey = true,
+                ExpectedQualifiedSigner = hasName ? report.AkPublic.GetPrimaryQualifiedName(TpmRh.Endorsement) : null,
             });
+            quoteVerified = result.IsValid;
             foreach (var check in result.FailedChecks)
             {
                 v.Untrusted(check.Kind switch
@@ -193,11 +224,22 @@ public static class EvidenceAppraiser
 
             if (result.IsValid)
             {
-                v.Passed($"quote verifies: signed by the AK, {(expectedNonce is null ? "report" : "verifier")} nonce, {PcrValues.BankName(bank)}:{manifest.EvidencePcr} equals the replay of {log.Records.Count} log entries");
+                v.Passed($"quote verifies: signed by the AK (a restricted endorsement-primary attestation key), {(expectedNonce is null ? "report" : "verifier")} nonce, {PcrValues.BankName(bank)}:{manifest.EvidencePcr} equals the replay of {log.Records.Count} log entries; TPM clock {result.ClockInfo!.Clock} ms, resetCount {result.ClockInfo.ResetCount}, restartCount {result.ClockInfo.RestartCount}, safe {(result.ClockInfo.Safe ? "yes" : "no")}");
             }
         }
 
+        if (!hasName)
+        {
+            v.Untrusted($"the AK's nameAlg {report.AkPublic.NameAlg} is not a hash: it has no Name to anchor");
+            return (v.Build(), null);
+        }
+
         var akName = Convert.ToHexStringLower(report.AkPublic.GetName());
+        if (!string.Equals(manifest.AkName, akName, StringComparison.OrdinalIgnoreCase))
+        {
+            v.Untrusted($"report.json claims akName '{manifest.AkName}', ak.pub's Name is {akName}");
+        }
+
         if (policy.TrustedAkNames.Count == 0)
         {
             v.Unknown($"AK {akName} is not anchored: the policy lists no trusted AK names");
@@ -229,17 +271,27 @@ public static class EvidenceAppraiser
                 }
             }
 
+            // Pinning some digests pins them all: an unpinned one (a plugin, the options) would pass unseen.
+            if (policy.AgentDigests.Count > 0)
+            {
+                foreach (var field in agent.Fields.Keys.Where(f => f.EndsWith("sha256", StringComparison.Ordinal) && !policy.AgentDigests.ContainsKey(f)))
+                {
+                    v.Untrusted($"agent measurement {field}={agent[field]} is not pinned by tpm.agentDigests");
+                    mismatch = true;
+                }
+            }
+
             if (!mismatch)
             {
                 v.Passed(policy.AgentDigests.Count == 0 ? "the agent measured itself first (its digests are not pinned)" : "the agent's own measurement is as expected");
             }
         }
 
-        // Evidence the log does not prove is not evidence.
-        return (v.Build(), log.Problems.Count == 0 ? log.Records : []);
+        // Evidence the quote does not prove is not evidence.
+        return (v.Build(), log.Problems.Count == 0 && quoteVerified ? log.Records : null);
     }
 
-    internal static PropertyVerdict AppraiseSoftware(IReadOnlyList<EvidenceRecord> records, SoftwarePolicy policy)
+    internal static PropertyVerdict AppraiseSoftware(IReadOnlyList<EvidenceRecord> records, SoftwarePolicy policy, bool proven = true)
     {
         var v = new Verdicts(Software);
         if (policy.IsEmpty)
@@ -247,9 +299,54 @@ public static class EvidenceAppraiser
             v.Unknown("the policy has no reference values (digests, required items or values)");
         }
 
+        if (!proven)
+        {
+            v.Unknown(NotProven);
+        }
+
         AddCollectorErrors(v, records, software: true);
         var excludes = policy.Excludes.Select(e => new Regex(e, RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1))).ToArray();
-        bool Excluded(string path) => excludes.Any(r => r.IsMatch(path));
+        bool Excluded(string path)
+        {
+            foreach (var r in excludes)
+            {
+                try
+                {
+                    if (r.IsMatch(path))
+                    {
+                        return true;
+                    }
+                }
+                catch (RegexMatchTimeoutException)
+                {
+                    v.Untrusted($"exclude pattern '{r}' took too long on {path}: not excluded");
+                }
+            }
+
+            return false;
+        }
+
+        // Items the allowlist cannot judge: no digest to compare (unreadable, violated, not a file).
+        // Without reference values nothing is judged (the verdict is unknown already).
+        foreach (var r in policy.IsEmpty ? [] : records)
+        {
+            switch (r.Type)
+            {
+                case EvidenceRecordTypes.Ima when r["status"] == "unavailable":
+                    v.Unknown($"the IMA measurement list {r.Subject} could not be read ({r["error"] ?? "unavailable"}): no runtime measurements to check");
+                    break;
+                case EvidenceRecordTypes.Ima when r["violation"] == "true" && !Excluded(r.Subject):
+                    v.Untrusted($"ima entry {r["index"]} {r.Subject}: a measurement violation (the file was written while open for measurement, or measured while open for writing): its content is unknown");
+                    break;
+                case EvidenceRecordTypes.Ima when r["digest"] is null && r["violation"] is null && !Excluded(r.Subject):
+                    v.Untrusted($"ima entry {r["index"]} ({r["template"]}) {r.Subject}: no file digest the allowlist can match");
+                    break;
+                case EvidenceRecordTypes.File or EvidenceRecordTypes.PolicyData when r["error"] is { } error && error != NotFound && !Excluded(r.Subject):
+                    v.Untrusted($"{r.Type} {r.Subject} could not be measured ({error})");
+                    break;
+            }
+        }
+
         var measured = new HashSet<string>(StringComparer.Ordinal);
         var checkedCount = 0;
         foreach (var (path, digest, origin) in MeasuredItems(records))
@@ -325,7 +422,7 @@ public static class EvidenceAppraiser
         }
     }
 
-    internal static PropertyVerdict AppraiseBehavior(IReadOnlyList<EvidenceRecord> records, BehaviorPolicy policy)
+    internal static PropertyVerdict AppraiseBehavior(IReadOnlyList<EvidenceRecord> records, BehaviorPolicy policy, bool proven = true)
     {
         var v = new Verdicts(Behavior);
         if (policy.IsEmpty)
@@ -333,9 +430,34 @@ public static class EvidenceAppraiser
             v.Unknown("the policy has no behaviour rules");
         }
 
+        if (!proven)
+        {
+            v.Unknown(NotProven);
+        }
+
         AddCollectorErrors(v, records, software: false);
+
+        // Records of a kind no rule judges (a custom source) are accepted only by name.
+        foreach (var kind in records.Where(r => !KnownTypes.Contains(r.Type) && !policy.IgnoredRecordTypes.Contains(r.Type)).GroupBy(r => r.Type))
+        {
+            v.Untrusted($"{kind.Count()} '{kind.Key}' record(s) (first: {kind.First().Subject}) are not covered by the policy: list the type in behavior.ignoredRecordTypes to accept it unjudged");
+        }
+
         var processes = records.Where(r => r.Type == EvidenceRecordTypes.Process).ToArray();
         var sockets = records.Where(r => r.Type == EvidenceRecordTypes.Socket).ToArray();
+        if (processes.Length == 0 && (policy.ForbiddenProcesses.Count > 0 || policy.ExecutablesMustBeMeasured || policy.MaxProcesses is not null))
+        {
+            v.Unknown("no process evidence for the process rules (forbidden processes, measured executables, process bound)");
+        }
+
+        if (policy.AllowedListeningPorts is not null || policy.AllowedPeers is not null)
+        {
+            foreach (var s in sockets.Where(s => s["listening"] is not ("true" or "false")))
+            {
+                v.Untrusted($"socket {s.Subject} is neither listening nor connected (listening={s["listening"] ?? "(missing)"})");
+            }
+        }
+
         if (policy.AllowedListeningPorts is { } allowedPorts)
         {
             if (sockets.Length == 0)
@@ -357,11 +479,17 @@ public static class EvidenceAppraiser
 
         if (policy.AllowedPeers is { } peers)
         {
+            if (sockets.Length == 0)
+            {
+                v.Unknown("no socket evidence to check the peers against");
+            }
+
             var networks = peers.Select(ParseNetwork).ToArray();
-            foreach (var s in sockets.Where(s => s["listening"] == "false" && s["remote-address"] is not null))
+            foreach (var s in sockets.Where(s => s["listening"] == "false"))
             {
                 if (!IPAddress.TryParse(s["remote-address"], out var remote))
                 {
+                    v.Untrusted($"connection {s.Subject}{Owner(s)}: its remote address '{s["remote-address"] ?? "(missing)"}' is not an address, so its peer cannot be checked");
                     continue;
                 }
 
@@ -393,9 +521,18 @@ public static class EvidenceAppraiser
             }
         }
 
+        // A process whose /proc entry could not be read is unattributed: it may be any program.
+        if (policy.ExecutablesMustBeMeasured || policy.ForbiddenProcesses.Count > 0)
+        {
+            foreach (var p in processes.Where(p => p["stat-error"] is not null))
+            {
+                v.Untrusted($"pid {p["pid"]}: its /proc entry is unreadable (stat: {p["stat-error"]}), so what it runs is unknown");
+            }
+        }
+
         if (policy.ExecutablesMustBeMeasured)
         {
-            foreach (var p in processes)
+            foreach (var p in processes.Where(p => p["stat-error"] is null))
             {
                 if (p["exe-deleted"] == "true")
                 {
@@ -403,11 +540,15 @@ public static class EvidenceAppraiser
                 }
                 else if (p["exe"] is not null && p["exe-sha256"] is null)
                 {
-                    v.Unknown($"pid {p["pid"]} ({p["comm"]}): executable {p["exe"]} was not measured ({p["exe-error"] ?? "not hashed"})");
+                    v.Untrusted($"pid {p["pid"]} ({p["comm"]}): executable {p["exe"]} was not measured ({p["exe-error"] ?? "not hashed"})");
                 }
                 else if (p["exe"] is null && p["exe-error"] is { } error)
                 {
-                    v.Unknown($"pid {p["pid"]} ({p["comm"]}): executable unknown ({error})");
+                    v.Untrusted($"pid {p["pid"]} ({p["comm"]}): its executable could not be read ({error}), so it is not measured");
+                }
+                else if (p["exe"] is null && !IsKernelThread(p) && p["state"] != "Z")
+                {
+                    v.Untrusted($"pid {p["pid"]} ({p["comm"]}): no executable recorded, and it is neither a kernel thread nor a zombie");
                 }
             }
         }
@@ -449,6 +590,13 @@ public static class EvidenceAppraiser
 
     internal static AppraisalResult Combine(IReadOnlyList<PropertyVerdict> properties, DecisionPolicy policy)
     {
+        var problems = new PolicyProblems();
+        policy.Check(problems);
+        if (problems.List.Count > 0)
+        {
+            throw new ArgumentException($"The decision policy is not valid: {string.Join("; ", problems.List)}.", nameof(policy));
+        }
+
         var reasons = new List<string>();
         static string Short(string p) => p switch
         {
@@ -509,6 +657,17 @@ public static class EvidenceAppraiser
         return new AppraisalResult(properties, result, score, reasons);
     }
 
+    private const string NotFound = "not found";
+
+    private const string NotProven = "no evidence: the evidence log is not proven by a verified quote (see p_tpm), so its records are not judged";
+
+    /// <summary>The record types the appraiser judges; any other needs behavior.ignoredRecordTypes.</summary>
+    private static readonly string[] KnownTypes =
+    [
+        EvidenceRecordTypes.Agent, EvidenceRecordTypes.Memory, EvidenceRecordTypes.Cpu, EvidenceRecordTypes.Process, EvidenceRecordTypes.Socket,
+        EvidenceRecordTypes.File, EvidenceRecordTypes.PolicyData, EvidenceRecordTypes.Ima, EvidenceRecordTypes.CollectorError,
+    ];
+
     private static void AddCollectorErrors(Verdicts v, IReadOnlyList<EvidenceRecord> records, bool software)
     {
         foreach (var e in records.Where(r => r.Type == EvidenceRecordTypes.CollectorError && SoftwareSources.Contains(r.Subject) == software))
@@ -516,6 +675,9 @@ public static class EvidenceAppraiser
             v.Unknown($"source {e.Subject} failed: {e["error"]}");
         }
     }
+
+    /// <summary>kthreadd (pid 2) and its children: no executable, by the rule the collector follows.</summary>
+    private static bool IsKernelThread(EvidenceRecord process) => process["pid"] == "2" || process["ppid"] == "2";
 
     private static bool Matches(EvidenceRecord process, string name) =>
         process["comm"] == name || process["exe"] == name || (process["exe"] is { } exe && Path.GetFileName(exe) == name);

@@ -48,6 +48,9 @@ public sealed class EvidenceLogWriter
 /// <param name="Replayed">The PCR value the log replays to in the requested bank, or null when the log did not parse.</param>
 public sealed record EvidenceLogContents(IReadOnlyList<EvidenceRecord> Records, IReadOnlyList<string> Problems, byte[]? Replayed)
 {
+    /// <summary>The number of entries in the log, good or not (0 when it did not parse).</summary>
+    public int Entries { get; init; }
+
     /// <summary>Reads a log and replays it into <paramref name="pcr"/> of <paramref name="bank"/>.</summary>
     public static EvidenceLogContents Read(ReadOnlySpan<byte> log, int pcr, TpmAlgId bank)
     {
@@ -95,6 +98,6 @@ public sealed record EvidenceLogContents(IReadOnlyList<EvidenceRecord> Records, 
 
         var values = parsed.Replay(bank);
         var replayed = values.TryGetValue(bank, pcr, out var v) ? v : new byte[TpmHash.DigestSize(bank)];
-        return new EvidenceLogContents(records, problems, replayed);
+        return new EvidenceLogContents(records, problems, replayed) { Entries = parsed.Events.Count };
     }
 }

@@ -86,40 +86,56 @@ public sealed record EvidenceReport(EvidenceReportManifest Manifest, byte[] Log,
         File.WriteAllText(Path.Combine(directory, RecordsFile), RecordsJson(contents.Records));
     }
 
-    /// <summary>Reads a report directory.</summary>
+    /// <summary>Reads a report directory (<c>records.json</c> is for people and is not read).</summary>
     /// <exception cref="FileNotFoundException">A file is missing.</exception>
-    /// <exception cref="FormatException">A file is malformed.</exception>
+    /// <exception cref="IOException">A file cannot be read.</exception>
+    /// <exception cref="FormatException">A file is malformed: report.json is not the manifest (unknown or null fields included), ak.pub is not a TPM2B_PUBLIC.</exception>
     public static EvidenceReport Read(string directory)
     {
         ArgumentNullException.ThrowIfNull(directory);
+        byte[] File(string name) => System.IO.File.ReadAllBytes(Path.Combine(directory, name));
+        return FromFiles(File(ManifestFile), File(LogFile), File(QuoteFile), File(SignatureFile), File(AkFile));
+    }
+
+    /// <summary>A report from the octets of its files (what <see cref="Read"/> does after reading them).</summary>
+    /// <exception cref="FormatException">report.json or ak.pub is malformed.</exception>
+    internal static EvidenceReport FromFiles(byte[] manifestJson, byte[] log, byte[] quote, byte[] signature, byte[] akPublic)
+    {
         EvidenceReportManifest manifest;
         try
         {
-            manifest = JsonSerializer.Deserialize<EvidenceReportManifest>(File.ReadAllText(Path.Combine(directory, ManifestFile)), Json)
-                ?? throw new FormatException($"{ManifestFile} is empty");
+            manifest = JsonSerializer.Deserialize<EvidenceReportManifest>(manifestJson, ReadJson)
+                ?? throw new FormatException($"{ManifestFile} is null");
         }
         catch (JsonException e)
         {
             throw new FormatException($"{ManifestFile}: {e.Message}", e);
         }
 
-        TpmtPublic ak;
-        try
+        if (manifest.Sources.Any(s => s is null || s.Name is null))
         {
-            ak = TpmPublicKeys.Parse(File.ReadAllBytes(Path.Combine(directory, AkFile)));
-        }
-        catch (Exception e) when (e is ArgumentException or TpmException)
-        {
-            throw new FormatException($"{AkFile}: {e.Message}", e);
+            throw new FormatException($"{ManifestFile}: a source summary or its name is null");
         }
 
-        return new EvidenceReport(
-            manifest,
-            File.ReadAllBytes(Path.Combine(directory, LogFile)),
-            File.ReadAllBytes(Path.Combine(directory, QuoteFile)),
-            File.ReadAllBytes(Path.Combine(directory, SignatureFile)),
-            ak);
+        // The AK must be the TPM's public area: a PEM/DER key has no attributes to check.
+        var ak = TpmPublicKeys.Parse(akPublic, out var form);
+        if (form != PublicKeyForm.PublicArea)
+        {
+            throw new FormatException($"{AkFile} is a PEM/DER public key, not the TPM2B_PUBLIC of the attestation key");
+        }
+
+        return new EvidenceReport(manifest, log, quote, signature, ak);
     }
+
+    // Strict reading: report.json is unsigned, so nothing in it may be ambiguous (duplicate or
+    // unknown members, nulls where the format has none).
+    private static readonly JsonSerializerOptions ReadJson = new(JsonSerializerDefaults.Web)
+    {
+        UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+        RespectNullableAnnotations = true,
+        AllowDuplicateProperties = false,
+        NumberHandling = JsonNumberHandling.Strict,
+    };
 
     /// <summary>The records as indented JSON: type, subject, fields.</summary>
     public static string RecordsJson(IEnumerable<EvidenceRecord> records)

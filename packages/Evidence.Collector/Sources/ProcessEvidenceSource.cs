@@ -7,12 +7,26 @@ namespace TrustStack.Evidence.Collector;
 /// Every process of <c>/proc/&lt;pid&gt;</c>: pid, parent, user, state, command name and line,
 /// start time, CPU time, virtual and resident size, and the executable's path and SHA-256 (read
 /// through <c>/proc/&lt;pid&gt;/exe</c>, which still opens a replaced or deleted executable).
-/// Kernel threads have no executable. A process that exits during collection is skipped.
+/// Kernel threads and zombies have no executable. A process that exits during collection (ENOENT
+/// or ESRCH) is skipped; anything else that cannot be read is recorded: <c>exe-error</c> for an
+/// unreadable exe link or executable, <c>stat-error</c> (the record then has only the pid),
+/// <c>status-error</c> and <c>cmdline-error</c> for the other files.
 /// </summary>
 public sealed class ProcessEvidenceSource : IEvidenceSource
 {
     /// <summary>What the kernel appends to an exe link whose file was deleted or replaced.</summary>
     internal const string DeletedSuffix = " (deleted)";
+
+    private readonly IProcFileSystem _fs;
+
+    /// <summary>Creates the source over the real file system.</summary>
+    public ProcessEvidenceSource()
+        : this(ProcFileSystem.Instance)
+    {
+    }
+
+    /// <summary>Creates the source over <paramref name="fs"/> (tests inject /proc failures).</summary>
+    internal ProcessEvidenceSource(IProcFileSystem fs) => _fs = fs;
 
     /// <inheritdoc />
     public string Name => "processes";
@@ -22,41 +36,20 @@ public sealed class ProcessEvidenceSource : IEvidenceSource
     {
         ArgumentNullException.ThrowIfNull(context);
         var root = context.Options.ProcRoot;
-        var pids = Pids(root);
-        var found = new List<(ProcessStat Stat, long? Uid, string Cmdline, string? Exe, string? ExeError)>();
+        var pids = Pids(_fs, root);
+        var found = new List<Observed>();
+        var unreadable = new List<EvidenceRecord>();
         foreach (var pid in pids)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var dir = Path.Combine(root, pid.ToString(CultureInfo.InvariantCulture));
-            try
+            switch (Observe(root, pid))
             {
-                var stat = ProcParsers.ParseProcessStat(File.ReadAllText(Path.Combine(dir, "stat")));
-                long? uid = null;
-                try
-                {
-                    uid = ProcParsers.ParseStatusUid(File.ReadAllText(Path.Combine(dir, "status")));
-                }
-                catch (IOException)
-                {
-                }
-
-                var cmdline = ProcParsers.ParseCmdline(ReadOrEmpty(Path.Combine(dir, "cmdline")));
-                string? exe = null;
-                string? exeError = null;
-                try
-                {
-                    exe = new FileInfo(Path.Combine(dir, "exe")).LinkTarget;
-                }
-                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-                {
-                    exeError = FileHasher.Describe(e);
-                }
-
-                found.Add((stat, uid, cmdline, exe, exeError));
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                // The process exited between listing and reading.
+                case Observed observed:
+                    found.Add(observed);
+                    break;
+                case EvidenceRecord error:
+                    unreadable.Add(error);
+                    break;
             }
         }
 
@@ -68,11 +61,104 @@ public sealed class ProcessEvidenceSource : IEvidenceSource
             digests = await context.Hasher.HashAllAsync(paths, cancellationToken).ConfigureAwait(false);
         }
 
-        return found.Select(p => ToRecord(p.Stat, p.Uid, p.Cmdline, p.Exe, p.ExeError, digests.TryGetValue(p.Exe is null ? string.Empty : HashPath(root, p.Stat.Pid, p.Exe), out var d) ? d : null)).ToArray();
+        return found
+            .Select(p => ToRecord(p.Stat, p.Uid, p.Cmdline, p.Exe, p.ExeError, digests.TryGetValue(p.Exe is null ? string.Empty : HashPath(root, p.Stat.Pid, p.Exe), out var d) ? d : null, p.Errors))
+            .Concat(unreadable)
+            .OrderBy(r => int.Parse(r["pid"]!, NumberStyles.None, CultureInfo.InvariantCulture))
+            .ToArray();
     }
 
-    internal static IEnumerable<int> Pids(string procRoot) =>
-        Directory.EnumerateDirectories(procRoot)
+    /// <summary>What was read of one process.</summary>
+    private sealed record Observed(ProcessStat Stat, long? Uid, string Cmdline, string? Exe, string? ExeError, IReadOnlyList<(string Field, string Error)> Errors);
+
+    /// <summary>
+    /// Reads one process: an <see cref="Observed"/>, a process record naming the file that could not
+    /// be read (stat unreadable or unparsable), or null when the process exited meanwhile. Only
+    /// ENOENT and ESRCH mean exited (proc(5)); EACCES, EIO and the rest are evidence.
+    /// </summary>
+    private object? Observe(string root, int pid)
+    {
+        var dir = Path.Combine(root, pid.ToString(CultureInfo.InvariantCulture));
+        ProcessStat stat;
+        try
+        {
+            stat = ProcParsers.ParseProcessStat(_fs.ReadAllText(Path.Combine(dir, "stat")));
+            if (stat.Pid != pid)
+            {
+                return Unreadable(pid, "stat", $"it names pid {stat.Pid}");
+            }
+        }
+        catch (Exception e) when (ProcErrors.IsFileError(e))
+        {
+            return ProcErrors.IsGone(e) ? null : Unreadable(pid, "stat", ProcErrors.Describe(e));
+        }
+        catch (FormatException e)
+        {
+            return Unreadable(pid, "stat", "unparsable: " + e.Message);
+        }
+
+        var errors = new List<(string, string)>();
+        var gone = false;
+        T? Read<T>(string file, Func<string, T> read)
+        {
+            try
+            {
+                return read(Path.Combine(dir, file));
+            }
+            catch (Exception e) when (ProcErrors.IsFileError(e))
+            {
+                gone |= ProcErrors.IsGone(e);
+                errors.Add((file + "-error", ProcErrors.Describe(e)));
+            }
+            catch (FormatException e)
+            {
+                errors.Add((file + "-error", "unparsable: " + e.Message));
+            }
+
+            return default;
+        }
+
+        var uid = Read("status", path => ProcParsers.ParseStatusUid(_fs.ReadAllText(path)));
+        var cmdline = Read("cmdline", path => ProcParsers.ParseCmdline(_fs.ReadAllBytes(path))) ?? "";
+        if (gone)
+        {
+            return null;
+        }
+
+        string? exe = null;
+        string? exeError = null;
+        var link = _fs.ReadLink(Path.Combine(dir, "exe"));
+        if (link.Errno == 0)
+        {
+            exe = link.Target;
+        }
+        else if (link.Errno is ProcLink.ENOENT or ProcLink.ESRCH && !_fs.DirectoryExists(dir))
+        {
+            return null;
+        }
+        else if (!IsKernelThread(stat) && !(stat.State == 'Z' && link.Errno == ProcLink.ENOENT))
+        {
+            // Kernel threads (kthreadd, pid 2, and its children: their parent cannot be chosen)
+            // have no executable, whatever readlink says; a zombie's link is gone (ENOENT). Any
+            // other failure is evidence: EACCES for another user's or a ptrace-protected process.
+            exeError = link.ErrorDescription;
+        }
+
+        return new Observed(stat, uid, cmdline, exe, exeError, errors);
+    }
+
+    private static bool IsKernelThread(ProcessStat stat) => stat.Pid == 2 || stat.ParentPid == 2;
+
+    private static EvidenceRecord Unreadable(int pid, string file, string error)
+    {
+        var p = pid.ToString(CultureInfo.InvariantCulture);
+        return EvidenceRecord.Create(EvidenceRecordTypes.Process, "pid:" + p, ("pid", p), (file + "-error", error));
+    }
+
+    internal static IEnumerable<int> Pids(string procRoot) => Pids(ProcFileSystem.Instance, procRoot);
+
+    internal static IEnumerable<int> Pids(IProcFileSystem fs, string procRoot) =>
+        fs.EnumerateDirectories(procRoot)
             .Select(Path.GetFileName)
             .Select(n => int.TryParse(n, NumberStyles.None, CultureInfo.InvariantCulture, out var pid) ? pid : -1)
             .Where(pid => pid > 0)
@@ -85,7 +171,7 @@ public sealed class ProcessEvidenceSource : IEvidenceSource
             ? Path.Combine(root, pid.ToString(CultureInfo.InvariantCulture), "exe")
             : exe;
 
-    internal static EvidenceRecord ToRecord(ProcessStat stat, long? uid, string cmdline, string? exe, string? exeError, FileDigest? digest)
+    internal static EvidenceRecord ToRecord(ProcessStat stat, long? uid, string cmdline, string? exe, string? exeError, FileDigest? digest, IReadOnlyList<(string Field, string Error)>? errors = null)
     {
         static string I(long v) => v.ToString(CultureInfo.InvariantCulture);
         var fields = new List<(string, string)>
@@ -124,24 +210,16 @@ public sealed class ProcessEvidenceSource : IEvidenceSource
                 fields.Add(("exe-error", error));
             }
         }
-        else if (exeError is not null && stat.ParentPid != 2 && stat.Pid != 2)
+        else if (exeError is not null)
         {
-            // Kernel threads (children of kthreadd, pid 2) have no exe link; anything else unreadable is reported.
             fields.Add(("exe-error", exeError));
         }
 
-        return EvidenceRecord.Create(EvidenceRecordTypes.Process, "pid:" + I(stat.Pid), [.. fields]);
-    }
+        foreach (var (field, error) in errors ?? [])
+        {
+            fields.Add((field, error));
+        }
 
-    private static byte[] ReadOrEmpty(string path)
-    {
-        try
-        {
-            return File.ReadAllBytes(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            return [];
-        }
+        return EvidenceRecord.Create(EvidenceRecordTypes.Process, "pid:" + I(stat.Pid), [.. fields]);
     }
 }

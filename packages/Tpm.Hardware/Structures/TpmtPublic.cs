@@ -226,6 +226,35 @@ public sealed record TpmtPublic(TpmAlgId Type, TpmAlgId NameAlg, TpmaObject Obje
     /// <summary>The object's Name: nameAlg ‖ H_nameAlg(TPMT_PUBLIC) (TPM 2.0 Part 1 §16).</summary>
     public byte[] GetName() => TpmHash.NameOf(NameAlg, ToBytes());
 
+    /// <summary>
+    /// The object's qualified name under a parent whose qualified name is
+    /// <paramref name="parentQualifiedName"/>: nameAlg ‖ H_nameAlg(parentQN ‖ Name) (TPM 2.0 Part 1
+    /// §16). This is what a TPM writes in TPMS_ATTEST.qualifiedSigner and TPM2_ReadPublic returns.
+    /// </summary>
+    /// <exception cref="ArgumentException">nameAlg is not a supported hash.</exception>
+    public byte[] GetQualifiedName(ReadOnlySpan<byte> parentQualifiedName)
+    {
+        if (!TpmHash.IsSupported(NameAlg))
+        {
+            throw new ArgumentException($"nameAlg {NameAlg} is not a supported hash: the object has no Name.", nameof(parentQualifiedName));
+        }
+
+        return TpmHash.NameOf(NameAlg, parentQualifiedName, GetName());
+    }
+
+    /// <summary>
+    /// The qualified name of a primary object of <paramref name="hierarchy"/> (for example
+    /// <see cref="TpmRh.Endorsement"/>): a hierarchy's qualified name is its handle, four octets
+    /// big-endian (TPM 2.0 Part 1 §16).
+    /// </summary>
+    /// <exception cref="ArgumentException">nameAlg is not a supported hash.</exception>
+    public byte[] GetPrimaryQualifiedName(uint hierarchy)
+    {
+        Span<byte> handle = stackalloc byte[4];
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(handle, hierarchy);
+        return GetQualifiedName(handle);
+    }
+
     /// <summary>The same public area with another unique field (templates to keys).</summary>
     public TpmtPublic WithUnique(PublicId unique) => this with { Unique = unique };
 }

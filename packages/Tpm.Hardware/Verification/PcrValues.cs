@@ -195,9 +195,11 @@ public sealed class PcrValues : IEquatable<PcrValues>
                 throw new FormatException($"PCR bank {hash} (0x{(ushort)hash:x4}) at offset {at} is not a supported hash.");
             }
 
-            if (sizeOfSelect > PcrSelection.MaxSelectSize)
+            // A TPM's selections have at least PCR_SELECT_MIN octets (TPM 2.0 Part 2 §10.6.2); a
+            // shorter bitmap is no file tpm2-tools writes, and two encodings of one selection are one too many.
+            if (sizeOfSelect is < PcrSelection.DefaultSelectSize or > PcrSelection.MaxSelectSize)
             {
-                throw new FormatException($"sizeofSelect {sizeOfSelect} at offset {at + 2} exceeds {PcrSelection.MaxSelectSize}.");
+                throw new FormatException($"sizeofSelect {sizeOfSelect} at offset {at + 2} is not {PcrSelection.DefaultSelectSize}..{PcrSelection.MaxSelectSize}.");
             }
 
             banks.Add(new PcrSelection(hash, data.Slice(at + 3, sizeOfSelect).ToArray()));

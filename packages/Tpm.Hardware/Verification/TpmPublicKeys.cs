@@ -4,6 +4,19 @@ using System.Text;
 
 namespace TrustStack.Tpm.Hardware;
 
+/// <summary>What a public-key file held: the TPM's public area, or only the public key.</summary>
+public enum PublicKeyForm
+{
+    /// <summary>A TPM2B_PUBLIC or TPMT_PUBLIC: attributes, nameAlg, scheme and Name are the TPM's.</summary>
+    PublicArea,
+
+    /// <summary>
+    /// A PEM or DER SubjectPublicKeyInfo (or PKCS#1 RSA key): only the public key is known; the
+    /// TPMT_PUBLIC made from it has default attributes, nameAlg and scheme, and not the TPM's Name.
+    /// </summary>
+    SubjectPublicKeyInfo,
+}
+
 /// <summary>
 /// Converts TPM public areas (TPMT_PUBLIC) to .NET public keys and to and from
 /// SubjectPublicKeyInfo (DER or PEM), the form tpm2-tools writes with <c>-f pem</c>.
@@ -182,8 +195,18 @@ public static class TpmPublicKeys
     /// the defaults of <see cref="FromSubjectPublicKeyInfo"/>.
     /// </summary>
     /// <exception cref="FormatException">No form parses; the message says what each attempt found.</exception>
-    public static TpmtPublic Parse(ReadOnlySpan<byte> bytes)
+    public static TpmtPublic Parse(ReadOnlySpan<byte> bytes) => Parse(bytes, out _);
+
+    /// <summary>
+    /// Like <see cref="Parse(ReadOnlySpan{byte})"/>, and says which form the octets were:
+    /// <see cref="PublicKeyForm.PublicArea"/> (TPM2B_PUBLIC, TPMT_PUBLIC) or
+    /// <see cref="PublicKeyForm.SubjectPublicKeyInfo"/> (PEM, DER), whose attributes are defaults
+    /// (pass it on as <see cref="QuoteVerificationRequest.SigningKeyForm"/>).
+    /// </summary>
+    /// <exception cref="FormatException">No form parses; the message says what each attempt found.</exception>
+    public static TpmtPublic Parse(ReadOnlySpan<byte> bytes, out PublicKeyForm form)
     {
+        form = PublicKeyForm.SubjectPublicKeyInfo;
         var text = bytes.Length < 16384 && bytes.IndexOf("-----BEGIN"u8) >= 0 ? Encoding.ASCII.GetString(bytes) : null;
         if (text is not null)
         {
@@ -191,7 +214,7 @@ public static class TpmPublicKeys
             {
                 return FromPem(text);
             }
-            catch (Exception e) when (e is CryptographicException or NotSupportedException or FormatException)
+            catch (Exception e) when (e is CryptographicException or NotSupportedException or FormatException or ArgumentException)
             {
                 throw new FormatException($"Not a usable PEM public key: {e.Message}", e);
             }
@@ -200,7 +223,9 @@ public static class TpmPublicKeys
         string tpmError;
         try
         {
-            return TpmtPublic.Parse(bytes);
+            var area = TpmtPublic.Parse(bytes);
+            form = PublicKeyForm.PublicArea;
+            return area;
         }
         catch (TpmException e)
         {
@@ -211,8 +236,9 @@ public static class TpmPublicKeys
         {
             return FromSubjectPublicKeyInfo(bytes);
         }
-        catch (Exception e) when (e is CryptographicException or NotSupportedException)
+        catch (Exception e) when (e is CryptographicException or NotSupportedException or ArgumentException)
         {
+            // ArgumentException: a key .NET reads but a TPMT_PUBLIC cannot hold (an RSA exponent over 32 bits).
             throw new FormatException($"Not a public key: as TPM2B_PUBLIC/TPMT_PUBLIC: {tpmError}; as DER SubjectPublicKeyInfo: {e.Message}", e);
         }
     }

@@ -49,12 +49,71 @@ public sealed class QuoteVerifierInteropTests(SwtpmQuoteFixture tpm)
     }
 
     [Fact]
-    public void Verify_PemPublicKeyFromTpmTools_IsValid()
+    public void Verify_PemPublicKeyFromTpmTools_IsValidSayingTheAttributesWereNotChecked()
     {
-        var pem = TpmPublicKeys.Parse(tpm.Read("ak.pem"));
-        var request = Request("ak.pub", "quote.msg", "quote.sig", "pcrs.ser") with { SigningKey = pem };
+        var pem = TpmPublicKeys.Parse(tpm.Read("ak.pem"), out var form);
+        var request = Request("ak.pub", "quote.msg", "quote.sig", "pcrs.ser") with { SigningKey = pem, SigningKeyForm = form };
 
-        AssertValid(QuoteVerifier.Verify(request));
+        var result = QuoteVerifier.Verify(request);
+
+        AssertValid(result);
+        Assert.Equal(PublicKeyForm.SubjectPublicKeyInfo, form);
+        Assert.Contains(result.SkippedChecks, c => c.Kind == QuoteCheckKind.SigningKey && c.Detail.Contains("could not be checked", StringComparison.Ordinal));
+        Assert.False(QuoteVerifier.Verify(request with { RequireKnownKeyAttributes = true }).IsValid);
+    }
+
+    [Fact]
+    public void Verify_TpmToolsQuoteWithEveryExpectation_IsValid()
+    {
+        // quote-plain.msg was made after quote.msg by the same AK.
+        var request = Request("ak.pub", "quote.msg", "quote.sig", "pcrs.ser");
+        var plain = tpm.Read("quote-plain.msg");
+        var later = request with
+        {
+            QuoteMessage = plain,
+            Signature = TpmSignatureVerifier.ParseSignature(tpm.Read("quote-plain.sig"), request.SigningKey, TpmAlgId.Sha256),
+            RequireAttestationKey = true,
+            ExpectedQualifiedSigner = tpm.Read("ak.qname"),
+            PreviousQuote = TpmsAttest.Parse(request.QuoteMessage),
+        };
+
+        var result = QuoteVerifier.Verify(later);
+
+        AssertValid(result);
+        Assert.Empty(result.SkippedChecks);
+        Assert.True(result.ClockInfo!.Clock > later.PreviousQuote.ClockInfo.Clock);
+    }
+
+    [Fact]
+    public void Attack_EarlierQuoteAfterALaterOne_FailsClock()
+    {
+        var request = Request("ak.pub", "quote.msg", "quote.sig", "pcrs.ser") with { PreviousQuote = TpmsAttest.Parse(tpm.Read("quote-plain.msg")) };
+
+        var result = QuoteVerifier.Verify(request);
+
+        Assert.Equal([QuoteCheckKind.Clock], result.FailedChecks.Select(c => c.Kind));
+        Assert.Contains("clock went back", result.Failures[0], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Verify_QuoteOfAnotherAkWithThisAksQualifiedName_FailsQualifiedSigner()
+    {
+        var request = Request("ak2.pub", "quote-ak2.msg", "quote-ak2.sig", "pcrs-ak2.ser") with { ExpectedQualifiedSigner = tpm.Read("ak.qname") };
+
+        Assert.Equal([QuoteCheckKind.QualifiedSigner], QuoteVerifier.Verify(request).FailedChecks.Select(c => c.Kind));
+    }
+
+    [Fact]
+    public void GetQualifiedName_TpmToolsAkUnderTheEk_MatchesTpm2ReadpublicQualifiedName()
+    {
+        // tpm2_createak makes the AK a child of the EK, a primary of the endorsement hierarchy.
+        var ek = TpmtPublic.Parse(tpm.Read("ek.pub"));
+        var ak = TpmtPublic.Parse(tpm.Read("ak.pub"));
+
+        var qualifiedName = ak.GetQualifiedName(ek.GetPrimaryQualifiedName(TpmRh.Endorsement));
+
+        Assert.Equal(tpm.Read("ak.qname"), qualifiedName);
+        Assert.Equal(qualifiedName, TpmsAttest.Parse(tpm.Read("quote.msg")).QualifiedSigner);
     }
 
     [Fact]

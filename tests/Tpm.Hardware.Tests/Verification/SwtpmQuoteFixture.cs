@@ -45,6 +45,9 @@ public sealed class SwtpmQuoteFixture : IDisposable
     /// <summary>The octets of a generated file.</summary>
     public byte[] Read(string name) => _swtpm.ReadFile(name);
 
+    /// <summary>The invented PCR values of the forged quote (<see cref="TpmToolsForgery"/>).</summary>
+    public PcrValues InventedValues { get; private set; } = PcrValues.Empty;
+
     /// <summary>Runs a tpm2-tools command against this fixture's swtpm; returns stdout, throws with stderr on failure.</summary>
     public string Tpm2(string tool, params string[] args) => _swtpm.RunTool(tool, args);
 
@@ -58,6 +61,8 @@ public sealed class SwtpmQuoteFixture : IDisposable
         Tpm2("tpm2_createak", "-C", "ek.ctx", "-c", "ak.ctx", "-G", "ecc", "-g", "sha256", "-s", "ecdsa", "-u", "ak.pub", "-n", "ak.name");
         Flush();
         Tpm2("tpm2_readpublic", "-c", "ak.ctx", "-f", "pem", "-o", "ak.pem");
+        Flush();
+        Tpm2("tpm2_readpublic", "-c", "ak.ctx", "-q", "ak.qname");
         Flush();
         Tpm2("tpm2_createak", "-C", "ek.ctx", "-c", "ak2.ctx", "-G", "ecc", "-g", "sha256", "-s", "ecdsa", "-u", "ak2.pub");
         Flush();
@@ -78,6 +83,7 @@ public sealed class SwtpmQuoteFixture : IDisposable
         Quote("akrsa.ctx", "quote-rsa.msg", "quote-rsa.sig", "pcrs-rsa.ser", "-F", "serialized");
         Quote("akrsa.ctx", "quote-rsa-plain.msg", "quote-rsa-plain.sig", "pcrs-rsa-plain.ser", "-F", "serialized", "-f", "plain");
         Quote("akpss.ctx", "quote-pss.msg", "quote-pss.sig", "pcrs-pss.ser", "-F", "serialized", "--scheme", "rsapss");
+        InventedValues = TpmToolsForgery.Make(_swtpm, "quote.msg");
     }
 
     private void Quote(string key, string message, string signature, string pcrs, params string[] extra)
