@@ -104,6 +104,63 @@ public sealed class TvpPcaCodecTests
         Assert.Throws<FormatException>(() => TvpPcaCodec.DecodeBottomChallenge([.. data, 0]));
     }
 
+    [Theory]
+    [InlineData("absurd DER length")]
+    [InlineData("truncated DER")]
+    [InlineData("empty")]
+    [InlineData("trailing octets")]
+    public void DecodeBottomResponse_HostileAikCertificate_FormatException(string change)
+    {
+        using var host = _p.Host();
+        var a = _p.Challenger(host.Transport).Attest(host.Agents[0].VmId);
+        var encoded = TvpPcaCodec.Encode(a.BottomResponse);
+        var der = a.BottomResponse.AikCertificate.RawData;
+        var prefix = encoded[..(encoded.Length - der.Length - 4)];
+        var hostile = change switch
+        {
+            "absurd DER length" => [0x30, 0x84, 0x7f, 0xff, 0xff, 0xff, .. der[4..]],
+            "truncated DER" => der[..(der.Length / 2)],
+            "empty" => [],
+            _ => (byte[])[.. der, 0x00],
+        };
+
+        var e = Assert.Throws<FormatException>(() => TvpPcaCodec.DecodeBottomResponse([.. prefix, .. BigEndian(hostile.Length), .. hostile]));
+
+        Assert.Contains("certificate", e.Message, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public void DecodeTopResponse_KeyWithAbsurdTpm2bSize_FormatException()
+    {
+        // The vEK TPMT_PUBLIC's unique.x claims 0xffff octets.
+        using var host = _p.Host();
+        var a = _p.Challenger(host.Transport).Attest(host.Agents[0].VmId);
+        var encoded = TvpPcaCodec.Encode(a.TopResponse);
+        var vek = a.TopResponse.VEkPublic.ToBytes();
+        var at = IndexOf(encoded, vek);
+        var x = ((EccPoint)a.TopResponse.VEkPublic.Unique).X;
+        var xAt = at + vek.Length - (2 + x.Length) - (2 + x.Length);
+        encoded[xAt] = 0xff;
+        encoded[xAt + 1] = 0xff;
+
+        Assert.Throws<FormatException>(() => TvpPcaCodec.DecodeTopResponse(encoded));
+    }
+
+    private static byte[] BigEndian(int value) => [unchecked((byte)(value >> 24)), unchecked((byte)(value >> 16)), unchecked((byte)(value >> 8)), unchecked((byte)value)];
+
+    private static int IndexOf(byte[] haystack, byte[] needle)
+    {
+        for (var i = 0; i + needle.Length <= haystack.Length; i++)
+        {
+            if (haystack.AsSpan(i, needle.Length).SequenceEqual(needle))
+            {
+                return i;
+            }
+        }
+
+        throw new InvalidOperationException("Pattern not found.");
+    }
+
     [Fact]
     public void AddTvpPca_WithPcaAndTransport_ResolvesWorkingChallenger()
     {
