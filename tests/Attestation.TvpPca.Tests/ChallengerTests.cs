@@ -179,7 +179,7 @@ public sealed class ChallengerTests
     {
         using var host = _p.Host();
         var asked = PcrSelectionList.Create(TpmAlgId.Sha256, TopChallenge.DefaultPcrs.Enumerate().Select(p => p.Pcr).Append(16)); // the guest chain and the (unused) debug PCR
-        var challenger = new Challenger(host.Transport, TvpPcaHost.CreateVerifier(_p.Pca, _p.Clock), DeterministicRandomSource.FromSeed(4)) { Pcrs = asked };
+        var challenger = new Challenger(host.Transport, TvpPcaHost.CreateVerifier(_p.Pca, _p.Clock, TvpPcaHost.ExpectedReferences), DeterministicRandomSource.FromSeed(4)) { Pcrs = asked };
 
         var a = challenger.Attest(host.Agents[0].VmId);
 

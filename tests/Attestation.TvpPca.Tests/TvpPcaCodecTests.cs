@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using TrustStack.Tpm.Hardware;
 
@@ -104,6 +105,36 @@ public sealed class TvpPcaCodecTests
         Assert.Throws<FormatException>(() => TvpPcaCodec.DecodeBottomChallenge([.. data, 0]));
     }
 
+    [Fact]
+    public void AddTvpPca_WithoutReferences_HostFailsToStartSayingWhatToConfigure()
+    {
+        // Issue 19, finding 5: it used to fall back to the public demo platform's reference values.
+        using var host = _p.Host();
+        var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder(new Microsoft.Extensions.Hosting.HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Services.AddSingleton<TimeProvider>(_p.Clock).AddSingleton(host.Transport).AddTvpPcaPrivacyCa(_p.Pca).AddTvpPca();
+        using var app = builder.Build();
+
+        var e = Assert.Throws<Microsoft.Extensions.Options.OptionsValidationException>(() => app.Start());
+
+        Assert.Contains("TvpPcaOptions.References is not set", e.Message, StringComparison.Ordinal);
+        Assert.Contains("TvpQtReferenceFile.Load", e.Message, StringComparison.Ordinal);
+        Assert.Throws<Microsoft.Extensions.Options.OptionsValidationException>(() => app.Services.GetRequiredService<Challenger>());
+    }
+
+    [Fact]
+    public void AddTvpPca_ReferencesWithoutTrustedVTpmBuilds_FailsSayingWhich()
+    {
+        using var host = _p.Host();
+        using var sp = new ServiceCollection()
+            .AddSingleton<TimeProvider>(_p.Clock).AddSingleton(host.Transport).AddTvpPcaPrivacyCa(_p.Pca)
+            .AddTvpPca(o => o.References = TvpPcaHost.ExpectedReferences with { TrustedVTpmCode = [] })
+            .BuildServiceProvider();
+
+        var e = Assert.Throws<Microsoft.Extensions.Options.OptionsValidationException>(() => sp.GetRequiredService<TvpPcaVerifier>());
+
+        Assert.Contains("TrustedVTpmCode is empty", e.Message, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("absurd DER length")]
     [InlineData("truncated DER")]
@@ -170,7 +201,7 @@ public sealed class TvpPcaCodecTests
             .AddSingleton<IRandomSource>(DeterministicRandomSource.FromSeed(7))
             .AddSingleton(host.Transport)
             .AddTvpPcaPrivacyCa(_p.Pca);
-        services.AddTvpPca().AddTvpPca();
+        services.AddTvpPca(o => o.References = TvpPcaHost.ExpectedReferences).AddTvpPca();
         using var sp = services.BuildServiceProvider();
 
         var result = sp.GetRequiredService<Challenger>().Attest(host.Agents[0].VmId).Result;

@@ -154,14 +154,15 @@ public sealed class HttpEndorsementDirectory(HttpClient http, X509Certificate2 t
     public byte[] GetCrl() => TvpPcaHttp.Get(_http, TvpPcaRoutes.PcaCrl, "the Privacy CA");
 
     /// <summary>A verifier for a remote challenger: trusts <see cref="TrustedPca"/> with its fetched CRL and asks this directory.</summary>
-    /// <param name="references">Reference values, or <see cref="TvpPcaHost.ExpectedReferences"/>.</param>
+    /// <param name="references">The reference values the challenger trusts (required: there is no default, see <see cref="TvpQtReferenceFile"/>).</param>
     /// <returns>The verifier.</returns>
     /// <exception cref="TvpPcaHttpException">The Privacy CA answered with an error status.</exception>
-    public TvpPcaVerifier CreateVerifier(TvpQtReferenceValues? references = null)
+    public TvpPcaVerifier CreateVerifier(TvpQtReferenceValues references)
     {
+        ArgumentNullException.ThrowIfNull(references);
         var validator = new CertificateChainValidator([TrustedPca], time);
         validator.AddCrl(GetCrl());
-        return new TvpPcaVerifier(this, validator, references ?? TvpPcaHost.ExpectedReferences);
+        return new TvpPcaVerifier(this, validator, references);
     }
 }
 

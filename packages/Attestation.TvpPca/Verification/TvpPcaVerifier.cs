@@ -127,6 +127,10 @@ public sealed record TvpPcaResult(Guid VmId, TvpPcaDecision Top, TvpPcaDecision 
 /// <param name="references">Reference values (platform, guest, trusted vTPM builds; the hardware AK list is not used: the AIK certificate is).</param>
 public sealed class TvpPcaVerifier(IEndorsementDirectory endorsements, CertificateChainValidator validator, TvpQtReferenceValues references)
 {
+    private readonly IEndorsementDirectory _endorsements = endorsements ?? throw new ArgumentNullException(nameof(endorsements));
+    private readonly CertificateChainValidator _validator = validator ?? throw new ArgumentNullException(nameof(validator));
+    private readonly TvpQtReferenceValues _references = references ?? throw new ArgumentNullException(nameof(references));
+
     /// <summary>What the top layer requires of runtime evidence (default: checked when sent, not required; only p_tpm decides).</summary>
     public RuntimeEvidenceRequirement RuntimeEvidence { get; init; } = new();
 
@@ -141,7 +145,7 @@ public sealed class TvpPcaVerifier(IEndorsementDirectory endorsements, Certifica
         ArgumentNullException.ThrowIfNull(top);
         ArgumentNullException.ThrowIfNull(bottom);
         var n2 = Challenger.ChainNonce(topChallenge.Nonce, top.Quote.Attest);
-        var refs = references with { TrustedHardwareAks = [bottom.Quote.SigningKey.GetName()] };
+        var refs = _references with { TrustedHardwareAks = [bottom.Quote.SigningKey.GetName()] };
         var qt = TvpQtVerifier.Verify(
             new TvpQtEvidence(topChallenge.VmId, top.VEkPublic, bottom.Quote, top.Quote, bottom.PlatformEventLog, top.GuestEventLog),
             new TvpQtChallenge(n2, topChallenge.Nonce),
@@ -234,7 +238,7 @@ public sealed class TvpPcaVerifier(IEndorsementDirectory endorsements, Certifica
             return new TvpPcaReason(check, false, $"no {what} certificate was sent");
         }
 
-        var r = validator.Validate([certificate], new ChainExpectations { Profile = CertificateProfile.AttestationKey, SubjectKey = key });
+        var r = _validator.Validate([certificate], new ChainExpectations { Profile = CertificateProfile.AttestationKey, SubjectKey = key });
         return r.IsValid
             ? new TvpPcaReason(check, true, $"{what} certificate {certificate.SerialNumber} validates and certifies the quoting key")
             : new TvpPcaReason(check, false, $"{what} certificate {certificate.SerialNumber}: {r}");
@@ -247,7 +251,7 @@ public sealed class TvpPcaVerifier(IEndorsementDirectory endorsements, Certifica
         {
             try
             {
-                return endorsements.EndorsementOf(certificate);
+                return _endorsements.EndorsementOf(certificate);
             }
             catch (EndorsementQueryException e)
             {
@@ -275,7 +279,7 @@ public sealed class TvpPcaVerifier(IEndorsementDirectory endorsements, Certifica
                 problems.Add($"the vAIK was not certified through the presented vEK {Convert.ToHexString(top.VEkPublic.GetName())}");
             }
 
-            var chain = validator.Validate([.. top.VAikChain.Skip(1)], new ChainExpectations
+            var chain = _validator.Validate([.. top.VAikChain.Skip(1)], new ChainExpectations
             {
                 Profile = CertificateProfile.VEk,
                 SubjectKey = top.VEkPublic,

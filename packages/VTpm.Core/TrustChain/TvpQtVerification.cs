@@ -42,7 +42,7 @@ public sealed record ReferenceMeasurement(string Name, byte[] Sha256)
 /// each log the <see cref="EventLogPolicy"/> that allows events that are neither components nor
 /// launches (separators, EV_NO_ACTION, firmware events). Appraisal is default-deny: an attested
 /// event that no reference value matches and no rule allows makes the verdict untrusted.
-/// TvpQtReferenceFile reads and writes them as a JSON file.
+/// <see cref="TvpQtReferenceFile"/> reads and writes them as a JSON file.
 /// </summary>
 /// <param name="Platform">The virtualization layer's components, in order, ending with the junction point.</param>
 /// <param name="Guest">The guest boot chain, in order.</param>
