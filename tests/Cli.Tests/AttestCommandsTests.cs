@@ -18,7 +18,7 @@ public sealed partial class AttestCommandsTests
         var serve = Assert.Single(attest.Subcommands, c => c.Name == "serve");
         var challenge = Assert.Single(attest.Subcommands, c => c.Name == "challenge");
         Assert.Equal(["--port", "--vms", "--seed", "--pca-cert-out", "--tamper-vm", "--references-out"], Names(serve));
-        Assert.Equal(["--vm", "--host", "--pca", "--trust-pca", "--references", "--pcrs", "--format"], Names(challenge));
+        Assert.Equal(["--vm", "--host", "--pca", "--trust-pca", "--references", "--pcrs", "--format", "--timeout"], Names(challenge));
     }
 
     [Fact]
@@ -117,6 +117,7 @@ public sealed partial class AttestCommandsTests
     [InlineData("--trust-pca", "/nonexistent/pca.pem")]
     [InlineData("--references", "/nonexistent/references.json")]
     [InlineData("--references", "/etc/hostname")]
+    [InlineData("--timeout", "0")]
     public async Task Challenge_UnusableOption_ReturnsError(string option, string value)
     {
         var args = new Dictionary<string, string> { ["--vm"] = Guid.NewGuid().ToString(), ["--host"] = "http://127.0.0.1:1", ["--trust-pca"] = "/etc/hostname", ["--references"] = "/etc/hostname" };
@@ -126,6 +127,33 @@ public sealed partial class AttestCommandsTests
 
         Assert.Equal(AttestCommands.Error, code);
         Assert.StartsWith("error:", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Challenge_SilentHost_TimesOutWithError()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        var cert = Path.GetTempFileName();
+        var references = Path.GetTempFileName();
+        try
+        {
+            TrustStack.VTpm.Core.TvpQtReferenceFile.Save(TrustStack.Attestation.TvpPca.TvpPcaHost.ExpectedReferences, references);
+            var ca = new TrustStack.Certs.Vmek.SoftwareCertificateAuthority("CN=Test PCA", TrustStack.Tpm.Hardware.DeterministicRandomSource.FromSeed(1), TimeProvider.System);
+            await File.WriteAllTextAsync(cert, ca.Certificate.ExportCertificatePem());
+
+            // The listener accepts (the kernel does) and never answers.
+            var (code, _, error) = await ChallengeAsync("--vm", Guid.NewGuid().ToString(), "--host", $"http://127.0.0.1:{port}", "--trust-pca", cert, "--references", references, "--timeout", "1");
+
+            Assert.Equal(AttestCommands.Error, code);
+            Assert.Contains("did not answer within 1 s", error, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(cert);
+            File.Delete(references);
+        }
     }
 
     [Fact]

@@ -63,9 +63,10 @@ internal static class AttestCommands
         var pcrs = new Option<string?>("--pcrs") { Description = $"The vPCR selection the agent must quote. Default {TopChallenge.DefaultPcrs.ToString().ToLowerInvariant()}.", HelpName = "sha256:0,1,..." };
         var format = new Option<string>("--format") { Description = "Output format.", DefaultValueFactory = _ => "text", HelpName = "text|json" };
         format.AcceptOnlyFromAmong("text", "json");
+        var timeout = new Option<double>("--timeout") { Description = "Seconds each request (agent, service, Privacy CA) may take before the challenge fails. Default 30.", DefaultValueFactory = _ => TvpPcaRoutes.DefaultTimeout.TotalSeconds, HelpName = "SECONDS" };
         var challenge = new Command("challenge", "Attest one VM top-down over the network: exit 0 trusted, 2 untrusted, 1 error.")
         {
-            vm, host, pca, trust, references, pcrs, format,
+            vm, host, pca, trust, references, pcrs, format, timeout,
         };
         challenge.SetAction(async (parseResult, cancellationToken) =>
         {
@@ -78,6 +79,7 @@ internal static class AttestCommands
                 parseResult.GetValue(format) ?? "text")
             {
                 ReferencesFile = parseResult.GetValue(references)?.FullName,
+                TimeoutSeconds = parseResult.GetValue(timeout),
             };
             return await ChallengeAsync(settings, parseResult.InvocationConfiguration.Output, parseResult.InvocationConfiguration.Error, cancellationToken).ConfigureAwait(false);
         });
@@ -208,6 +210,12 @@ internal static class AttestCommands
             return Error;
         }
 
+        if (!(settings.TimeoutSeconds is > 0 and <= 3600))
+        {
+            error.WriteLine($"error: --timeout {settings.TimeoutSeconds} is out of range (more than 0, at most 3600 seconds).");
+            return Error;
+        }
+
         if (settings.ReferencesFile is null)
         {
             error.WriteLine("error: --references FILE is required: a challenger trusts only the reference values it is given (platform chain, guest chain, vTPM builds, event policies) and has no default. `truststack attest serve` writes the served platform's with --references-out FILE.");
@@ -232,20 +240,33 @@ internal static class AttestCommands
         using (trusted)
         using (var hostClient = new HttpClient { BaseAddress = hostUrl, Timeout = TimeSpan.FromMinutes(2) })
         using (var pcaClient = new HttpClient { BaseAddress = pcaUrl, Timeout = TimeSpan.FromMinutes(2) })
+        using (cancellationToken.Register(() =>
         {
+            // Ctrl-C or SIGTERM: the synchronous challenge stops at its next request.
+            hostClient.CancelPendingRequests();
+            pcaClient.CancelPendingRequests();
+        }))
+        {
+            var perRequest = TimeSpan.FromSeconds(settings.TimeoutSeconds);
             TvpPcaAttestation attestation;
             try
             {
                 attestation = await Task.Run(
                     () =>
                     {
-                        var directory = new HttpEndorsementDirectory(pcaClient, trusted, TimeProvider.System, SystemRandomSource.Instance);
-                        var challenger = new Challenger(new HttpTvpPcaTransport(hostClient), directory.CreateVerifier(referenceValues), SystemRandomSource.Instance) { Pcrs = pcrs };
+                        var directory = new HttpEndorsementDirectory(pcaClient, trusted, TimeProvider.System, SystemRandomSource.Instance) { Timeout = perRequest };
+                        var transport = new HttpTvpPcaTransport(hostClient) { Timeout = perRequest };
+                        var challenger = new Challenger(transport, directory.CreateVerifier(referenceValues), SystemRandomSource.Instance) { Pcrs = pcrs };
                         return challenger.Attest(vm);
                     },
                     cancellationToken).ConfigureAwait(false);
             }
-            catch (Exception e) when (e is TvpPcaHttpException or HttpRequestException or FormatException or TaskCanceledException or CryptographicException)
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                error.WriteLine("error: cancelled");
+                return Error;
+            }
+            catch (Exception e) when (e is TvpPcaHttpException or HttpRequestException or FormatException or TaskCanceledException or CryptographicException or TimeoutException)
             {
                 error.WriteLine($"error: {e.Message}");
                 return Error;
@@ -306,6 +327,9 @@ internal static class AttestCommands
     {
         /// <summary>The reference-values file (required; null is refused with a message saying so).</summary>
         public string? ReferencesFile { get; init; }
+
+        /// <summary>Seconds each HTTP request may take.</summary>
+        public double TimeoutSeconds { get; init; } = TvpPcaRoutes.DefaultTimeout.TotalSeconds;
     }
 
     /// <summary>The reference values of the served demo platform: its profiles and vTPM build, and its hardware AIK's Name (TVP-PCA itself trusts the AIK through its certificate).</summary>
