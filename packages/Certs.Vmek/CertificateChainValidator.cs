@@ -192,12 +192,21 @@ public sealed class CertificateChainValidator
         var result = ValidateUncached(chain, expectations);
         var validFrom = DateTimeOffset.MinValue;
         var validTo = DateTimeOffset.MaxValue;
-        foreach (var cert in chain)
+        try
         {
-            var notBefore = new DateTimeOffset(cert.NotBefore.ToUniversalTime());
-            var notAfter = new DateTimeOffset(cert.NotAfter.ToUniversalTime());
-            validFrom = notBefore > validFrom ? notBefore : validFrom;
-            validTo = notAfter < validTo ? notAfter : validTo;
+            foreach (var cert in chain)
+            {
+                var notBefore = new DateTimeOffset(cert.NotBefore.ToUniversalTime());
+                var notAfter = new DateTimeOffset(cert.NotAfter.ToUniversalTime());
+                validFrom = notBefore > validFrom ? notBefore : validFrom;
+                validTo = notAfter < validTo ? notAfter : validTo;
+            }
+        }
+        catch (Exception e) when (IsDecodingFailure(e))
+        {
+            // A validity time .NET cannot read (it decodes them on first use): the uncached result
+            // already says Malformed; such a result is not cached.
+            return result;
         }
 
         // Cache only what holds for a stretch of time around now: no certificate of the chain is
@@ -519,7 +528,16 @@ public sealed class CertificateChainValidator
             var outer = new AsnReader(der, AsnEncodingRules.DER).ReadSequence();
             var tbs = outer.ReadEncodedValue();
             var alg = outer.ReadSequence().ReadObjectIdentifier();
-            var sig = outer.ReadBitString(out _);
+            var sig = outer.ReadBitString(out var unusedBits);
+
+            // A signature is whole octets (RFC 5280 §4.1.1.3): a BIT STRING claiming unused bits is
+            // another encoding of the same certificate, not the one that was signed.
+            if (unusedBits != 0)
+            {
+                return false;
+            }
+
+            outer.ThrowIfNotEmpty();
             switch (alg)
             {
                 case X509Signatures.EcdsaSha256:

@@ -205,6 +205,22 @@ public sealed class ChallengerTests
         Assert.Contains("missing", r[TvpPcaCheck.VPcrSelection].Reason, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Attest_ChallengeSelectionWidenedOnTheWire_RejectedForVPcrSelection()
+    {
+        // A man in the middle adds vPCR 8 (at reset, no event): the quote answers another question.
+        using var host = _p.Host();
+        var mitm = new TamperingTransport(host.Transport)
+        {
+            Top = c => host.Transport.RequestTop(c with { Pcrs = PcrSelectionList.Create(TpmAlgId.Sha256, c.Pcrs.Enumerate().Select(p => p.Pcr).Append(8)) }),
+        };
+
+        var r = _p.Challenger(mitm).Attest(host.Agents[0].VmId).Result;
+
+        Assert.Equal([TvpPcaCheck.VPcrSelection], r.Failures.Select(f => f.Check));
+        Assert.Contains("not asked Sha256:8", r[TvpPcaCheck.VPcrSelection].Reason, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("restricted cleared")]
     [InlineData("fixedTPM cleared")]

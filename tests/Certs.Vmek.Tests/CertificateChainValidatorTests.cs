@@ -309,6 +309,36 @@ public sealed class CertificateChainValidatorTests
     }
 
     [Fact]
+    public void Validate_CertificateWithUnreadableValidity_MalformedNotThrown()
+    {
+        // Found by the TVP-PCA mutation sweep: the result cache read NotBefore outside any guard.
+        using var p = new VmekPlatform();
+        var (vek, _) = p.NewVTpm(s_vm);
+        var hostile = HostileInput.WithMonthZero(vek.Certificate);
+
+        var result = p.Verifier().Validate([hostile, .. vek.Chain.Skip(1)], Expect(p, vek));
+
+        Assert.Contains(result.Problems, q => q.Kind == ChainProblemKind.Malformed && q.Depth == 0);
+    }
+
+    [Fact]
+    public void Validate_SignatureBitStringWithUnusedBits_WrongIssuer()
+    {
+        // Found by the mutation sweep: 03 LL 00 → 03 LL 01 re-encodes the same signature octets; it is not the signed certificate.
+        using var p = new VmekPlatform();
+        var (vek, _) = p.NewVTpm(s_vm);
+        var der = (byte[])vek.Certificate.RawData.Clone();
+        var bitString = Enumerable.Range(0, der.Length - 4).Single(i => der[i] == 0x03 && der[i + 1] == der.Length - i - 2 && der[i + 2] == 0x00 && der[i + 3] == 0x30); // the signature, last in the certificate
+        der[bitString + 2] = 0x01;
+        Assert.Equal(0, der[^1] & 0x01); // else the DER reader itself refuses the non-zero unused bit
+        var hostile = X509CertificateLoader.LoadCertificate(der);
+
+        var result = p.Verifier().Validate([hostile, .. vek.Chain.Skip(1)], Expect(p, vek));
+
+        Assert.True(result.Has(ChainProblemKind.WrongIssuer), result.ToString());
+    }
+
+    [Fact]
     public void Validate_AttestationKeyWithRestrictedCleared_NameMismatchAndKeyUsage()
     {
         // Issue 19, finding 3: the same point with other attributes is not the key the PCA certified.

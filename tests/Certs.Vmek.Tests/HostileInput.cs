@@ -31,6 +31,16 @@ internal static class HostileInput
         return X509CertificateLoader.LoadCertificate(der);
     }
 
+    /// <summary>The certificate with its notBefore month set to 00: OpenSSL loads it, .NET throws when the time is first read.</summary>
+    public static X509Certificate2 WithMonthZero(X509Certificate2 certificate)
+    {
+        var der = (byte[])certificate.RawData.Clone();
+        var at = IndexOf(der, [0x17, 0x0d]); // the first UTCTime: notBefore YYMMDDhhmmssZ
+        der[at + 2 + 3] = (byte)'0';
+        der[at + 2 + 2] = (byte)'0';
+        return X509CertificateLoader.LoadCertificate(der);
+    }
+
     public static int IndexOf(byte[] haystack, byte[] needle)
     {
         for (var i = 0; i + needle.Length <= haystack.Length; i++)

@@ -66,7 +66,7 @@ public enum TvpPcaCheck
     /// <summary>Sameness (c): the hardware quote carries N2 = SHA-256(N1 ‖ top quote).</summary>
     NonceChain,
 
-    /// <summary>Top: the vTPM quote covers the vPCR selection the challenge asked for.</summary>
+    /// <summary>Top: the vTPM quote covers exactly the vPCR selection the challenge asked for (when it asked for one).</summary>
     VPcrSelection,
 
     /// <summary>Top: the runtime evidence (Evidence.Collector report) is bound to N1 and the vAIK and its decision holds.</summary>
@@ -224,11 +224,17 @@ public sealed class TvpPcaVerifier(IEndorsementDirectory endorsements, Certifica
             return new TvpPcaReason(TvpPcaCheck.VPcrSelection, false, $"the vTPM quote's TPMS_ATTEST does not parse: {e.Message}");
         }
 
+        // Exactly the asked selection: a quote of more vPCRs than asked answers another question
+        // (one changed on the wire, for instance), even when the extra vPCRs are at reset.
         var have = quoted.Enumerate().ToHashSet();
-        var missing = asked.Enumerate().Where(p => !have.Contains(p)).ToList();
-        return missing.Count == 0
-            ? new TvpPcaReason(TvpPcaCheck.VPcrSelection, true, $"the vTPM quote covers the asked vPCRs {asked}")
-            : new TvpPcaReason(TvpPcaCheck.VPcrSelection, false, $"asked for {asked}, the vTPM quote covers {quoted}: missing {string.Join(", ", missing.Select(p => $"{p.Bank}:{p.Pcr}"))}");
+        var want = asked.Enumerate().ToHashSet();
+        var missing = want.Where(p => !have.Contains(p)).ToList();
+        var extra = have.Where(p => !want.Contains(p)).ToList();
+        return missing.Count == 0 && extra.Count == 0
+            ? new TvpPcaReason(TvpPcaCheck.VPcrSelection, true, $"the vTPM quote covers exactly the asked vPCRs {asked}")
+            : new TvpPcaReason(TvpPcaCheck.VPcrSelection, false, $"asked for {asked}, the vTPM quote covers {quoted}" +
+                (missing.Count > 0 ? $": missing {string.Join(", ", missing.Select(p => $"{p.Bank}:{p.Pcr}"))}" : string.Empty) +
+                (extra.Count > 0 ? $"{(missing.Count > 0 ? ";" : ":")} not asked {string.Join(", ", extra.Select(p => $"{p.Bank}:{p.Pcr}"))}" : string.Empty));
     }
 
     private TvpPcaReason AttestationKeyCheck(TvpPcaCheck check, string what, X509Certificate2? certificate, TpmtPublic key)
