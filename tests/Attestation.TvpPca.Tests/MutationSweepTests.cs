@@ -32,8 +32,10 @@ namespace TrustStack.Attestation.TvpPca.Tests;
 /// the VM it names is informational; the bottom quote is bound to this VM by N2 = H(N1 ‖ top quote)
 /// and the junction event.</item>
 /// </list>
-/// No signature encoding turned out malleable under one-octet changes: the certificates' DER
-/// ECDSA signatures and the TPMT_SIGNATURE r and s are all rejected when changed.
+/// No signature encoding is malleable under one-octet changes: the certificates' DER ECDSA
+/// signatures and the TPMT_SIGNATURE r and s are all rejected when changed. (One was, until this
+/// sweep: a certificate signature BIT STRING whose unused-bits octet went 00 → 01; the validator
+/// now refuses it.)
 /// </remarks>
 public sealed class MutationSweepTests(ITestOutputHelper output)
 {

@@ -64,10 +64,20 @@ public static class TvpQtVerifier
         checks.Add(platform.Check);
         var junctionName = references.Platform.Count > 0 ? references.Platform[^1].Name : TrustedJunctionPointName;
         checks.Add(CheckOrder(TvpQtCheckKind.PlatformMeasureBeforeRun, "platform", PlatformMeasurement.RootOfTrustName, platform.Events, junctionName));
-        checks.Add(CheckReferences(TvpQtCheckKind.PlatformReferenceValues, "platform", platform, references.Platform, references.PlatformEvents, references.JunctionPcr, junctionName));
+        // Every launch event is judged once; the junction check reads the same verdicts.
+        var launchProblems = new Dictionary<int, string?>();
+        foreach (var e in platform.Events)
+        {
+            if (e.Data?.Tag == TvpQtEventTag.VTpmLaunch)
+            {
+                launchProblems[e.Index] = LaunchProblem(e, references.JunctionPcr);
+            }
+        }
+
+        checks.Add(CheckReferences(TvpQtCheckKind.PlatformReferenceValues, "platform", platform, references.Platform, references.PlatformEvents, launchProblems, junctionName));
 
         // The junction point.
-        var (junction, launch) = FindJunctionEvent(evidence, platform.Events, references.JunctionPcr, junctionName);
+        var (junction, launch) = FindJunctionEvent(evidence, platform.Events, references.JunctionPcr, junctionName, launchProblems);
         checks.Add(junction);
         checks.Add(launch is null
             ? Fail(TvpQtCheckKind.VTpmCodeIdentity, "no junction event to read the vTPM's code identity from")
@@ -294,7 +304,7 @@ public static class TvpQtVerifier
     /// <see cref="EventLogPolicy"/>. Anything unattributed fails the check, named by index, PCR,
     /// type and digests.
     /// </summary>
-    private static TvpQtCheck CheckReferences(TvpQtCheckKind kind, string layer, ReplayOutcome replay, IReadOnlyList<ReferenceMeasurement> references, EventLogPolicy policy, uint? junctionPcr, string? junctionName)
+    private static TvpQtCheck CheckReferences(TvpQtCheckKind kind, string layer, ReplayOutcome replay, IReadOnlyList<ReferenceMeasurement> references, EventLogPolicy policy, IReadOnlyDictionary<int, string?>? launchProblems, string? junctionName)
     {
         var events = replay.Events;
         var problems = new List<string>();
@@ -354,9 +364,9 @@ public static class TvpQtVerifier
                 continue;
             }
 
-            if (e.Data?.Tag == TvpQtEventTag.VTpmLaunch && junctionPcr is { } jp)
+            if (e.Data?.Tag == TvpQtEventTag.VTpmLaunch && launchProblems is not null)
             {
-                if (LaunchProblem(e, jp) is { } problem)
+                if (launchProblems[e.Index] is { } problem)
                 {
                     problems.Add($"launch {EventLogPolicy.Describe(e.Index, e.Event)}: {problem}");
                 }
@@ -427,16 +437,24 @@ public static class TvpQtVerifier
     private static bool TryHex(string text, out byte[] bytes)
     {
         bytes = [];
-        if (text.Length % 2 != 0 || text.Any(c => c is not ((>= '0' and <= '9') or (>= 'a' and <= 'f'))))
+        if (text.Length % 2 != 0)
         {
             return false;
+        }
+
+        foreach (var c in text)
+        {
+            if (c is not ((>= '0' and <= '9') or (>= 'a' and <= 'f')))
+            {
+                return false;
+            }
         }
 
         bytes = Convert.FromHexString(text);
         return true;
     }
 
-    private static (TvpQtCheck Check, TvpQtEventData? Launch) FindJunctionEvent(TvpQtEvidence evidence, IReadOnlyList<LoggedEvent> events, uint junctionPcr, string junctionName)
+    private static (TvpQtCheck Check, TvpQtEventData? Launch) FindJunctionEvent(TvpQtEvidence evidence, IReadOnlyList<LoggedEvent> events, uint junctionPcr, string junctionName, IReadOnlyDictionary<int, string?> launchProblems)
     {
         const TvpQtCheckKind kind = TvpQtCheckKind.JunctionEvent;
         var vekName = evidence.VEkPublic.GetName();
@@ -459,7 +477,7 @@ public static class TvpQtVerifier
             return (Fail(kind, $"vEK {vekHex} was launched (event #{last.Index}) for VM {data["vm"]}, not VM {vm}: the vTPM belongs to another VM"), null);
         }
 
-        if (LaunchProblem(last, junctionPcr) is { } problem)
+        if (launchProblems[last.Index] is { } problem)
         {
             return (Fail(kind, $"junction event #{last.Index}: {problem}"), null);
         }
