@@ -221,6 +221,39 @@ public sealed class ChallengerTests
         Assert.Contains("not asked Sha256:8", r[TvpPcaCheck.VPcrSelection].Reason, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Attest_ExtraIplEventInPlatformPcr8_RejectedForPlatformReferenceValues()
+    {
+        // Default deny, inherited from TvpQtVerifier: an "evil module" measured into PCR 8 and logged as EV_IPL.
+        using var host = _p.Host();
+        var evil = "evil.ko"u8.ToArray();
+        var digests = host.Platform.Banks.Select(b => new TpmtHa(b, TpmHash.Hash(b, evil))).ToArray();
+        host.Hardware.PcrExtend(8, digests);
+        var mitm = new TamperingTransport(host.Transport)
+        {
+            Bottom = b =>
+            {
+                var parsed = TcgEventLog.Parse(b.PlatformEventLog);
+                var writer = new TcgEventLogWriter(parsed.SpecId.DigestSizes.Select(d => d.Algorithm));
+                foreach (var e in parsed.Events)
+                {
+                    writer.AddEventWithDigests(e.PcrIndex, e.EventType, e.Digests, e.EventData);
+                    if (TvpQtEventData.TryParse(e) is { Tag: TvpQtEventTag.Component } d && d["name"] == "vmm")
+                    {
+                        writer.AddEventWithDigests(8, TcgEventType.Ipl, digests, evil);
+                    }
+                }
+
+                return b with { PlatformEventLog = writer.ToArray() };
+            },
+        };
+
+        var r = _p.Challenger(mitm).Attest(host.Agents[0].VmId).Result;
+
+        Assert.Equal([TvpPcaCheck.PlatformReferenceValues], r.Failures.Select(f => f.Check));
+        Assert.Contains("event #4 (PCR 8, EV_IPL, ", r[TvpPcaCheck.PlatformReferenceValues].Reason, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("restricted cleared")]
     [InlineData("fixedTPM cleared")]
