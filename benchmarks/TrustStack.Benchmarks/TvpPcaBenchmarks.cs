@@ -20,7 +20,7 @@ internal sealed class TvpPcaTranscript : IDisposable
         var manufacturer = new ManufacturerCa(DeterministicRandomSource.FromSeed(11), Clock);
         Pca = new TvpPcaPrivacyCa(new PrivacyCa([manufacturer.Certificate], DeterministicRandomSource.FromSeed(12), Clock));
         Host = TvpPcaHost.Create(Pca, manufacturer, Clock, new TvpPcaHostOptions { VmCount = 1 });
-        Verifier = TvpPcaHost.CreateVerifier(Pca, Clock);
+        Verifier = TvpPcaHost.CreateVerifier(Pca, Clock, TvpPcaHost.ExpectedReferences);
         Challenger = new Challenger(Host.Transport, Verifier, DeterministicRandomSource.FromSeed(99));
         Captured = Challenger.Attest(Host.Agents[0].VmId);
         if (!Captured.Result.IsTrusted)
@@ -88,7 +88,7 @@ public class TvpPcaBenchmarks
         _server = TvpPcaHttpServer.StartAsync(app => app.MapTvpPca(_t.Host)).GetAwaiter().GetResult();
         _http = new HttpClient { BaseAddress = _server.BaseAddress };
         var directory = new HttpEndorsementDirectory(_http, _t.Pca.Ca.Certificate, _t.Clock, DeterministicRandomSource.FromSeed(98));
-        _remote = new Challenger(new HttpTvpPcaTransport(_http), directory.CreateVerifier(), DeterministicRandomSource.FromSeed(97));
+        _remote = new Challenger(new HttpTvpPcaTransport(_http), directory.CreateVerifier(TvpPcaHost.ExpectedReferences), DeterministicRandomSource.FromSeed(97));
         if (!EndToEndChallengeLoopback())
         {
             throw new InvalidOperationException("The loopback attestation is not trusted.");

@@ -12,7 +12,9 @@ public static class TvpPcaServiceCollectionExtensions
     /// (<see cref="TvpPcaVerifier"/>, <see cref="Challenger"/>) is resolved from a registered
     /// <see cref="TvpPcaPrivacyCa"/> and <see cref="ITvpPcaTransport"/>, the
     /// <see cref="TvpPcaOptions.References"/>, the <see cref="TimeProvider"/> and an
-    /// <see cref="IRandomSource"/> (the system source unless one is registered).
+    /// <see cref="IRandomSource"/> (the system source unless one is registered). The options are
+    /// validated on start: without <see cref="TvpPcaOptions.References"/> the host does not start
+    /// (an <see cref="Microsoft.Extensions.Options.OptionsValidationException"/> saying what to configure).
     /// </summary>
     /// <param name="services">The collection.</param>
     /// <param name="configure">Optional options callback.</param>
@@ -26,6 +28,8 @@ public static class TvpPcaServiceCollectionExtensions
             options.Configure(configure);
         }
 
+        // Default deny: no references, no verifier (the validator says what to configure).
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<Microsoft.Extensions.Options.IValidateOptions<TvpPcaOptions>, TvpPcaOptionsValidator>());
         options.ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<IRandomSource>(SystemRandomSource.Instance);
@@ -40,7 +44,7 @@ public static class TvpPcaServiceCollectionExtensions
                 ?? throw new InvalidOperationException("Register a TvpPcaPrivacyCa (AddTvpPcaPrivacyCa) or an IEndorsementDirectory with a CertificateChainValidator.");
             var validator = sp.GetService<TrustStack.Certs.Vmek.CertificateChainValidator>() ?? (pca is not null ? TvpPcaHost.CreateValidator(pca, time)
                 : throw new InvalidOperationException("A remote challenger needs a registered CertificateChainValidator trusting the Privacy CA."));
-            return new TvpPcaVerifier(directory, validator, o.References ?? TvpPcaHost.ExpectedReferences) { RuntimeEvidence = o.RuntimeEvidence };
+            return new TvpPcaVerifier(directory, validator, o.References ?? throw new InvalidOperationException(TvpPcaOptionsValidator.MissingReferences)) { RuntimeEvidence = o.RuntimeEvidence };
         });
         services.TryAddSingleton(sp => new Challenger(sp.GetRequiredService<ITvpPcaTransport>(), sp.GetRequiredService<TvpPcaVerifier>(), sp.GetRequiredService<IRandomSource>()));
         return services;

@@ -46,6 +46,7 @@ public static class Asn1Dump
         [VmekOids.VEkPolicy] = "truststack-vekPolicy",
         [VmekOids.SoftwareEkPolicy] = "truststack-softwareEkPolicy",
         [VmekOids.VmekKeyPurpose] = "truststack-kp-vmek",
+        [VmekOids.CertifiedKey] = "truststack-certifiedKey",
     };
 
     /// <summary>Dumps DER.</summary>

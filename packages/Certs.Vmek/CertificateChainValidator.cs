@@ -192,12 +192,21 @@ public sealed class CertificateChainValidator
         var result = ValidateUncached(chain, expectations);
         var validFrom = DateTimeOffset.MinValue;
         var validTo = DateTimeOffset.MaxValue;
-        foreach (var cert in chain)
+        try
         {
-            var notBefore = new DateTimeOffset(cert.NotBefore.ToUniversalTime());
-            var notAfter = new DateTimeOffset(cert.NotAfter.ToUniversalTime());
-            validFrom = notBefore > validFrom ? notBefore : validFrom;
-            validTo = notAfter < validTo ? notAfter : validTo;
+            foreach (var cert in chain)
+            {
+                var notBefore = new DateTimeOffset(cert.NotBefore.ToUniversalTime());
+                var notAfter = new DateTimeOffset(cert.NotAfter.ToUniversalTime());
+                validFrom = notBefore > validFrom ? notBefore : validFrom;
+                validTo = notAfter < validTo ? notAfter : validTo;
+            }
+        }
+        catch (Exception e) when (IsDecodingFailure(e))
+        {
+            // A validity time .NET cannot read (it decodes them on first use): the uncached result
+            // already says Malformed; such a result is not cached.
+            return result;
         }
 
         // Cache only what holds for a stretch of time around now: no certificate of the chain is
@@ -234,63 +243,105 @@ public sealed class CertificateChainValidator
         var now = _time.GetUtcNow();
         for (var i = 0; i < chain.Count; i++)
         {
-            var cert = chain[i];
-            if (cert.NotBefore.ToUniversalTime() > now.UtcDateTime)
+            // Certificates come from the network: a malformed extension or key (an off-curve point,
+            // a key of the wrong size, DER that .NET decodes lazily) is a Malformed problem at its
+            // depth, never an exception out of the validator (issue 19, finding 4).
+            try
             {
-                problems.Add(new(ChainProblemKind.NotYetValid, i, $"{Describe(cert)} is valid from {cert.NotBefore.ToUniversalTime():u}."));
-            }
-
-            if (cert.NotAfter.ToUniversalTime() < now.UtcDateTime)
-            {
-                problems.Add(new(ChainProblemKind.Expired, i, $"{Describe(cert)} expired at {cert.NotAfter.ToUniversalTime():u}."));
-            }
-
-            if (_anchors.Any(a => a.RawData.AsSpan().SequenceEqual(cert.RawData)))
-            {
-                break; // reached a trust anchor
-            }
-
-            X509Certificate2? issuer;
-            var signatureVerified = false;
-            if (i + 1 < chain.Count)
-            {
-                issuer = chain[i + 1];
-                if (!issuer.SubjectName.RawData.AsSpan().SequenceEqual(cert.IssuerName.RawData))
+                if (ValidateOne(chain, i, now, problems))
                 {
-                    problems.Add(new(ChainProblemKind.WrongIssuer, i, $"{Describe(cert)} names issuer '{cert.Issuer}', the next certificate is '{issuer.Subject}'."));
-                    continue;
+                    break; // reached a trust anchor
                 }
             }
-            else
+            catch (Exception e) when (IsDecodingFailure(e))
             {
-                issuer = _anchors.FirstOrDefault(a => a.SubjectName.RawData.AsSpan().SequenceEqual(cert.IssuerName.RawData) && VerifySignature(cert, a));
-                if (issuer is null)
-                {
-                    problems.Add(new(ChainProblemKind.UntrustedRoot, i, $"No trust anchor '{cert.Issuer}' signed {Describe(cert)}."));
-                    continue;
-                }
-
-                signatureVerified = true; // the anchor was chosen because its key verifies the signature
-            }
-
-            if (!signatureVerified && !VerifySignature(cert, issuer))
-            {
-                problems.Add(new(ChainProblemKind.WrongIssuer, i, $"The signature of {Describe(cert)} does not verify with the key of '{issuer.Subject}'."));
-            }
-
-            CheckIssuerUsage(issuer, i, problems);
-            if (IsRevoked(cert, issuer))
-            {
-                problems.Add(new(ChainProblemKind.Revoked, i, $"{Describe(cert)} (serial {cert.SerialNumber}) is revoked by '{issuer.Subject}'."));
+                problems.Add(new(ChainProblemKind.Malformed, i, $"{Describe(chain[i])} cannot be decoded: {e.Message}"));
             }
         }
 
-        CheckLeaf(chain, expectations ?? new ChainExpectations(), problems);
+        try
+        {
+            CheckLeaf(chain, expectations ?? new ChainExpectations(), problems);
+        }
+        catch (Exception e) when (IsDecodingFailure(e))
+        {
+            problems.Add(new(ChainProblemKind.Malformed, 0, $"{Describe(chain[0])} cannot be decoded: {e.Message}"));
+        }
+
         return new(problems.AsReadOnly()); // read-only: a cached result is shared between callers
     }
 
-    private static string Describe(X509Certificate2 cert) =>
-        cert.Subject.Length > 0 ? $"'{cert.Subject}'" : $"the certificate with serial {cert.SerialNumber}";
+    /// <summary>The exceptions .NET and System.Formats.Asn1 throw on undecodable certificates and keys.</summary>
+    internal static bool IsDecodingFailure(Exception e) =>
+        e is CryptographicException or AsnContentException or ArgumentException or FormatException or NotSupportedException or InvalidOperationException;
+
+    /// <summary>Checks the certificate at <paramref name="i"/>; true when it is a trust anchor (the chain ends there).</summary>
+    private bool ValidateOne(IReadOnlyList<X509Certificate2> chain, int i, DateTimeOffset now, List<ChainProblem> problems)
+    {
+        var cert = chain[i];
+        if (cert.NotBefore.ToUniversalTime() > now.UtcDateTime)
+        {
+            problems.Add(new(ChainProblemKind.NotYetValid, i, $"{Describe(cert)} is valid from {cert.NotBefore.ToUniversalTime():u}."));
+        }
+
+        if (cert.NotAfter.ToUniversalTime() < now.UtcDateTime)
+        {
+            problems.Add(new(ChainProblemKind.Expired, i, $"{Describe(cert)} expired at {cert.NotAfter.ToUniversalTime():u}."));
+        }
+
+        if (_anchors.Any(a => a.RawData.AsSpan().SequenceEqual(cert.RawData)))
+        {
+            return true;
+        }
+
+        X509Certificate2? issuer;
+        var signatureVerified = false;
+        if (i + 1 < chain.Count)
+        {
+            issuer = chain[i + 1];
+            if (!issuer.SubjectName.RawData.AsSpan().SequenceEqual(cert.IssuerName.RawData))
+            {
+                problems.Add(new(ChainProblemKind.WrongIssuer, i, $"{Describe(cert)} names issuer '{cert.Issuer}', the next certificate is '{issuer.Subject}'."));
+                return false;
+            }
+        }
+        else
+        {
+            issuer = _anchors.FirstOrDefault(a => a.SubjectName.RawData.AsSpan().SequenceEqual(cert.IssuerName.RawData) && VerifySignature(cert, a));
+            if (issuer is null)
+            {
+                problems.Add(new(ChainProblemKind.UntrustedRoot, i, $"No trust anchor '{cert.Issuer}' signed {Describe(cert)}."));
+                return false;
+            }
+
+            signatureVerified = true; // the anchor was chosen because its key verifies the signature
+        }
+
+        if (!signatureVerified && !VerifySignature(cert, issuer))
+        {
+            problems.Add(new(ChainProblemKind.WrongIssuer, i, $"The signature of {Describe(cert)} does not verify with the key of '{issuer.Subject}'."));
+        }
+
+        CheckIssuerUsage(issuer, i, problems);
+        if (IsRevoked(cert, issuer))
+        {
+            problems.Add(new(ChainProblemKind.Revoked, i, $"{Describe(cert)} (serial {cert.SerialNumber}) is revoked by '{issuer.Subject}'."));
+        }
+
+        return false;
+    }
+
+    private static string Describe(X509Certificate2 cert)
+    {
+        try
+        {
+            return cert.Subject.Length > 0 ? $"'{cert.Subject}'" : $"the certificate with serial {cert.SerialNumber}";
+        }
+        catch (Exception e) when (IsDecodingFailure(e))
+        {
+            return $"the certificate with serial {cert.SerialNumber}";
+        }
+    }
 
     private static void CheckIssuerUsage(X509Certificate2 issuer, int depth, List<ChainProblem> problems)
     {
@@ -314,9 +365,19 @@ public sealed class CertificateChainValidator
     {
         var leaf = chain[0];
         var isCa = leaf.Extensions.OfType<X509BasicConstraintsExtension>().FirstOrDefault()?.CertificateAuthority ?? false;
-        if (e.SubjectKey is { } key && !TpmPublicKeys.ExportSubjectPublicKeyInfo(key).AsSpan().SequenceEqual(leaf.PublicKey.ExportSubjectPublicKeyInfo()))
+        if (e.SubjectKey is { } key)
         {
-            problems.Add(new(ChainProblemKind.NameMismatch, 0, $"{Describe(leaf)} certifies another key than the TPM key (Name {Convert.ToHexString(key.GetName())})."));
+            if (TryExportSubjectPublicKeyInfo(key, out var spki, out var unusable))
+            {
+                if (!spki.AsSpan().SequenceEqual(leaf.PublicKey.ExportSubjectPublicKeyInfo()))
+                {
+                    problems.Add(new(ChainProblemKind.NameMismatch, 0, $"{Describe(leaf)} certifies another key than the TPM key (Name {Convert.ToHexString(key.GetName())})."));
+                }
+            }
+            else
+            {
+                problems.Add(new(ChainProblemKind.Malformed, 0, $"The TPM key (Name {Convert.ToHexString(key.GetName())}) is not a usable public key: {unusable}"));
+            }
         }
 
         switch (e.Profile)
@@ -329,6 +390,11 @@ public sealed class CertificateChainValidator
                 if (isCa)
                 {
                     problems.Add(new(ChainProblemKind.KeyUsage, 0, "An attestation key certificate must not be a CA."));
+                }
+
+                if (e.SubjectKey is { } ak)
+                {
+                    CheckCertifiedKey(leaf, ak, problems);
                 }
 
                 break;
@@ -344,6 +410,48 @@ public sealed class CertificateChainValidator
                 RequirePurpose(leaf, VmekOids.EkCertificatePurpose, "a vEK certificate", problems);
                 CheckVEk(chain, e, problems);
                 break;
+        }
+    }
+
+    /// <summary>
+    /// The whole public area of an attestation key, not only its point (issue 19, finding 3): the
+    /// certificate's certified-key extension names the TPM Name the Privacy CA made the credential
+    /// for, and the Name (nameAlg ‖ H(TPMT_PUBLIC)) covers attributes, nameAlg, scheme and policy;
+    /// the key must also have the attestation key profile (sign, restricted, fixedTPM, fixedParent,
+    /// sensitiveDataOrigin, no decrypt, a signing scheme).
+    /// </summary>
+    private static void CheckCertifiedKey(X509Certificate2 leaf, TpmtPublic key, List<ChainProblem> problems)
+    {
+        var name = key.GetName();
+        if (CertifiedKeyBinding.From(leaf) is not { } binding)
+        {
+            problems.Add(new(ChainProblemKind.MissingBinding, 0, $"{Describe(leaf)} names no certified TPM key (no extension {VmekOids.CertifiedKey}): the key's attributes, nameAlg and scheme cannot be checked."));
+        }
+        else if (!CryptographicOperations.FixedTimeEquals(binding.KeyName, name))
+        {
+            problems.Add(new(ChainProblemKind.NameMismatch, 0, $"{Describe(leaf)} certifies TPM key Name {Convert.ToHexString(binding.KeyName)}, the quoting key's Name is {Convert.ToHexString(name)}: its attributes, nameAlg, scheme or policy are not what the Privacy CA certified."));
+        }
+
+        foreach (var problem in AttestationKeyProfile.Problems(key))
+        {
+            problems.Add(new(ChainProblemKind.KeyUsage, 0, $"The quoting key is not an attestation key: {problem}."));
+        }
+    }
+
+    /// <summary>The DER SubjectPublicKeyInfo of a TPM key, or why it has none (an off-curve point, a wrong-size key, a type without a public key).</summary>
+    internal static bool TryExportSubjectPublicKeyInfo(TpmtPublic key, out byte[] spki, out string? reason)
+    {
+        try
+        {
+            spki = TpmPublicKeys.ExportSubjectPublicKeyInfo(key);
+            reason = null;
+            return true;
+        }
+        catch (Exception e) when (IsDecodingFailure(e))
+        {
+            spki = [];
+            reason = e.Message;
+            return false;
         }
     }
 
@@ -420,7 +528,16 @@ public sealed class CertificateChainValidator
             var outer = new AsnReader(der, AsnEncodingRules.DER).ReadSequence();
             var tbs = outer.ReadEncodedValue();
             var alg = outer.ReadSequence().ReadObjectIdentifier();
-            var sig = outer.ReadBitString(out _);
+            var sig = outer.ReadBitString(out var unusedBits);
+
+            // A signature is whole octets (RFC 5280 §4.1.1.3): a BIT STRING claiming unused bits is
+            // another encoding of the same certificate, not the one that was signed.
+            if (unusedBits != 0)
+            {
+                return false;
+            }
+
+            outer.ThrowIfNotEmpty();
             switch (alg)
             {
                 case X509Signatures.EcdsaSha256:

@@ -119,6 +119,7 @@ public sealed class ManufacturerCa : SoftwareCertificateAuthority
     /// <param name="tpm">The TPM.</param>
     /// <param name="index">The index.</param>
     /// <returns>The certificate or null.</returns>
+    /// <exception cref="System.Security.Cryptography.CryptographicException">The index does not hold a DER certificate.</exception>
     public static X509Certificate2? ReadCertificate(Tpm2 tpm, uint index)
     {
         ArgumentNullException.ThrowIfNull(tpm);

@@ -150,9 +150,25 @@ public sealed class PrivacyCa : SoftwareCertificateAuthority
         }
 
         CheckAttributes(kind, key);
+        if (!CertificateChainValidator.TryExportSubjectPublicKeyInfo(key, out _, out var unusable))
+        {
+            throw new CertificationRefusedException($"The key to certify is not a usable public key: {unusable}");
+        }
+
         var secret = new byte[32];
         _random.Fill(secret);
-        var credential = Tpm2.MakeCredentialOffline(endorsementKey, secret, key.GetName(), _random);
+        TpmCredential credential;
+        try
+        {
+            credential = Tpm2.MakeCredentialOffline(endorsementKey, secret, key.GetName(), _random);
+        }
+        catch (Exception e) when (CertificateChainValidator.IsDecodingFailure(e))
+        {
+            // An EK with an off-curve point or an unusable RSA modulus cannot receive a credential.
+            CryptographicOperations.ZeroMemory(secret);
+            throw new CertificationRefusedException($"The endorsement key is not a usable public key: {e.Message}", e);
+        }
+
         Span<byte> idBytes = stackalloc byte[16];
         _random.Fill(idBytes);
         var id = new Guid(idBytes);
@@ -245,6 +261,12 @@ public sealed class PrivacyCa : SoftwareCertificateAuthority
                 throw new CertificationRefusedException("An attestation key must be a restricted signing key.");
             }
 
+            // What a verifier will demand of the certified key (CertificateChainValidator, AttestationKey profile).
+            if (AttestationKeyProfile.Problems(key) is { Count: > 0 } problems)
+            {
+                throw new CertificationRefusedException($"Not an attestation key: {string.Join("; ", problems)}.");
+            }
+
             return;
         }
 
@@ -273,6 +295,7 @@ public sealed class PrivacyCa : SoftwareCertificateAuthority
             TcgExtensions.TpmSubjectAltName(tpm, critical: true),
             TcgExtensions.Purpose(VmekOids.AikCertificatePurpose),
             TcgExtensions.Policies(VmekOids.VerifiedTpmResidency, VmekOids.VerifiedTpmFixed, VmekOids.VerifiedTpmRestricted),
+            new CertifiedKeyBinding(key.GetName()).ToExtension(),
         ];
         return Issue(new X500DistinguishedName(string.Empty), X509Signatures.PublicKeyOf(key), extensions, AttestationKeyValidity);
     }

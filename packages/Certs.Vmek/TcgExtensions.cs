@@ -112,8 +112,9 @@ internal static class TcgExtensions
                 names.ReadEncodedValue();
             }
         }
-        catch (Exception e) when (e is AsnContentException or CryptographicException)
+        catch (Exception e) when (e is AsnContentException or CryptographicException or InvalidOperationException)
         {
+            // InvalidOperationException: a multi-valued RDN (GetSingleElementType).
             return null;
         }
 
@@ -335,5 +336,124 @@ public sealed record HardwareEkBinding(byte[] EkName, byte[] EkCertificateHash, 
         {
             return null;
         }
+    }
+}
+
+/// <summary>
+/// The certified-key extension of an attestation key certificate (OID <see cref="VmekOids.CertifiedKey"/>,
+/// not critical): the TPM Name of the key the Privacy CA proved resident (it made the credential
+/// for exactly this Name, TPM 2.0 Part 1 §24). The Name is nameAlg ‖ H_nameAlg(TPMT_PUBLIC), so it
+/// binds every attribute, the nameAlg, the scheme and the policy, where the certificate's
+/// SubjectPublicKeyInfo binds only the public point.
+/// <code>
+/// CertifiedKey ::= SEQUENCE {
+///   version   INTEGER (1),
+///   keyName   OCTET STRING  -- TPM Name of the certified key
+/// }
+/// </code>
+/// </summary>
+/// <param name="KeyName">The TPM Name of the certified key.</param>
+public sealed record CertifiedKeyBinding(byte[] KeyName)
+{
+    /// <summary>The extension (not critical).</summary>
+    /// <returns>An <see cref="X509Extension"/> with OID <see cref="VmekOids.CertifiedKey"/>.</returns>
+    public X509Extension ToExtension()
+    {
+        var w = new AsnWriter(AsnEncodingRules.DER);
+        using (w.PushSequence())
+        {
+            w.WriteInteger(1);
+            w.WriteOctetString(KeyName);
+        }
+
+        return new X509Extension(VmekOids.CertifiedKey, w.Encode(), false);
+    }
+
+    /// <summary>The certified-key extension of a certificate, or null when it has none or it is malformed.</summary>
+    /// <param name="certificate">An attestation key certificate.</param>
+    /// <returns>The binding or null.</returns>
+    public static CertifiedKeyBinding? From(X509Certificate2 certificate)
+    {
+        ArgumentNullException.ThrowIfNull(certificate);
+        if (certificate.Extensions[VmekOids.CertifiedKey] is not { } e)
+        {
+            return null;
+        }
+
+        try
+        {
+            var outer = new AsnReader(e.RawData, AsnEncodingRules.DER);
+            var r = outer.ReadSequence();
+            outer.ThrowIfNotEmpty();
+            if (!r.TryReadInt32(out var version) || version != 1)
+            {
+                return null;
+            }
+
+            var b = new CertifiedKeyBinding(r.ReadOctetString());
+            r.ThrowIfNotEmpty();
+            return b;
+        }
+        catch (AsnContentException)
+        {
+            return null;
+        }
+    }
+}
+
+/// <summary>
+/// The attestation key profile (TCG "TPM 2.0 Keys for Device Identity and Attestation" §3, AK
+/// template; TPM 2.0 Part 1 §25.2.2 restricted signing keys): what every AIK and vAIK must be.
+/// </summary>
+internal static class AttestationKeyProfile
+{
+    /// <summary>Every way <paramref name="key"/> departs from the profile; empty when it is an attestation key.</summary>
+    public static List<string> Problems(TpmtPublic key)
+    {
+        var problems = new List<string>();
+        var a = key.ObjectAttributes;
+        foreach (var (flag, name) in new[] { (TpmaObject.Sign, "sign"), (TpmaObject.Restricted, "restricted"), (TpmaObject.FixedTpm, "fixedTPM"), (TpmaObject.FixedParent, "fixedParent"), (TpmaObject.SensitiveDataOrigin, "sensitiveDataOrigin") })
+        {
+            if ((a & flag) == 0)
+            {
+                problems.Add($"{name} is clear");
+            }
+        }
+
+        if ((a & TpmaObject.Decrypt) != 0)
+        {
+            problems.Add("decrypt is set (an attestation key only signs)");
+        }
+
+        // A SHA-1 Name would let a collision stand for another key.
+        if (key.NameAlg is not (TpmAlgId.Sha256 or TpmAlgId.Sha384 or TpmAlgId.Sha512))
+        {
+            problems.Add($"nameAlg {key.NameAlg} is not SHA-256, SHA-384 or SHA-512");
+        }
+
+        var (symmetric, scheme, allowed) = key.Parameters switch
+        {
+            EccParms e => (e.Symmetric, e.Scheme, new[] { TpmAlgId.Ecdsa }),
+            RsaParms r => (r.Symmetric, r.Scheme, new[] { TpmAlgId.Rsassa, TpmAlgId.Rsapss }),
+            _ => (null, null, Array.Empty<TpmAlgId>()),
+        };
+        if (scheme is null || symmetric is null)
+        {
+            problems.Add($"object type {key.Type} is not an RSA or ECC signing key");
+            return problems;
+        }
+
+        if (symmetric.Algorithm != TpmAlgId.Null)
+        {
+            problems.Add($"symmetric is {symmetric.Algorithm}, a signing key has TPM_ALG_NULL");
+        }
+
+        // A restricted signing key fixes its scheme (Part 1 §25.2.2): the certified scheme is the one it signs with.
+        if (!allowed.Contains(scheme.Scheme) || scheme.HashAlg is not (TpmAlgId.Sha256 or TpmAlgId.Sha384 or TpmAlgId.Sha512))
+        {
+            problems.Add($"scheme {scheme.Scheme}/{scheme.HashAlg} is not {string.Join(" or ", allowed)} with SHA-256, SHA-384 or SHA-512");
+        }
+
+        return problems;
     }
 }

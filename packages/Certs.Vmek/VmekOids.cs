@@ -28,6 +28,9 @@ public static class VmekOids
     /// <summary>Extended key usage of a VMEK certificate (signs vEK certificates): arc.6.</summary>
     public const string VmekKeyPurpose = TrustStackArc + ".6";
 
+    /// <summary>The certified-key extension of an attestation key certificate (<see cref="CertifiedKeyBinding"/>): arc.7.</summary>
+    public const string CertifiedKey = TrustStackArc + ".7";
+
     /// <summary>tcg-at-tpmManufacturer (2.23.133.2.1).</summary>
     public const string TpmManufacturer = "2.23.133.2.1";
 

@@ -179,7 +179,7 @@ public sealed class ChallengerTests
     {
         using var host = _p.Host();
         var asked = PcrSelectionList.Create(TpmAlgId.Sha256, TopChallenge.DefaultPcrs.Enumerate().Select(p => p.Pcr).Append(16)); // the guest chain and the (unused) debug PCR
-        var challenger = new Challenger(host.Transport, TvpPcaHost.CreateVerifier(_p.Pca, _p.Clock), DeterministicRandomSource.FromSeed(4)) { Pcrs = asked };
+        var challenger = new Challenger(host.Transport, TvpPcaHost.CreateVerifier(_p.Pca, _p.Clock, TvpPcaHost.ExpectedReferences), DeterministicRandomSource.FromSeed(4)) { Pcrs = asked };
 
         var a = challenger.Attest(host.Agents[0].VmId);
 
@@ -203,6 +203,158 @@ public sealed class ChallengerTests
         Assert.False(r.IsTrusted);
         Assert.False(r[TvpPcaCheck.VPcrSelection].Passed);
         Assert.Contains("missing", r[TvpPcaCheck.VPcrSelection].Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Attest_ChallengeSelectionWidenedOnTheWire_RejectedForVPcrSelection()
+    {
+        // A man in the middle adds vPCR 8 (at reset, no event): the quote answers another question.
+        using var host = _p.Host();
+        var mitm = new TamperingTransport(host.Transport)
+        {
+            Top = c => host.Transport.RequestTop(c with { Pcrs = PcrSelectionList.Create(TpmAlgId.Sha256, c.Pcrs.Enumerate().Select(p => p.Pcr).Append(8)) }),
+        };
+
+        var r = _p.Challenger(mitm).Attest(host.Agents[0].VmId).Result;
+
+        Assert.Equal([TvpPcaCheck.VPcrSelection], r.Failures.Select(f => f.Check));
+        Assert.Contains("not asked Sha256:8", r[TvpPcaCheck.VPcrSelection].Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Attest_ExtraIplEventInPlatformPcr8_RejectedForPlatformReferenceValues()
+    {
+        // Default deny, inherited from TvpQtVerifier: an "evil module" measured into PCR 8 and logged as EV_IPL.
+        using var host = _p.Host();
+        var evil = "evil.ko"u8.ToArray();
+        var digests = host.Platform.Banks.Select(b => new TpmtHa(b, TpmHash.Hash(b, evil))).ToArray();
+        host.Hardware.PcrExtend(8, digests);
+        var mitm = new TamperingTransport(host.Transport)
+        {
+            Bottom = b =>
+            {
+                var parsed = TcgEventLog.Parse(b.PlatformEventLog);
+                var writer = new TcgEventLogWriter(parsed.SpecId.DigestSizes.Select(d => d.Algorithm));
+                foreach (var e in parsed.Events)
+                {
+                    writer.AddEventWithDigests(e.PcrIndex, e.EventType, e.Digests, e.EventData);
+                    if (TvpQtEventData.TryParse(e) is { Tag: TvpQtEventTag.Component } d && d["name"] == "vmm")
+                    {
+                        writer.AddEventWithDigests(8, TcgEventType.Ipl, digests, evil);
+                    }
+                }
+
+                return b with { PlatformEventLog = writer.ToArray() };
+            },
+        };
+
+        var r = _p.Challenger(mitm).Attest(host.Agents[0].VmId).Result;
+
+        Assert.Equal([TvpPcaCheck.PlatformReferenceValues], r.Failures.Select(f => f.Check));
+        Assert.Contains("event #4 (PCR 8, EV_IPL, ", r[TvpPcaCheck.PlatformReferenceValues].Reason, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("restricted cleared")]
+    [InlineData("fixedTPM cleared")]
+    [InlineData("decrypt set")]
+    [InlineData("nameAlg SHA-384")]
+    [InlineData("scheme ECDSA-SHA384")]
+    [InlineData("userWithAuth cleared")]
+    public void Attest_VAikPublicAreaAltered_RejectedForVAikCertificate(string change)
+    {
+        // Issue 19, finding 3: same public point, other TPM attributes; the vTPM's signature still verifies with it.
+        using var host = _p.Host();
+        var mitm = new TamperingTransport(host.Transport)
+        {
+            Top = c =>
+            {
+                var t = host.Transport.RequestTop(c);
+                return t with { Quote = t.Quote with { SigningKey = Alter(t.Quote.SigningKey, change) } };
+            },
+        };
+
+        var r = _p.Challenger(mitm).Attest(host.Agents[0].VmId).Result;
+
+        Assert.False(r.IsTrusted);
+        Assert.False(r[TvpPcaCheck.VAikCertificate].Passed, r[TvpPcaCheck.VAikCertificate].Reason);
+        Assert.Contains("certifies TPM key Name", r[TvpPcaCheck.VAikCertificate].Reason, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("restricted cleared")]
+    [InlineData("nameAlg SHA-384")]
+    [InlineData("scheme ECDSA-SHA384")]
+    public void Attest_HardwareAikPublicAreaAltered_RejectedForAikCertificate(string change)
+    {
+        using var host = _p.Host();
+        var mitm = new TamperingTransport(host.Transport) { Bottom = b => b with { Quote = b.Quote with { SigningKey = Alter(b.Quote.SigningKey, change) } } };
+
+        var r = _p.Challenger(mitm).Attest(host.Agents[0].VmId).Result;
+
+        Assert.False(r.IsTrusted);
+        Assert.False(r[TvpPcaCheck.AikCertificate].Passed, r[TvpPcaCheck.AikCertificate].Reason);
+        Assert.Contains("certifies TPM key Name", r[TvpPcaCheck.AikCertificate].Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Attest_VAikWithOffCurvePoint_RejectedNotThrown()
+    {
+        // Issue 19, finding 4: the challenger used to die with an exception out of ExportSubjectPublicKeyInfo.
+        using var host = _p.Host();
+        var mitm = new TamperingTransport(host.Transport)
+        {
+            Top = c =>
+            {
+                var t = host.Transport.RequestTop(c);
+                var point = (EccPoint)t.Quote.SigningKey.Unique;
+                var y = (byte[])point.Y.Clone();
+                y[^1] ^= 1;
+                return t with { Quote = t.Quote with { SigningKey = t.Quote.SigningKey.WithUnique(new EccPoint(point.X, y)) } };
+            },
+        };
+
+        var r = _p.Challenger(mitm).Attest(host.Agents[0].VmId).Result;
+
+        Assert.False(r.IsTrusted);
+        Assert.False(r[TvpPcaCheck.TopQuote].Passed);
+        Assert.Contains("not a usable public key", r[TvpPcaCheck.VAikCertificate].Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Attest_VEkWithOffCurvePoint_RejectedNotThrown()
+    {
+        using var host = _p.Host();
+        var mitm = new TamperingTransport(host.Transport)
+        {
+            Top = c =>
+            {
+                var t = host.Transport.RequestTop(c);
+                var point = (EccPoint)t.VEkPublic.Unique;
+                return t with { VEkPublic = t.VEkPublic.WithUnique(new EccPoint(point.X[1..], point.Y)) };
+            },
+        };
+
+        var r = _p.Challenger(mitm).Attest(host.Agents[0].VmId).Result;
+
+        Assert.False(r.IsTrusted);
+        Assert.False(r[TvpPcaCheck.SameHardwareEk].Passed);
+        Assert.False(r[TvpPcaCheck.JunctionEvent].Passed);
+    }
+
+    private static TpmtPublic Alter(TpmtPublic key, string change)
+    {
+        var ecc = (EccParms)key.Parameters;
+        return change switch
+        {
+            "restricted cleared" => key with { ObjectAttributes = key.ObjectAttributes & ~TpmaObject.Restricted },
+            "fixedTPM cleared" => key with { ObjectAttributes = key.ObjectAttributes & ~TpmaObject.FixedTpm },
+            "decrypt set" => key with { ObjectAttributes = key.ObjectAttributes | TpmaObject.Decrypt },
+            "userWithAuth cleared" => key with { ObjectAttributes = key.ObjectAttributes & ~TpmaObject.UserWithAuth },
+            "nameAlg SHA-384" => key with { NameAlg = TpmAlgId.Sha384 },
+            "scheme ECDSA-SHA384" => key with { Parameters = ecc with { Scheme = new TpmtScheme(TpmAlgId.Ecdsa, TpmAlgId.Sha384) } },
+            _ => throw new ArgumentOutOfRangeException(nameof(change)),
+        };
     }
 
     [Fact]

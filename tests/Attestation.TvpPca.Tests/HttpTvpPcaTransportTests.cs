@@ -192,4 +192,49 @@ public sealed class HttpTvpPcaTransportTests
         Assert.False(r.IsTrusted);
         Assert.Contains("not an endorsement responder of the trusted Privacy CA", r[TvpPcaCheck.SameHardwareEk].Reason, StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task RequestBottom_PeerSilentOrTrickling_TimeoutExceptionNamingThePeer(bool sendHeaders)
+    {
+        // A peer that accepts and never answers, or answers headers and then one octet of a 100-octet body.
+        using var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        using var stop = new CancellationTokenSource();
+        var peer = Task.Run(async () =>
+        {
+            using var socket = await listener.AcceptSocketAsync(stop.Token);
+            var buffer = new byte[4096];
+            await socket.ReceiveAsync(buffer, stop.Token);
+            if (sendHeaders)
+            {
+                await socket.SendAsync("HTTP/1.1 200 OK\r\nContent-Type: application/vnd.truststack.tvppca.v2\r\nContent-Length: 100\r\n\r\nx"u8.ToArray(), stop.Token);
+            }
+
+            await Task.Delay(Timeout.Infinite, stop.Token).ContinueWith(_ => { }, TaskScheduler.Default);
+        });
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/") };
+        var transport = new HttpTvpPcaTransport(http) { Timeout = TimeSpan.FromSeconds(1) };
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+
+        var e = Assert.Throws<TimeoutException>(() => transport.RequestBottom(new BottomChallenge(Guid.Empty, new byte[32])));
+
+        Assert.InRange(clock.Elapsed, TimeSpan.FromSeconds(0.9), TimeSpan.FromSeconds(20));
+        Assert.Contains($"the attestation service at http://127.0.0.1:{port}/tvppca/v2/bottom did not answer within 1 s", e.Message, StringComparison.Ordinal);
+        await stop.CancelAsync();
+        await peer;
+    }
+
+    [Fact]
+    public void Timeout_ZeroOrNegative_Throws()
+    {
+        using var http = new HttpClient();
+
+        Assert.Equal(TvpPcaRoutes.DefaultTimeout, new HttpTvpPcaTransport(http).Timeout);
+        Assert.Throws<ArgumentOutOfRangeException>(() => new HttpTvpPcaTransport(http) { Timeout = TimeSpan.Zero });
+        Assert.Throws<ArgumentOutOfRangeException>(() => new HttpEndorsementDirectory(http, _p.Pca.Ca.Certificate, _p.Clock, TrustStack.Tpm.Hardware.DeterministicRandomSource.FromSeed(1)) { Timeout = TimeSpan.FromSeconds(-1) });
+        Assert.Equal(Timeout.InfiniteTimeSpan, new HttpTvpPcaTransport(http) { Timeout = Timeout.InfiniteTimeSpan }.Timeout);
+    }
 }

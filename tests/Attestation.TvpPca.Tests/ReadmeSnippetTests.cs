@@ -2,6 +2,7 @@ using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.DependencyInjection;
 using TrustStack.Certs.Vmek;
 using TrustStack.Tpm.Hardware;
+using TrustStack.VTpm.Core;
 
 namespace TrustStack.Attestation.TvpPca.Tests;
 
@@ -14,9 +15,11 @@ public sealed class ReadmeSnippetTests
         var p = new TestPlatforms();
         await using var served = await ServedHost.StartAsync(p.Host());
         var pem = Path.GetTempFileName();
+        var references = Path.GetTempFileName();
         try
         {
             await File.WriteAllTextAsync(pem, p.Pca.Ca.Certificate.ExportCertificatePem());
+            TvpQtReferenceFile.Save(TvpPcaHost.ExpectedReferences, references); // what `attest serve --references-out` writes
             var vmId = served.Host.Agents[0].VmId;
 
             // --- README snippet (URLs from the served host, the test clock instead of TimeProvider.System) ---
@@ -32,7 +35,11 @@ public sealed class ReadmeSnippetTests
                 .AddSingleton<ITvpPcaTransport>(new HttpTvpPcaTransport(hostClient))
                 .AddSingleton<IEndorsementDirectory>(directory)
                 .AddSingleton(validator)
-                .AddTvpPca(o => o.RuntimeEvidence = new RuntimeEvidenceRequirement { Required = false });
+                .AddTvpPca(o =>
+                {
+                    o.References = TvpQtReferenceFile.Load(references);   // required: no references, no verifier
+                    o.RuntimeEvidence = new RuntimeEvidenceRequirement { Required = false };
+                });
             using var provider = services.BuildServiceProvider();
             var result = provider.GetRequiredService<Challenger>().Attest(vmId).Result;
             // --- end of snippet ---
@@ -43,6 +50,7 @@ public sealed class ReadmeSnippetTests
         finally
         {
             File.Delete(pem);
+            File.Delete(references);
         }
     }
 }

@@ -24,7 +24,7 @@ internal sealed class TestPlatforms
     public TvpPcaHost Host(TvpPcaHostOptions? options = null) => TvpPcaHost.Create(Pca, Manufacturer, Clock, options ?? new TvpPcaHostOptions { VmCount = 1 });
 
     public Challenger Challenger(ITvpPcaTransport transport, ulong seed = 99) =>
-        new(transport, TvpPcaHost.CreateVerifier(Pca, Clock), DeterministicRandomSource.FromSeed(seed));
+        new(transport, TvpPcaHost.CreateVerifier(Pca, Clock, TvpPcaHost.ExpectedReferences), DeterministicRandomSource.FromSeed(seed));
 }
 
 /// <summary>A man in the middle: rewrites what the agents and the service answer.</summary>

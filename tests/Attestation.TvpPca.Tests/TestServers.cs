@@ -35,7 +35,7 @@ internal sealed class ServedHost : IAsyncDisposable
     public Challenger RemoteChallenger(TestPlatforms p, ulong seed, HttpMessageHandler? pcaHandler = null, ITvpPcaTransport? transport = null)
     {
         var directory = new HttpEndorsementDirectory(Client(pcaHandler), p.Pca.Ca.Certificate, p.Clock, DeterministicRandomSource.FromSeed(seed + 1000));
-        return new Challenger(transport ?? Transport(), directory.CreateVerifier(), DeterministicRandomSource.FromSeed(seed));
+        return new Challenger(transport ?? Transport(), directory.CreateVerifier(TvpPcaHost.ExpectedReferences), DeterministicRandomSource.FromSeed(seed));
     }
 
     public async ValueTask DisposeAsync()

@@ -156,6 +156,11 @@ public sealed class TranscriptSnapshotTests
             fields.Add($"hardwareEk ekName {Hex(hw.EkName)} ekCertificateHash {Hex(hw.EkCertificateHash)} vmekName {Hex(hw.VmekName)}");
         }
 
+        if (CertifiedKeyBinding.From(c) is { } key)
+        {
+            fields.Add($"certifiedKey keyName {Hex(key.KeyName)}");
+        }
+
         return new CertificateSummary(role, fields, Hex(c.RawData));
     }
 

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using TrustStack.Tpm.Hardware;
 
@@ -105,6 +106,93 @@ public sealed class TvpPcaCodecTests
     }
 
     [Fact]
+    public void AddTvpPca_WithoutReferences_HostFailsToStartSayingWhatToConfigure()
+    {
+        // Issue 19, finding 5: it used to fall back to the public demo platform's reference values.
+        using var host = _p.Host();
+        var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder(new Microsoft.Extensions.Hosting.HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Services.AddSingleton<TimeProvider>(_p.Clock).AddSingleton(host.Transport).AddTvpPcaPrivacyCa(_p.Pca).AddTvpPca();
+        using var app = builder.Build();
+
+        var e = Assert.Throws<Microsoft.Extensions.Options.OptionsValidationException>(() => app.Start());
+
+        Assert.Contains("TvpPcaOptions.References is not set", e.Message, StringComparison.Ordinal);
+        Assert.Contains("TvpQtReferenceFile.Load", e.Message, StringComparison.Ordinal);
+        Assert.Throws<Microsoft.Extensions.Options.OptionsValidationException>(() => app.Services.GetRequiredService<Challenger>());
+    }
+
+    [Fact]
+    public void AddTvpPca_ReferencesWithoutTrustedVTpmBuilds_FailsSayingWhich()
+    {
+        using var host = _p.Host();
+        using var sp = new ServiceCollection()
+            .AddSingleton<TimeProvider>(_p.Clock).AddSingleton(host.Transport).AddTvpPcaPrivacyCa(_p.Pca)
+            .AddTvpPca(o => o.References = TvpPcaHost.ExpectedReferences with { TrustedVTpmCode = [] })
+            .BuildServiceProvider();
+
+        var e = Assert.Throws<Microsoft.Extensions.Options.OptionsValidationException>(() => sp.GetRequiredService<TvpPcaVerifier>());
+
+        Assert.Contains("TrustedVTpmCode is empty", e.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("absurd DER length")]
+    [InlineData("truncated DER")]
+    [InlineData("empty")]
+    [InlineData("trailing octets")]
+    public void DecodeBottomResponse_HostileAikCertificate_FormatException(string change)
+    {
+        using var host = _p.Host();
+        var a = _p.Challenger(host.Transport).Attest(host.Agents[0].VmId);
+        var encoded = TvpPcaCodec.Encode(a.BottomResponse);
+        var der = a.BottomResponse.AikCertificate.RawData;
+        var prefix = encoded[..(encoded.Length - der.Length - 4)];
+        var hostile = change switch
+        {
+            "absurd DER length" => [0x30, 0x84, 0x7f, 0xff, 0xff, 0xff, .. der[4..]],
+            "truncated DER" => der[..(der.Length / 2)],
+            "empty" => [],
+            _ => (byte[])[.. der, 0x00],
+        };
+
+        var e = Assert.Throws<FormatException>(() => TvpPcaCodec.DecodeBottomResponse([.. prefix, .. BigEndian(hostile.Length), .. hostile]));
+
+        Assert.Contains("certificate", e.Message, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public void DecodeTopResponse_KeyWithAbsurdTpm2bSize_FormatException()
+    {
+        // The vEK TPMT_PUBLIC's unique.x claims 0xffff octets.
+        using var host = _p.Host();
+        var a = _p.Challenger(host.Transport).Attest(host.Agents[0].VmId);
+        var encoded = TvpPcaCodec.Encode(a.TopResponse);
+        var vek = a.TopResponse.VEkPublic.ToBytes();
+        var at = IndexOf(encoded, vek);
+        var x = ((EccPoint)a.TopResponse.VEkPublic.Unique).X;
+        var xAt = at + vek.Length - (2 + x.Length) - (2 + x.Length);
+        encoded[xAt] = 0xff;
+        encoded[xAt + 1] = 0xff;
+
+        Assert.Throws<FormatException>(() => TvpPcaCodec.DecodeTopResponse(encoded));
+    }
+
+    private static byte[] BigEndian(int value) => [unchecked((byte)(value >> 24)), unchecked((byte)(value >> 16)), unchecked((byte)(value >> 8)), unchecked((byte)value)];
+
+    private static int IndexOf(byte[] haystack, byte[] needle)
+    {
+        for (var i = 0; i + needle.Length <= haystack.Length; i++)
+        {
+            if (haystack.AsSpan(i, needle.Length).SequenceEqual(needle))
+            {
+                return i;
+            }
+        }
+
+        throw new InvalidOperationException("Pattern not found.");
+    }
+
+    [Fact]
     public void AddTvpPca_WithPcaAndTransport_ResolvesWorkingChallenger()
     {
         using var host = _p.Host();
@@ -113,7 +201,7 @@ public sealed class TvpPcaCodecTests
             .AddSingleton<IRandomSource>(DeterministicRandomSource.FromSeed(7))
             .AddSingleton(host.Transport)
             .AddTvpPcaPrivacyCa(_p.Pca);
-        services.AddTvpPca().AddTvpPca();
+        services.AddTvpPca(o => o.References = TvpPcaHost.ExpectedReferences).AddTvpPca();
         using var sp = services.BuildServiceProvider();
 
         var result = sp.GetRequiredService<Challenger>().Attest(host.Agents[0].VmId).Result;

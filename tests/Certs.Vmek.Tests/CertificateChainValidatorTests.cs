@@ -1,3 +1,4 @@
+using System.Security.Cryptography.X509Certificates;
 using TrustStack.Tpm.Hardware;
 
 namespace TrustStack.Certs.Vmek.Tests;
@@ -229,6 +230,143 @@ public sealed class CertificateChainValidatorTests
         }
 
         Assert.True(cached.CacheHits > 0);
+    }
+
+    [Fact]
+    public void Validate_SubjectKeyWithOffCurvePoint_MalformedNotThrown()
+    {
+        // Issue 19, finding 4: the TPM key comes from the network; importing it used to throw out of ExportSubjectPublicKeyInfo.
+        using var p = new VmekPlatform();
+        var (vek, _) = p.NewVTpm(s_vm);
+
+        var result = p.Verifier().Validate(vek.Chain, Expect(p, vek) with { SubjectKey = HostileInput.OffCurve(vek.VEk) });
+
+        var problem = Assert.Single(result.Problems);
+        Assert.Equal(ChainProblemKind.Malformed, problem.Kind);
+        Assert.Contains("not a usable public key", problem.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Validate_SubjectKeyOfWrongSize_MalformedNotThrown()
+    {
+        using var p = new VmekPlatform();
+        var (vek, _) = p.NewVTpm(s_vm);
+
+        var result = p.Verifier().Validate(vek.Chain, Expect(p, vek) with { SubjectKey = HostileInput.WrongSize(vek.VEk) });
+
+        Assert.Equal([ChainProblemKind.Malformed], result.Problems.Select(q => q.Kind));
+    }
+
+    [Fact]
+    public void Validate_LeafWithOffCurveKey_RejectedNotThrown()
+    {
+        using var p = new VmekPlatform();
+        var (vek, _) = p.NewVTpm(s_vm);
+
+        var result = p.Verifier().Validate([HostileInput.WithOffCurveKey(vek.Certificate), .. vek.Chain.Skip(1)], Expect(p, vek));
+
+        Assert.True(result.Has(ChainProblemKind.WrongIssuer), result.ToString());
+        Assert.True(result.Has(ChainProblemKind.NameMismatch), result.ToString());
+    }
+
+    [Fact]
+    public void Validate_IssuerWithOffCurveKey_RejectedNotThrown()
+    {
+        // The VMEK certificate (an issuer) with an off-curve key: its key cannot verify the vEK certificate.
+        using var p = new VmekPlatform();
+        var (vek, _) = p.NewVTpm(s_vm);
+
+        var result = p.Verifier().Validate([vek.Certificate, HostileInput.WithOffCurveKey(vek.Chain[1])], Expect(p, vek));
+
+        Assert.True(result.Has(ChainProblemKind.WrongIssuer), result.ToString());
+        Assert.All(result.Problems, q => Assert.NotEqual(0, q.Detail.Length));
+    }
+
+    [Fact]
+    public void Validate_LeafWithMalformedExtendedKeyUsage_MalformedNotThrown()
+    {
+        // Signed by the PCA, so only the extension's DER is wrong (.NET decodes it lazily, on first use).
+        using var p = new VmekPlatform();
+        var (vek, _) = p.NewVTpm(s_vm);
+        var cert = p.Pca.Issue(new X500DistinguishedName("CN=hostile"), X509Signatures.PublicKeyOf(vek.VEk), [new X509Extension("2.5.29.37", [0x30, 0x03, 0x02, 0x01, 0x00], false)], TimeSpan.FromDays(1));
+
+        var result = p.Verifier().Validate([cert], new ChainExpectations { Profile = CertificateProfile.AttestationKey, SubjectKey = vek.VEk });
+
+        Assert.Contains(result.Problems, q => q.Kind == ChainProblemKind.Malformed && q.Detail.Contains("cannot be decoded", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Validate_IssuerWithMalformedBasicConstraints_MalformedNotThrown()
+    {
+        using var p = new VmekPlatform();
+        var (vek, _) = p.NewVTpm(s_vm);
+        var issuer = p.Pca.Issue(new X500DistinguishedName("CN=hostile issuer"), X509Signatures.PublicKeyOf(vek.VEk), [new X509Extension("2.5.29.19", [0x30, 0x03, 0x01, 0x01], true)], TimeSpan.FromDays(1));
+
+        var result = p.Verifier().Validate([vek.Certificate, issuer], Expect(p, vek));
+
+        Assert.False(result.IsValid);
+        Assert.Contains(result.Problems, q => q.Kind == ChainProblemKind.Malformed);
+    }
+
+    [Fact]
+    public void Validate_CertificateWithUnreadableValidity_MalformedNotThrown()
+    {
+        // Found by the TVP-PCA mutation sweep: the result cache read NotBefore outside any guard.
+        using var p = new VmekPlatform();
+        var (vek, _) = p.NewVTpm(s_vm);
+        var hostile = HostileInput.WithMonthZero(vek.Certificate);
+
+        var result = p.Verifier().Validate([hostile, .. vek.Chain.Skip(1)], Expect(p, vek));
+
+        Assert.Contains(result.Problems, q => q.Kind == ChainProblemKind.Malformed && q.Depth == 0);
+    }
+
+    [Fact]
+    public void Validate_SignatureBitStringWithUnusedBits_WrongIssuer()
+    {
+        // Found by the mutation sweep: 03 LL 00 → 03 LL 01 re-encodes the same signature octets; it is not the signed certificate.
+        using var p = new VmekPlatform();
+        var (vek, _) = p.NewVTpm(s_vm);
+        var der = (byte[])vek.Certificate.RawData.Clone();
+        var bitString = Enumerable.Range(0, der.Length - 4).Single(i => der[i] == 0x03 && der[i + 1] == der.Length - i - 2 && der[i + 2] == 0x00 && der[i + 3] == 0x30); // the signature, last in the certificate
+        der[bitString + 2] = 0x01;
+        Assert.Equal(0, der[^1] & 0x01); // else the DER reader itself refuses the non-zero unused bit
+        var hostile = X509CertificateLoader.LoadCertificate(der);
+
+        var result = p.Verifier().Validate([hostile, .. vek.Chain.Skip(1)], Expect(p, vek));
+
+        Assert.True(result.Has(ChainProblemKind.WrongIssuer), result.ToString());
+    }
+
+    [Fact]
+    public void Validate_AttestationKeyWithRestrictedCleared_NameMismatchAndKeyUsage()
+    {
+        // Issue 19, finding 3: the same point with other attributes is not the key the PCA certified.
+        using var p = new VmekPlatform();
+        var (vek, vtpm) = p.NewVTpm(s_vm);
+        var vaik = AttestationKeys.Certify(vtpm, p.Pca, vek.Chain, vek.VEk);
+        var altered = vaik.Key with { ObjectAttributes = vaik.Key.ObjectAttributes & ~TpmaObject.Restricted };
+
+        var honest = p.Verifier().Validate([vaik.Certificate], new ChainExpectations { Profile = CertificateProfile.AttestationKey, SubjectKey = vaik.Key });
+        var result = p.Verifier().Validate([vaik.Certificate], new ChainExpectations { Profile = CertificateProfile.AttestationKey, SubjectKey = altered });
+
+        Assert.True(honest.IsValid, honest.ToString());
+        Assert.Equal([ChainProblemKind.NameMismatch, ChainProblemKind.KeyUsage], result.Problems.Select(q => q.Kind));
+        Assert.Contains("restricted is clear", result.Problems[1].Detail, StringComparison.Ordinal);
+        Assert.Equal(vaik.Key.GetName(), CertifiedKeyBinding.From(vaik.Certificate)!.KeyName);
+    }
+
+    [Fact]
+    public void Validate_AttestationKeyCertificateWithoutCertifiedKey_MissingBinding()
+    {
+        using var p = new VmekPlatform();
+        var (vek, vtpm) = p.NewVTpm(s_vm);
+        var vaik = AttestationKeys.Certify(vtpm, p.Pca, vek.Chain, vek.VEk);
+        var bare = p.Pca.Issue(new X500DistinguishedName(string.Empty), vaik.Certificate.PublicKey, vaik.Certificate.Extensions.Where(e => e.Oid?.Value is not VmekOids.CertifiedKey and not "2.5.29.35" and not "2.5.29.14"), TimeSpan.FromDays(30));
+
+        var result = p.Verifier().Validate([bare], new ChainExpectations { Profile = CertificateProfile.AttestationKey, SubjectKey = vaik.Key });
+
+        Assert.Equal([ChainProblemKind.MissingBinding], result.Problems.Select(q => q.Kind));
     }
 
     private sealed class SettableClock : TimeProvider

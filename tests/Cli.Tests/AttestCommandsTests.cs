@@ -17,8 +17,8 @@ public sealed partial class AttestCommandsTests
         var attest = Assert.Single(CliApp.Build().Subcommands, c => c.Name == "attest");
         var serve = Assert.Single(attest.Subcommands, c => c.Name == "serve");
         var challenge = Assert.Single(attest.Subcommands, c => c.Name == "challenge");
-        Assert.Equal(["--port", "--vms", "--seed", "--pca-cert-out", "--tamper-vm"], Names(serve));
-        Assert.Equal(["--vm", "--host", "--pca", "--trust-pca", "--pcrs", "--format"], Names(challenge));
+        Assert.Equal(["--port", "--vms", "--seed", "--pca-cert-out", "--tamper-vm", "--references-out"], Names(serve));
+        Assert.Equal(["--vm", "--host", "--pca", "--trust-pca", "--references", "--pcrs", "--format", "--timeout"], Names(challenge));
     }
 
     [Fact]
@@ -28,10 +28,11 @@ public sealed partial class AttestCommandsTests
         try
         {
             var certFile = Path.Combine(dir.FullName, "pca.pem");
+            var referencesFile = Path.Combine(dir.FullName, "references.json");
             var serveOut = new SynchronizedStringWriter();
             using var stop = new CancellationTokenSource();
             var serveConfig = new InvocationConfiguration { Output = serveOut, Error = new SynchronizedStringWriter() };
-            var serving = CliApp.Build().Parse(["attest", "serve", "--vms", "2", "--seed", "5", "--tamper-vm", "1", "--pca-cert-out", certFile]).InvokeAsync(serveConfig, stop.Token);
+            var serving = CliApp.Build().Parse(["attest", "serve", "--vms", "2", "--seed", "5", "--tamper-vm", "1", "--pca-cert-out", certFile, "--references-out", referencesFile]).InvokeAsync(serveConfig, stop.Token);
 
             var text = await WaitForAsync(serveOut, "stop with", serving);
             var url = UrlLine().Match(text).Groups[1].Value;
@@ -40,8 +41,16 @@ public sealed partial class AttestCommandsTests
             Assert.Contains($"PCA certificate: {certFile}", text, StringComparison.Ordinal);
             Assert.Contains("(tampered guest kernel)", text, StringComparison.Ordinal);
             Assert.True(File.Exists(certFile));
+            Assert.Contains($"reference values: {referencesFile}", text, StringComparison.Ordinal);
+            Assert.Contains($"--references {referencesFile}", text, StringComparison.Ordinal);
+            Assert.StartsWith("{\n  \"format\": \"truststack.tvpqt-references/1\"", await File.ReadAllTextAsync(referencesFile), StringComparison.Ordinal);
 
-            var (code, output, _) = await ChallengeAsync("--vm", vms[0], "--host", url, "--trust-pca", certFile);
+            var (code, _, refused) = await ChallengeAsync("--vm", vms[0], "--host", url, "--trust-pca", certFile);
+            Assert.Equal(AttestCommands.Error, code);
+            Assert.Contains("--references FILE is required", refused, StringComparison.Ordinal);
+
+            string output;
+            (code, output, _) = await ChallengeAsync("--vm", vms[0], "--host", url, "--trust-pca", certFile, "--references", referencesFile);
             Assert.Equal(AttestCommands.Trusted, code);
             Assert.Contains("decision: trusted", output, StringComparison.Ordinal);
             Assert.Contains("top: holds", output, StringComparison.Ordinal);
@@ -49,7 +58,7 @@ public sealed partial class AttestCommandsTests
             Assert.Contains("sameness: holds", output, StringComparison.Ordinal);
             Assert.Contains("[pass] SameHardwareEk:", output, StringComparison.Ordinal);
 
-            (code, output, _) = await ChallengeAsync("--vm", vms[1], "--host", url, "--pca", url, "--trust-pca", certFile, "--pcrs", "sha256:0,1,2,3,4,5,6,7,8,9,10", "--format", "json");
+            (code, output, _) = await ChallengeAsync("--vm", vms[1], "--host", url, "--pca", url, "--trust-pca", certFile, "--references", referencesFile, "--pcrs", "sha256:0,1,2,3,4,5,6,7,8,9,10", "--format", "json");
             Assert.Equal(AttestCommands.Untrusted, code);
             using (var json = JsonDocument.Parse(output))
             {
@@ -61,7 +70,7 @@ public sealed partial class AttestCommandsTests
             }
 
             string error;
-            (code, _, error) = await ChallengeAsync("--vm", Guid.NewGuid().ToString(), "--host", url, "--trust-pca", certFile);
+            (code, _, error) = await ChallengeAsync("--vm", Guid.NewGuid().ToString(), "--host", url, "--trust-pca", certFile, "--references", referencesFile);
             Assert.Equal(AttestCommands.Error, code);
             Assert.Contains("404", error, StringComparison.Ordinal);
 
@@ -83,12 +92,14 @@ public sealed partial class AttestCommandsTests
         var port = ((IPEndPoint)listener.LocalEndpoint).Port;
         listener.Stop();
         var cert = Path.GetTempFileName();
+        var references = Path.GetTempFileName();
         try
         {
+            TrustStack.VTpm.Core.TvpQtReferenceFile.Save(TrustStack.Attestation.TvpPca.TvpPcaHost.ExpectedReferences, references);
             var ca = new TrustStack.Certs.Vmek.SoftwareCertificateAuthority("CN=Test PCA", TrustStack.Tpm.Hardware.DeterministicRandomSource.FromSeed(1), TimeProvider.System);
             await File.WriteAllTextAsync(cert, ca.Certificate.ExportCertificatePem());
 
-            var (code, _, error) = await ChallengeAsync("--vm", Guid.NewGuid().ToString(), "--host", $"http://127.0.0.1:{port}", "--trust-pca", cert);
+            var (code, _, error) = await ChallengeAsync("--vm", Guid.NewGuid().ToString(), "--host", $"http://127.0.0.1:{port}", "--trust-pca", cert, "--references", references);
 
             Assert.Equal(AttestCommands.Error, code);
             Assert.StartsWith("error:", error, StringComparison.Ordinal);
@@ -96,6 +107,7 @@ public sealed partial class AttestCommandsTests
         finally
         {
             File.Delete(cert);
+            File.Delete(references);
         }
     }
 
@@ -103,15 +115,45 @@ public sealed partial class AttestCommandsTests
     [InlineData("--vm", "not-a-uuid")]
     [InlineData("--pcrs", "sha999:1")]
     [InlineData("--trust-pca", "/nonexistent/pca.pem")]
+    [InlineData("--references", "/nonexistent/references.json")]
+    [InlineData("--references", "/etc/hostname")]
+    [InlineData("--timeout", "0")]
     public async Task Challenge_UnusableOption_ReturnsError(string option, string value)
     {
-        var args = new Dictionary<string, string> { ["--vm"] = Guid.NewGuid().ToString(), ["--host"] = "http://127.0.0.1:1", ["--trust-pca"] = "/etc/hostname" };
+        var args = new Dictionary<string, string> { ["--vm"] = Guid.NewGuid().ToString(), ["--host"] = "http://127.0.0.1:1", ["--trust-pca"] = "/etc/hostname", ["--references"] = "/etc/hostname" };
         args[option] = value;
 
         var (code, _, error) = await ChallengeAsync([.. args.SelectMany(p => new[] { p.Key, p.Value })]);
 
         Assert.Equal(AttestCommands.Error, code);
         Assert.StartsWith("error:", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Challenge_SilentHost_TimesOutWithError()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        var cert = Path.GetTempFileName();
+        var references = Path.GetTempFileName();
+        try
+        {
+            TrustStack.VTpm.Core.TvpQtReferenceFile.Save(TrustStack.Attestation.TvpPca.TvpPcaHost.ExpectedReferences, references);
+            var ca = new TrustStack.Certs.Vmek.SoftwareCertificateAuthority("CN=Test PCA", TrustStack.Tpm.Hardware.DeterministicRandomSource.FromSeed(1), TimeProvider.System);
+            await File.WriteAllTextAsync(cert, ca.Certificate.ExportCertificatePem());
+
+            // The listener accepts (the kernel does) and never answers.
+            var (code, _, error) = await ChallengeAsync("--vm", Guid.NewGuid().ToString(), "--host", $"http://127.0.0.1:{port}", "--trust-pca", cert, "--references", references, "--timeout", "1");
+
+            Assert.Equal(AttestCommands.Error, code);
+            Assert.Contains("did not answer within 1 s", error, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(cert);
+            File.Delete(references);
+        }
     }
 
     [Fact]

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Routing;
 using TrustStack.Attestation.TvpPca;
 using TrustStack.Tpm.Hardware;
@@ -10,11 +11,13 @@ namespace Microsoft.AspNetCore.Builder;
 /// Maps the TVP-PCA HTTP routes (<see cref="TvpPcaRoutes"/>) in an ASP.NET Core app: the agents and
 /// the Attestation Service of a host, and the Privacy CA's endorsement query. Bodies are
 /// <see cref="TvpPcaCodec.MediaType"/>; malformed input is 400 with the reason as text, a VM without
-/// an agent here is 404, another media type is 415.
+/// an agent here is 404, another media type is 415, a body over 64 KiB is 413, and malformed HTTP
+/// framing of the body (bad chunk sizes, a body cut short or too slow) is Kestrel's 4xx with the
+/// reason as text — never a 500.
 /// </summary>
 public static class TvpPcaEndpointRouteBuilderExtensions
 {
-    private const int MaxRequestBody = 64 * 1024;
+    private const int MaxRequestBody = TvpPcaHttpServer.MaxRequestBodySize;
 
     /// <summary>Maps the host's routes (agents, service) and, with <see cref="TvpPcaHost.Pca"/>, the Privacy CA's.</summary>
     /// <param name="endpoints">The app.</param>
@@ -98,20 +101,41 @@ public static class TvpPcaEndpointRouteBuilderExtensions
 
         if (context.Request.ContentLength > MaxRequestBody)
         {
-            return Results.Text($"A {message} of {context.Request.ContentLength} octets is too large.", "text/plain", statusCode: StatusCodes.Status413PayloadTooLarge);
+            return Results.Text($"A {message} of {context.Request.ContentLength} octets is too large (at most {MaxRequestBody}).", "text/plain", statusCode: StatusCodes.Status413PayloadTooLarge);
+        }
+
+        // Kestrel then refuses to read more than this itself (413), whatever the framing.
+        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+        {
+            limit.MaxRequestBodySize = MaxRequestBody;
         }
 
         using var buffer = new MemoryStream();
         var chunk = new byte[8192];
-        int n;
-        while ((n = await context.Request.Body.ReadAsync(chunk, context.RequestAborted).ConfigureAwait(false)) > 0)
+        try
         {
-            if (buffer.Length + n > MaxRequestBody)
+            int n;
+            while ((n = await context.Request.Body.ReadAsync(chunk, context.RequestAborted).ConfigureAwait(false)) > 0)
             {
-                return Results.Text($"A {message} larger than {MaxRequestBody} octets is refused.", "text/plain", statusCode: StatusCodes.Status413PayloadTooLarge);
-            }
+                if (buffer.Length + n > MaxRequestBody)
+                {
+                    return Results.Text($"A {message} larger than {MaxRequestBody} octets is refused.", "text/plain", statusCode: StatusCodes.Status413PayloadTooLarge);
+                }
 
-            buffer.Write(chunk, 0, n);
+                buffer.Write(chunk, 0, n);
+            }
+        }
+        catch (BadHttpRequestException e)
+        {
+            // Malformed framing found while reading the body (RFC 9112 §7.1: a chunk size that is not
+            // hex or overflows, a chunk longer than its size, a body cut short, too slow, too large):
+            // Kestrel's status (400, 408, 413) with its reason, never a 500.
+            return Results.Text($"Malformed HTTP framing of the {message}: {e.Message}", "text/plain", statusCode: e.StatusCode);
+        }
+        catch (IOException e) when (!context.RequestAborted.IsCancellationRequested)
+        {
+            // Kestrel reports a chunk size that overflows as IOException("Bad chunk size data") over an OverflowException.
+            return BadRequest($"Malformed HTTP framing of the {message}: {e.Message}");
         }
 
         try

@@ -34,6 +34,9 @@ public static class TvpPcaRoutes
 
     /// <summary>GET: the Privacy CA's current CRL (DER, application/pkix-crl; signed by the PCA).</summary>
     public const string PcaCrl = Prefix + "/pca/crl";
+
+    /// <summary>The clients' default time for one exchange (30 s): a TPM quote takes well under a second, a queue of challengers a few.</summary>
+    public static TimeSpan DefaultTimeout { get; } = TimeSpan.FromSeconds(30);
 }
 
 /// <summary>An HTTP peer answered with an error status (400 bad input, 404 unknown VM, 415 wrong media type, ...).</summary>
@@ -79,32 +82,48 @@ public sealed class HttpTvpPcaTransport(HttpClient http) : ITvpPcaTransport
 {
     private readonly HttpClient _http = http ?? throw new ArgumentNullException(nameof(http));
 
+    /// <summary>
+    /// How long one exchange (request sent, whole answer read) may take before it fails with a
+    /// <see cref="TimeoutException"/>; default <see cref="TvpPcaRoutes.DefaultTimeout"/> (30 s).
+    /// <see cref="System.Threading.Timeout.InfiniteTimeSpan"/> leaves only the <see cref="HttpClient.Timeout"/>.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">Zero or negative (and not infinite).</exception>
+    public TimeSpan Timeout
+    {
+        get;
+        init => field = TvpPcaHttp.CheckTimeout(value);
+    } = TvpPcaRoutes.DefaultTimeout;
+
     /// <inheritdoc/>
     /// <exception cref="TvpPcaHttpException">The host answered with an error status (404: no agent of that VM).</exception>
     /// <exception cref="FormatException">The answer is malformed.</exception>
     /// <exception cref="HttpRequestException">The host is unreachable.</exception>
+    /// <exception cref="TimeoutException">No whole answer within <see cref="Timeout"/>.</exception>
     public TopResponse RequestTop(TopChallenge challenge)
     {
         ArgumentNullException.ThrowIfNull(challenge);
-        return TvpPcaCodec.DecodeTopResponse(TvpPcaHttp.Post(_http, TvpPcaRoutes.Top(challenge.VmId), TvpPcaCodec.Encode(challenge), $"the attestation agent of VM {challenge.VmId}"));
+        return TvpPcaCodec.DecodeTopResponse(TvpPcaHttp.Post(_http, TvpPcaRoutes.Top(challenge.VmId), TvpPcaCodec.Encode(challenge), $"the attestation agent of VM {challenge.VmId}", Timeout));
     }
 
     /// <inheritdoc/>
     /// <exception cref="TvpPcaHttpException">The host answered with an error status.</exception>
     /// <exception cref="FormatException">The answer is malformed.</exception>
     /// <exception cref="HttpRequestException">The host is unreachable.</exception>
+    /// <exception cref="TimeoutException">No whole answer within <see cref="Timeout"/>.</exception>
     public BottomResponse RequestBottom(BottomChallenge challenge)
     {
         ArgumentNullException.ThrowIfNull(challenge);
-        return TvpPcaCodec.DecodeBottomResponse(TvpPcaHttp.Post(_http, TvpPcaRoutes.Bottom, TvpPcaCodec.Encode(challenge), "the attestation service"));
+        return TvpPcaCodec.DecodeBottomResponse(TvpPcaHttp.Post(_http, TvpPcaRoutes.Bottom, TvpPcaCodec.Encode(challenge), "the attestation service", Timeout));
     }
 
     /// <summary>The VMs whose agents the host serves.</summary>
     /// <returns>Their UUIDs.</returns>
     /// <exception cref="TvpPcaHttpException">The host answered with an error status.</exception>
+    /// <exception cref="FormatException">The list is not one UUID a line.</exception>
+    /// <exception cref="TimeoutException">No whole answer within <see cref="Timeout"/>.</exception>
     public IReadOnlyList<Guid> GetVms()
     {
-        var text = System.Text.Encoding.UTF8.GetString(TvpPcaHttp.Get(_http, TvpPcaRoutes.Vms, "the host"));
+        var text = System.Text.Encoding.UTF8.GetString(TvpPcaHttp.Get(_http, TvpPcaRoutes.Vms, "the host", Timeout));
         return [.. text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(Guid.Parse)];
     }
 }
@@ -125,15 +144,24 @@ public sealed class HttpEndorsementDirectory(HttpClient http, X509Certificate2 t
     /// <summary>The Privacy CA certificate the challenger trusts.</summary>
     public X509Certificate2 TrustedPca { get; } = trustedPca ?? throw new ArgumentNullException(nameof(trustedPca));
 
+    /// <summary>How long one query may take before it fails with a <see cref="TimeoutException"/>; default <see cref="TvpPcaRoutes.DefaultTimeout"/> (30 s).</summary>
+    /// <exception cref="ArgumentOutOfRangeException">Zero or negative (and not infinite).</exception>
+    public TimeSpan Timeout
+    {
+        get;
+        init => field = TvpPcaHttp.CheckTimeout(value);
+    } = TvpPcaRoutes.DefaultTimeout;
+
     /// <inheritdoc/>
     /// <exception cref="EndorsementQueryException">The answer is malformed or could not be authenticated.</exception>
     /// <exception cref="TvpPcaHttpException">The Privacy CA answered with an error status.</exception>
     /// <exception cref="HttpRequestException">The Privacy CA is unreachable.</exception>
+    /// <exception cref="TimeoutException">No whole answer within <see cref="Timeout"/>.</exception>
     public byte[]? EndorsementOf(X509Certificate2 attestationKeyCertificate)
     {
         ArgumentNullException.ThrowIfNull(attestationKeyCertificate);
         var query = new EndorsementQuery(random.GetBytes(32), SHA256.HashData(attestationKeyCertificate.RawData));
-        var body = TvpPcaHttp.Post(_http, TvpPcaRoutes.Endorsement, TvpPcaCodec.Encode(query), "the Privacy CA");
+        var body = TvpPcaHttp.Post(_http, TvpPcaRoutes.Endorsement, TvpPcaCodec.Encode(query), "the Privacy CA", Timeout);
         EndorsementAnswer answer;
         try
         {
@@ -151,17 +179,20 @@ public sealed class HttpEndorsementDirectory(HttpClient http, X509Certificate2 t
     /// <summary>The Privacy CA's current CRL (its signature is checked when the validator uses it).</summary>
     /// <returns>The CRL (DER).</returns>
     /// <exception cref="TvpPcaHttpException">The Privacy CA answered with an error status.</exception>
-    public byte[] GetCrl() => TvpPcaHttp.Get(_http, TvpPcaRoutes.PcaCrl, "the Privacy CA");
+    /// <exception cref="TimeoutException">No whole answer within <see cref="Timeout"/>.</exception>
+    public byte[] GetCrl() => TvpPcaHttp.Get(_http, TvpPcaRoutes.PcaCrl, "the Privacy CA", Timeout);
 
     /// <summary>A verifier for a remote challenger: trusts <see cref="TrustedPca"/> with its fetched CRL and asks this directory.</summary>
-    /// <param name="references">Reference values, or <see cref="TvpPcaHost.ExpectedReferences"/>.</param>
+    /// <param name="references">The reference values the challenger trusts (required: there is no default, see <see cref="TvpQtReferenceFile"/>).</param>
     /// <returns>The verifier.</returns>
     /// <exception cref="TvpPcaHttpException">The Privacy CA answered with an error status.</exception>
-    public TvpPcaVerifier CreateVerifier(TvpQtReferenceValues? references = null)
+    /// <exception cref="TimeoutException">The CRL did not arrive within <see cref="Timeout"/>.</exception>
+    public TvpPcaVerifier CreateVerifier(TvpQtReferenceValues references)
     {
+        ArgumentNullException.ThrowIfNull(references);
         var validator = new CertificateChainValidator([TrustedPca], time);
         validator.AddCrl(GetCrl());
-        return new TvpPcaVerifier(this, validator, references ?? TvpPcaHost.ExpectedReferences);
+        return new TvpPcaVerifier(this, validator, references);
     }
 }
 
@@ -170,24 +201,56 @@ internal static class TvpPcaHttp
 {
     public const int MaxBody = 16 * 1024 * 1024;
 
-    public static byte[] Post(HttpClient http, string route, byte[] body, string peer)
+    public static TimeSpan CheckTimeout(TimeSpan value) =>
+        value > TimeSpan.Zero || value == System.Threading.Timeout.InfiniteTimeSpan
+            ? value
+            : throw new ArgumentOutOfRangeException(nameof(value), value, "A timeout is positive or Timeout.InfiniteTimeSpan.");
+
+    public static byte[] Post(HttpClient http, string route, byte[] body, string peer, TimeSpan timeout)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, route) { Content = new ByteArrayContent(body) };
         request.Content.Headers.ContentType = new MediaTypeHeaderValue(TvpPcaCodec.MediaType);
         request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(TvpPcaCodec.MediaType));
-        return Send(http, request, peer);
+        return Send(http, request, peer, timeout);
     }
 
-    public static byte[] Get(HttpClient http, string route, string peer)
+    public static byte[] Get(HttpClient http, string route, string peer, TimeSpan timeout)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, route);
-        return Send(http, request, peer);
+        return Send(http, request, peer, timeout);
     }
 
-    private static byte[] Send(HttpClient http, HttpRequestMessage request, string peer)
+    private static byte[] Send(HttpClient http, HttpRequestMessage request, string peer, TimeSpan timeout)
     {
-        using var response = http.Send(request, HttpCompletionOption.ResponseHeadersRead);
-        using var stream = response.Content.ReadAsStream();
+        // One deadline for the whole exchange, the answer's body included: a peer that sends its
+        // headers and then trickles (or nothing) is cut off, not waited for.
+        var url = request.RequestUri is { IsAbsoluteUri: false } relative && http.BaseAddress is { } b ? new Uri(b, relative) : request.RequestUri;
+        using var deadline = new CancellationTokenSource();
+        if (timeout != System.Threading.Timeout.InfiniteTimeSpan)
+        {
+            deadline.CancelAfter(timeout);
+        }
+
+        try
+        {
+            using var response = http.Send(request, HttpCompletionOption.ResponseHeadersRead, deadline.Token);
+
+            // A synchronous read does not watch the token: disposing the response ends it.
+            using var abort = deadline.Token.Register(static r => ((HttpResponseMessage)r!).Dispose(), response);
+            return Read(url, response, peer, deadline.Token);
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException or ObjectDisposedException &&
+            (deadline.IsCancellationRequested || e.InnerException is TimeoutException))
+        {
+            throw new TimeoutException(
+                $"{peer} at {url} did not answer within {(deadline.IsCancellationRequested ? timeout : http.Timeout).TotalSeconds:0.###} s " +
+                $"({(deadline.IsCancellationRequested ? "the transport's Timeout" : "the HttpClient's Timeout")}).", e);
+        }
+    }
+
+    private static byte[] Read(Uri? url, HttpResponseMessage response, string peer, CancellationToken cancellationToken)
+    {
+        using var stream = response.Content.ReadAsStream(cancellationToken);
         using var buffer = new MemoryStream(response.Content.Headers.ContentLength is > 0 and <= MaxBody and var length ? (int)length : 0);
         var chunk = ArrayPool<byte>.Shared.Rent(16 * 1024);
         try
@@ -197,7 +260,7 @@ internal static class TvpPcaHttp
             {
                 if (buffer.Length + n > MaxBody)
                 {
-                    throw new TvpPcaHttpException(response.StatusCode, $"{peer} at {http.BaseAddress}{request.RequestUri} sent more than {MaxBody} octets.");
+                    throw new TvpPcaHttpException(response.StatusCode, $"{peer} at {url} sent more than {MaxBody} octets.");
                 }
 
                 buffer.Write(chunk, 0, n);
@@ -220,7 +283,7 @@ internal static class TvpPcaHttp
             };
             throw new TvpPcaHttpException(
                 response.StatusCode,
-                $"{peer} at {http.BaseAddress}{request.RequestUri} answered {(int)response.StatusCode} {response.ReasonPhrase} ({what}){(reason.Length > 0 ? ": " + reason : "")}");
+                $"{peer} at {url} answered {(int)response.StatusCode} {response.ReasonPhrase} ({what}){(reason.Length > 0 ? ": " + reason : "")}");
         }
 
         return buffer.ToArray();

@@ -24,6 +24,12 @@ public sealed class TvpPcaHttpServer : IAsyncDisposable
         BaseAddress = baseAddress;
     }
 
+    /// <summary>The largest request body the server reads (64 KiB); larger ones are answered 413.</summary>
+    public const int MaxRequestBodySize = 64 * 1024;
+
+    /// <summary>The most connections the server holds at once (1,024); more wait in the listen backlog.</summary>
+    public const int MaxConnections = 1024;
+
     /// <summary>The server's base address, such as <c>http://127.0.0.1:5123/</c>.</summary>
     public Uri BaseAddress { get; }
 
@@ -50,6 +56,14 @@ public sealed class TvpPcaHttpServer : IAsyncDisposable
         {
             o.Listen(IPAddress.Loopback, port, l => l.Protocols = Microsoft.AspNetCore.Server.Kestrel.Core.HttpProtocols.Http1AndHttp2);
             o.AddServerHeader = false;
+
+            // Bounded, so hostile clients cost little: no TVP-PCA message is near 64 KiB; headers
+            // must arrive within 10 s, idle keep-alive connections close after 30 s, and a body
+            // slower than Kestrel's minimum data rate is answered 408.
+            o.Limits.MaxRequestBodySize = MaxRequestBodySize;
+            o.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(10);
+            o.Limits.KeepAliveTimeout = TimeSpan.FromSeconds(30);
+            o.Limits.MaxConcurrentConnections = MaxConnections;
         });
         var app = builder.Build();
         map(app);

@@ -18,7 +18,7 @@ internal static class ParsedCertificateCache
     private static readonly ConcurrentDictionary<string, X509Certificate2> s_parsed = new(StringComparer.Ordinal);
 
     /// <summary>The certificate in <paramref name="der"/>.</summary>
-    /// <exception cref="CryptographicException">The octets are not a certificate.</exception>
+    /// <exception cref="CryptographicException">The octets are not exactly one certificate.</exception>
     public static X509Certificate2 Load(byte[] der)
     {
         var key = Convert.ToBase64String(SHA256.HashData(der));
@@ -28,6 +28,13 @@ internal static class ParsedCertificateCache
         }
 
         var parsed = X509CertificateLoader.LoadCertificate(der);
+        if (parsed.RawDataMemory.Length != der.Length)
+        {
+            // The loader ignores octets after the certificate's DER: one field, one certificate, nothing else.
+            var extra = der.Length - parsed.RawDataMemory.Length;
+            parsed.Dispose();
+            throw new CryptographicException($"{extra} octets follow the certificate's DER encoding.");
+        }
         if (s_parsed.Count >= Capacity)
         {
             // Entries are shared by reference only through copies, so dropping them is safe.

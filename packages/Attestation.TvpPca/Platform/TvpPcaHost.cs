@@ -91,7 +91,11 @@ public sealed class TvpPcaHost : IDisposable
     public static PcrSelectionList VirtualizationLayerPcrs { get; } = PcrSelectionList.Create(TpmAlgId.Sha256,
         Enum.GetValues<PlatformComponentKind>().Select(k => (int)PlatformBootProfile.DefaultPcr(k)).Distinct().Order());
 
-    /// <summary>The reference values a challenger of the demo platform expects (the unmodified demo profiles and vTPM build).</summary>
+    /// <summary>
+    /// The reference values of the demo platform (the unmodified demo profiles and vTPM build), for
+    /// the demo and tests only: a challenger is given its references explicitly and never falls
+    /// back to these. <c>truststack attest serve --references-out</c> writes them to a file.
+    /// </summary>
     public static TvpQtReferenceValues ExpectedReferences { get; } =
         new(TvpQtReferenceValues.From(TvpQtDemo.PlatformProfile()), TvpQtReferenceValues.From(TvpQtDemo.GuestProfile()), [TvpQtDemo.VTpmCodeIdentity], []);
 
@@ -160,12 +164,13 @@ public sealed class TvpPcaHost : IDisposable
     /// <summary>A challenger's verifier for platforms certified by <paramref name="pca"/>: trusts the Privacy CA, with its current CRL.</summary>
     /// <param name="pca">The Privacy CA.</param>
     /// <param name="time">The verifier's clock.</param>
-    /// <param name="references">Reference values, or <see cref="ExpectedReferences"/>.</param>
+    /// <param name="references">The reference values (required; the demo platform's are <see cref="ExpectedReferences"/>).</param>
     /// <returns>The verifier.</returns>
-    public static TvpPcaVerifier CreateVerifier(TvpPcaPrivacyCa pca, TimeProvider time, TvpQtReferenceValues? references = null)
+    public static TvpPcaVerifier CreateVerifier(TvpPcaPrivacyCa pca, TimeProvider time, TvpQtReferenceValues references)
     {
         ArgumentNullException.ThrowIfNull(pca);
-        return new TvpPcaVerifier(pca, CreateValidator(pca, time), references ?? ExpectedReferences);
+        ArgumentNullException.ThrowIfNull(references);
+        return new TvpPcaVerifier(pca, CreateValidator(pca, time), references);
     }
 
     internal static CertificateChainValidator CreateValidator(TvpPcaPrivacyCa pca, TimeProvider time)

@@ -112,6 +112,19 @@ public sealed record EndorsementAnswer(byte[] Nonce, byte[] CertificateDigest, b
             throw new EndorsementQueryException("The Privacy CA's answer is about another certificate.");
         }
 
+        try
+        {
+            AuthenticateResponder(trustedPca, time);
+        }
+        catch (CryptographicException e)
+        {
+            // A responder certificate from the network whose key or encoding .NET cannot use.
+            throw new EndorsementQueryException($"The responder certificate cannot be used: {e.Message}", e);
+        }
+    }
+
+    private void AuthenticateResponder(X509Certificate2 trustedPca, TimeProvider time)
+    {
         using (var chain = new X509Chain())
         {
             chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;

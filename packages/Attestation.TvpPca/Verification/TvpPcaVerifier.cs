@@ -66,7 +66,7 @@ public enum TvpPcaCheck
     /// <summary>Sameness (c): the hardware quote carries N2 = SHA-256(N1 ‖ top quote).</summary>
     NonceChain,
 
-    /// <summary>Top: the vTPM quote covers the vPCR selection the challenge asked for.</summary>
+    /// <summary>Top: the vTPM quote covers exactly the vPCR selection the challenge asked for (when it asked for one).</summary>
     VPcrSelection,
 
     /// <summary>Top: the runtime evidence (Evidence.Collector report) is bound to N1 and the vAIK and its decision holds.</summary>
@@ -127,6 +127,10 @@ public sealed record TvpPcaResult(Guid VmId, TvpPcaDecision Top, TvpPcaDecision 
 /// <param name="references">Reference values (platform, guest, trusted vTPM builds; the hardware AK list is not used: the AIK certificate is).</param>
 public sealed class TvpPcaVerifier(IEndorsementDirectory endorsements, CertificateChainValidator validator, TvpQtReferenceValues references)
 {
+    private readonly IEndorsementDirectory _endorsements = endorsements ?? throw new ArgumentNullException(nameof(endorsements));
+    private readonly CertificateChainValidator _validator = validator ?? throw new ArgumentNullException(nameof(validator));
+    private readonly TvpQtReferenceValues _references = references ?? throw new ArgumentNullException(nameof(references));
+
     /// <summary>What the top layer requires of runtime evidence (default: checked when sent, not required; only p_tpm decides).</summary>
     public RuntimeEvidenceRequirement RuntimeEvidence { get; init; } = new();
 
@@ -141,7 +145,7 @@ public sealed class TvpPcaVerifier(IEndorsementDirectory endorsements, Certifica
         ArgumentNullException.ThrowIfNull(top);
         ArgumentNullException.ThrowIfNull(bottom);
         var n2 = Challenger.ChainNonce(topChallenge.Nonce, top.Quote.Attest);
-        var refs = references with { TrustedHardwareAks = [bottom.Quote.SigningKey.GetName()] };
+        var refs = _references with { TrustedHardwareAks = [bottom.Quote.SigningKey.GetName()] };
         var qt = TvpQtVerifier.Verify(
             new TvpQtEvidence(topChallenge.VmId, top.VEkPublic, bottom.Quote, top.Quote, bottom.PlatformEventLog, top.GuestEventLog),
             new TvpQtChallenge(n2, topChallenge.Nonce),
@@ -220,11 +224,17 @@ public sealed class TvpPcaVerifier(IEndorsementDirectory endorsements, Certifica
             return new TvpPcaReason(TvpPcaCheck.VPcrSelection, false, $"the vTPM quote's TPMS_ATTEST does not parse: {e.Message}");
         }
 
+        // Exactly the asked selection: a quote of more vPCRs than asked answers another question
+        // (one changed on the wire, for instance), even when the extra vPCRs are at reset.
         var have = quoted.Enumerate().ToHashSet();
-        var missing = asked.Enumerate().Where(p => !have.Contains(p)).ToList();
-        return missing.Count == 0
-            ? new TvpPcaReason(TvpPcaCheck.VPcrSelection, true, $"the vTPM quote covers the asked vPCRs {asked}")
-            : new TvpPcaReason(TvpPcaCheck.VPcrSelection, false, $"asked for {asked}, the vTPM quote covers {quoted}: missing {string.Join(", ", missing.Select(p => $"{p.Bank}:{p.Pcr}"))}");
+        var want = asked.Enumerate().ToHashSet();
+        var missing = want.Where(p => !have.Contains(p)).ToList();
+        var extra = have.Where(p => !want.Contains(p)).ToList();
+        return missing.Count == 0 && extra.Count == 0
+            ? new TvpPcaReason(TvpPcaCheck.VPcrSelection, true, $"the vTPM quote covers exactly the asked vPCRs {asked}")
+            : new TvpPcaReason(TvpPcaCheck.VPcrSelection, false, $"asked for {asked}, the vTPM quote covers {quoted}" +
+                (missing.Count > 0 ? $": missing {string.Join(", ", missing.Select(p => $"{p.Bank}:{p.Pcr}"))}" : string.Empty) +
+                (extra.Count > 0 ? $"{(missing.Count > 0 ? ";" : ":")} not asked {string.Join(", ", extra.Select(p => $"{p.Bank}:{p.Pcr}"))}" : string.Empty));
     }
 
     private TvpPcaReason AttestationKeyCheck(TvpPcaCheck check, string what, X509Certificate2? certificate, TpmtPublic key)
@@ -234,7 +244,7 @@ public sealed class TvpPcaVerifier(IEndorsementDirectory endorsements, Certifica
             return new TvpPcaReason(check, false, $"no {what} certificate was sent");
         }
 
-        var r = validator.Validate([certificate], new ChainExpectations { Profile = CertificateProfile.AttestationKey, SubjectKey = key });
+        var r = _validator.Validate([certificate], new ChainExpectations { Profile = CertificateProfile.AttestationKey, SubjectKey = key });
         return r.IsValid
             ? new TvpPcaReason(check, true, $"{what} certificate {certificate.SerialNumber} validates and certifies the quoting key")
             : new TvpPcaReason(check, false, $"{what} certificate {certificate.SerialNumber}: {r}");
@@ -247,7 +257,7 @@ public sealed class TvpPcaVerifier(IEndorsementDirectory endorsements, Certifica
         {
             try
             {
-                return endorsements.EndorsementOf(certificate);
+                return _endorsements.EndorsementOf(certificate);
             }
             catch (EndorsementQueryException e)
             {
@@ -275,7 +285,7 @@ public sealed class TvpPcaVerifier(IEndorsementDirectory endorsements, Certifica
                 problems.Add($"the vAIK was not certified through the presented vEK {Convert.ToHexString(top.VEkPublic.GetName())}");
             }
 
-            var chain = validator.Validate([.. top.VAikChain.Skip(1)], new ChainExpectations
+            var chain = _validator.Validate([.. top.VAikChain.Skip(1)], new ChainExpectations
             {
                 Profile = CertificateProfile.VEk,
                 SubjectKey = top.VEkPublic,

@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Builder;
 using TrustStack.Attestation.TvpPca;
 using TrustStack.Certs.Vmek;
 using TrustStack.Tpm.Hardware;
+using TrustStack.VTpm.Core;
 
 namespace TrustStack.Cli.Commands;
 
@@ -35,9 +36,10 @@ internal static class AttestCommands
         var seed = new Option<ulong?>("--seed") { Description = "Deterministic mode: seeds the TPMs, CAs and VM UUIDs (same seed, same platform). Default: OS randomness.", HelpName = "N" };
         var pcaOut = new Option<FileInfo?>("--pca-cert-out") { Description = "Where to write the Privacy CA certificate (PEM) a challenger trusts. Default: a file in the temp folder.", HelpName = "FILE" };
         var tamper = new Option<int[]>("--tamper-vm") { Description = "Boot a tampered guest kernel in the VM of this index (0-based; repeatable): it attests untrusted.", HelpName = "INDEX", AllowMultipleArgumentsPerToken = false };
+        var referencesOut = new Option<FileInfo?>("--references-out") { Description = "Where to write the served platform's reference values (JSON, truststack.tvpqt-references/1) a challenger passes to --references. Default: a file in the temp folder.", HelpName = "FILE" };
         var serve = new Command("serve", "Run a TVP-PCA platform (hardware TPM, VMEK, VMs with vTPMs) and its Privacy CA, served over HTTP on 127.0.0.1 until Ctrl-C.")
         {
-            port, vms, seed, pcaOut, tamper,
+            port, vms, seed, pcaOut, tamper, referencesOut,
         };
         serve.SetAction(async (parseResult, cancellationToken) =>
         {
@@ -46,7 +48,10 @@ internal static class AttestCommands
                 parseResult.GetValue(vms),
                 parseResult.GetValue(seed),
                 parseResult.GetValue(pcaOut)?.FullName,
-                parseResult.GetValue(tamper) ?? []);
+                parseResult.GetValue(tamper) ?? [])
+            {
+                ReferencesFile = parseResult.GetValue(referencesOut)?.FullName,
+            };
             return await ServeAsync(settings, parseResult.InvocationConfiguration.Output, parseResult.InvocationConfiguration.Error, null, cancellationToken).ConfigureAwait(false);
         });
 
@@ -54,12 +59,14 @@ internal static class AttestCommands
         var host = new Option<string>("--host") { Description = "The host's URL (attestation agents and service), e.g. http://127.0.0.1:5000.", Required = true, HelpName = "URL" };
         var pca = new Option<string?>("--pca") { Description = "The Privacy CA's URL (endorsement queries, CRL). Default: the host's URL.", HelpName = "URL" };
         var trust = new Option<FileInfo>("--trust-pca") { Description = "The Privacy CA certificate to trust (PEM or DER), e.g. what attest serve wrote.", Required = true, HelpName = "FILE" };
+        var references = new Option<FileInfo?>("--references") { Description = "The reference values to trust (JSON, truststack.tvpqt-references/1), e.g. what attest serve --references-out wrote. Required: there is no default.", HelpName = "FILE" };
         var pcrs = new Option<string?>("--pcrs") { Description = $"The vPCR selection the agent must quote. Default {TopChallenge.DefaultPcrs.ToString().ToLowerInvariant()}.", HelpName = "sha256:0,1,..." };
         var format = new Option<string>("--format") { Description = "Output format.", DefaultValueFactory = _ => "text", HelpName = "text|json" };
         format.AcceptOnlyFromAmong("text", "json");
+        var timeout = new Option<double>("--timeout") { Description = "Seconds each request (agent, service, Privacy CA) may take before the challenge fails. Default 30.", DefaultValueFactory = _ => TvpPcaRoutes.DefaultTimeout.TotalSeconds, HelpName = "SECONDS" };
         var challenge = new Command("challenge", "Attest one VM top-down over the network: exit 0 trusted, 2 untrusted, 1 error.")
         {
-            vm, host, pca, trust, pcrs, format,
+            vm, host, pca, trust, references, pcrs, format, timeout,
         };
         challenge.SetAction(async (parseResult, cancellationToken) =>
         {
@@ -69,7 +76,11 @@ internal static class AttestCommands
                 parseResult.GetValue(pca),
                 parseResult.GetValue(trust)!.FullName,
                 parseResult.GetValue(pcrs),
-                parseResult.GetValue(format) ?? "text");
+                parseResult.GetValue(format) ?? "text")
+            {
+                ReferencesFile = parseResult.GetValue(references)?.FullName,
+                TimeoutSeconds = parseResult.GetValue(timeout),
+            };
             return await ChallengeAsync(settings, parseResult.InvocationConfiguration.Output, parseResult.InvocationConfiguration.Error, cancellationToken).ConfigureAwait(false);
         });
 
@@ -135,16 +146,30 @@ internal static class AttestCommands
         await using (server.ConfigureAwait(false))
         {
             var certFile = settings.PcaCertificateFile ?? Path.Combine(Path.GetTempPath(), $"truststack-pca-{server.BaseAddress.Port}.pem");
-            await File.WriteAllTextAsync(certFile, pca.Ca.Certificate.ExportCertificatePem() + "\n", CancellationToken.None).ConfigureAwait(false);
+            var referencesFile = settings.ReferencesFile ?? Path.Combine(Path.GetTempPath(), $"truststack-references-{server.BaseAddress.Port}.json");
+            try
+            {
+                await File.WriteAllTextAsync(certFile, pca.Ca.Certificate.ExportCertificatePem() + "\n", CancellationToken.None).ConfigureAwait(false);
+
+                // The demo platform's reference values live with the demo: the challenger is given this file explicitly.
+                TvpQtReferenceFile.Save(ServedReferences(host), referencesFile);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                error.WriteLine($"error: cannot write the PCA certificate or reference values: {e.Message}");
+                return Error;
+            }
+
             var url = server.BaseAddress.ToString().TrimEnd('/');
             output.WriteLine($"truststack attest serve: TVP-PCA host and Privacy CA listening on {url}");
             output.WriteLine($"  PCA certificate: {certFile}");
+            output.WriteLine($"  reference values: {referencesFile}");
             for (var i = 0; i < host.Agents.Count; i++)
             {
                 output.WriteLine($"  vm {i}: {host.Agents[i].VmId:D}{(settings.TamperedVms.Contains(i) ? " (tampered guest kernel)" : "")}");
             }
 
-            output.WriteLine($"  challenge: truststack attest challenge --host {url} --trust-pca {certFile} --vm {host.Agents[0].VmId:D}");
+            output.WriteLine($"  challenge: truststack attest challenge --host {url} --trust-pca {certFile} --references {referencesFile} --vm {host.Agents[0].VmId:D}");
             output.WriteLine("  stop with Ctrl-C or SIGTERM");
             await output.FlushAsync(CancellationToken.None).ConfigureAwait(false);
             started?.Invoke(server.BaseAddress);
@@ -185,12 +210,26 @@ internal static class AttestCommands
             return Error;
         }
 
+        if (!(settings.TimeoutSeconds is > 0 and <= 3600))
+        {
+            error.WriteLine($"error: --timeout {settings.TimeoutSeconds} is out of range (more than 0, at most 3600 seconds).");
+            return Error;
+        }
+
+        if (settings.ReferencesFile is null)
+        {
+            error.WriteLine("error: --references FILE is required: a challenger trusts only the reference values it is given (platform chain, guest chain, vTPM builds, event policies) and has no default. `truststack attest serve` writes the served platform's with --references-out FILE.");
+            return Error;
+        }
+
         PcrSelectionList pcrs;
         X509Certificate2 trusted;
+        TvpQtReferenceValues referenceValues;
         try
         {
             pcrs = settings.Pcrs is null ? TopChallenge.DefaultPcrs : PcrSelectionList.Parse(settings.Pcrs);
             trusted = X509CertificateLoader.LoadCertificateFromFile(settings.TrustedPcaFile);
+            referenceValues = TvpQtReferenceFile.Load(settings.ReferencesFile);
         }
         catch (Exception e) when (e is FormatException or IOException or UnauthorizedAccessException or CryptographicException)
         {
@@ -201,20 +240,33 @@ internal static class AttestCommands
         using (trusted)
         using (var hostClient = new HttpClient { BaseAddress = hostUrl, Timeout = TimeSpan.FromMinutes(2) })
         using (var pcaClient = new HttpClient { BaseAddress = pcaUrl, Timeout = TimeSpan.FromMinutes(2) })
+        using (cancellationToken.Register(() =>
         {
+            // Ctrl-C or SIGTERM: the synchronous challenge stops at its next request.
+            hostClient.CancelPendingRequests();
+            pcaClient.CancelPendingRequests();
+        }))
+        {
+            var perRequest = TimeSpan.FromSeconds(settings.TimeoutSeconds);
             TvpPcaAttestation attestation;
             try
             {
                 attestation = await Task.Run(
                     () =>
                     {
-                        var directory = new HttpEndorsementDirectory(pcaClient, trusted, TimeProvider.System, SystemRandomSource.Instance);
-                        var challenger = new Challenger(new HttpTvpPcaTransport(hostClient), directory.CreateVerifier(), SystemRandomSource.Instance) { Pcrs = pcrs };
+                        var directory = new HttpEndorsementDirectory(pcaClient, trusted, TimeProvider.System, SystemRandomSource.Instance) { Timeout = perRequest };
+                        var transport = new HttpTvpPcaTransport(hostClient) { Timeout = perRequest };
+                        var challenger = new Challenger(transport, directory.CreateVerifier(referenceValues), SystemRandomSource.Instance) { Pcrs = pcrs };
                         return challenger.Attest(vm);
                     },
                     cancellationToken).ConfigureAwait(false);
             }
-            catch (Exception e) when (e is TvpPcaHttpException or HttpRequestException or FormatException or TaskCanceledException or CryptographicException)
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                error.WriteLine("error: cancelled");
+                return Error;
+            }
+            catch (Exception e) when (e is TvpPcaHttpException or HttpRequestException or FormatException or TaskCanceledException or CryptographicException or TimeoutException)
             {
                 error.WriteLine($"error: {e.Message}");
                 return Error;
@@ -258,7 +310,11 @@ internal static class AttestCommands
     /// <param name="Seed">Seed, or null for OS randomness.</param>
     /// <param name="PcaCertificateFile">Where to write the PCA certificate, or null for the temp folder.</param>
     /// <param name="TamperedVms">Indexes of VMs with a tampered guest kernel.</param>
-    internal sealed record ServeSettings(int Port, int Vms, ulong? Seed, string? PcaCertificateFile, IReadOnlyCollection<int> TamperedVms);
+    internal sealed record ServeSettings(int Port, int Vms, ulong? Seed, string? PcaCertificateFile, IReadOnlyCollection<int> TamperedVms)
+    {
+        /// <summary>Where to write the reference values, or null for the temp folder.</summary>
+        public string? ReferencesFile { get; init; }
+    }
 
     /// <summary>What <c>attest challenge</c> was asked to do.</summary>
     /// <param name="Vm">The VM UUID (text).</param>
@@ -267,5 +323,16 @@ internal static class AttestCommands
     /// <param name="TrustedPcaFile">The trusted PCA certificate file.</param>
     /// <param name="Pcrs">The vPCR selection, or null for the default.</param>
     /// <param name="Format">text or json.</param>
-    internal sealed record ChallengeSettings(string Vm, string Host, string? Pca, string TrustedPcaFile, string? Pcrs, string Format);
+    internal sealed record ChallengeSettings(string Vm, string Host, string? Pca, string TrustedPcaFile, string? Pcrs, string Format)
+    {
+        /// <summary>The reference-values file (required; null is refused with a message saying so).</summary>
+        public string? ReferencesFile { get; init; }
+
+        /// <summary>Seconds each HTTP request may take.</summary>
+        public double TimeoutSeconds { get; init; } = TvpPcaRoutes.DefaultTimeout.TotalSeconds;
+    }
+
+    /// <summary>The reference values of the served demo platform: its profiles and vTPM build, and its hardware AIK's Name (TVP-PCA itself trusts the AIK through its certificate).</summary>
+    private static TvpQtReferenceValues ServedReferences(TvpPcaHost host) =>
+        TvpPcaHost.ExpectedReferences with { TrustedHardwareAks = [host.Service.Aik.Key.GetName()] };
 }

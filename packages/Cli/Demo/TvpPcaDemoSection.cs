@@ -43,7 +43,7 @@ internal static class TvpPcaDemoSection
         using var host = TvpPcaHost.Create(pca, manufacturer, clock, new TvpPcaHostOptions { VmCount = 3, Seed = hostSeed });
         using var elsewhere = TvpPcaHost.Create(pca, manufacturer, clock, new TvpPcaHostOptions { VmCount = 1, Seed = unchecked(hostSeed + 1) });
         var relay = new RelayingTransport(host.Transport);
-        var challenger = new Challenger(relay, TvpPcaHost.CreateVerifier(pca, clock), Source(0xC4_A1_1E_96));
+        var challenger = new Challenger(relay, TvpPcaHost.CreateVerifier(pca, clock, TvpPcaHost.ExpectedReferences), Source(0xC4_A1_1E_96));
 
         var header = new List<string>
         {

@@ -161,8 +161,9 @@ public sealed record TvpQtEventData(TvpQtEventTag Tag, IReadOnlyList<KeyValuePai
             fields.Add(new(keys[i], lines[i][(eq + 1)..]));
         }
 
+        // seq in canonical decimal (no sign, no leading zero), so one set of fields has one encoding.
         var parsed = new TvpQtEventData(tag, fields);
-        return int.TryParse(parsed["seq"], NumberStyles.None, CultureInfo.InvariantCulture, out _) ? parsed : null;
+        return int.TryParse(parsed["seq"], NumberStyles.None, CultureInfo.InvariantCulture, out var seq) && seq.ToString(CultureInfo.InvariantCulture) == parsed["seq"] ? parsed : null;
     }
 
     /// <inheritdoc />

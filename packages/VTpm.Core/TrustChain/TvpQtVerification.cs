@@ -23,15 +23,26 @@ public sealed record TvpQtEvidence(Guid VmId, TpmtPublic VEkPublic, QuoteEvidenc
 /// <param name="VTpmNonce">Qualifying data of the vTPM quote.</param>
 public sealed record TvpQtChallenge(byte[] HardwareNonce, byte[] VTpmNonce);
 
-/// <summary>A known-good measurement: a component's name and the SHA-256 digest of its image.</summary>
+/// <summary>A known-good measurement: a component's name and the SHA-256 digest of its image, optionally the PCR it extends and its kind.</summary>
 /// <param name="Name">The component name as logged.</param>
 /// <param name="Sha256">The expected SHA-256 digest.</param>
-public sealed record ReferenceMeasurement(string Name, byte[] Sha256);
+public sealed record ReferenceMeasurement(string Name, byte[] Sha256)
+{
+    /// <summary>The PCR the component's event must extend; null: any quoted PCR.</summary>
+    public uint? Pcr { get; init; }
+
+    /// <summary>The <c>kind</c> field its event must carry (a <see cref="PlatformComponentKind"/> or <see cref="GuestComponentKind"/> name); null: any kind of the layer.</summary>
+    public string? Kind { get; init; }
+}
 
 /// <summary>
 /// What the verifier trusts: the platform chain and the guest chain (names in measure-before-run
 /// order with their digests; each log must hold exactly these components in this order), the
-/// vTPM builds (code identities) and the hardware attestation keys (Names) it accepts.
+/// vTPM builds (code identities) and the hardware attestation keys (Names) it accepts, and for
+/// each log the <see cref="EventLogPolicy"/> that allows events that are neither components nor
+/// launches (separators, EV_NO_ACTION, firmware events). Appraisal is default-deny: an attested
+/// event that no reference value matches and no rule allows makes the verdict untrusted.
+/// <see cref="TvpQtReferenceFile"/> reads and writes them as a JSON file.
 /// </summary>
 /// <param name="Platform">The virtualization layer's components, in order, ending with the junction point.</param>
 /// <param name="Guest">The guest boot chain, in order.</param>
@@ -42,18 +53,24 @@ public sealed record TvpQtReferenceValues(IReadOnlyList<ReferenceMeasurement> Pl
     /// <summary>The junction PCR of the platform.</summary>
     public uint JunctionPcr { get; init; } = TrustedJunctionPoint.DefaultPcr;
 
-    /// <summary>The reference measurements of a platform profile's components.</summary>
+    /// <summary>The rules that allow platform-log events other than component and launch events (default: none, <see cref="EventLogPolicy.DenyAll"/>).</summary>
+    public EventLogPolicy PlatformEvents { get; init; } = EventLogPolicy.DenyAll;
+
+    /// <summary>The rules that allow guest-log events other than component events (default: none).</summary>
+    public EventLogPolicy GuestEvents { get; init; } = EventLogPolicy.DenyAll;
+
+    /// <summary>The reference measurements of a platform profile's components (name, SHA-256, PCR and kind).</summary>
     public static IReadOnlyList<ReferenceMeasurement> From(PlatformBootProfile profile)
     {
         ArgumentNullException.ThrowIfNull(profile);
-        return [.. profile.Components.Select(c => new ReferenceMeasurement(c.Name, c.Sha256))];
+        return [.. profile.Components.Select(c => new ReferenceMeasurement(c.Name, c.Sha256) { Pcr = c.PcrIndex, Kind = c.Kind.ToString() })];
     }
 
-    /// <summary>The reference measurements of a guest profile's components.</summary>
+    /// <summary>The reference measurements of a guest profile's components (name, SHA-256, PCR and kind).</summary>
     public static IReadOnlyList<ReferenceMeasurement> From(GuestBootProfile profile)
     {
         ArgumentNullException.ThrowIfNull(profile);
-        return [.. profile.Components.Select(c => new ReferenceMeasurement(c.Name, c.Sha256))];
+        return [.. profile.Components.Select(c => new ReferenceMeasurement(c.Name, c.Sha256) { Pcr = c.PcrIndex, Kind = c.Kind.ToString() })];
     }
 }
 
@@ -75,7 +92,11 @@ public enum TvpQtCheckKind
     /// <summary>Every platform component was measured by its predecessor before it ran, and launches came after the junction point.</summary>
     PlatformMeasureBeforeRun,
 
-    /// <summary>The platform components match the reference values.</summary>
+    /// <summary>
+    /// The platform components match the reference values, every launch event is well-formed and
+    /// bound to its own fields, and every other attested event is allowed by
+    /// <see cref="TvpQtReferenceValues.PlatformEvents"/> (default deny).
+    /// </summary>
     PlatformReferenceValues,
 
     /// <summary>A junction event binds this vTPM's vEK and this VM to this platform.</summary>
@@ -96,7 +117,7 @@ public enum TvpQtCheckKind
     /// <summary>Every guest component was measured by its predecessor before it ran.</summary>
     GuestMeasureBeforeRun,
 
-    /// <summary>The guest components match the reference values.</summary>
+    /// <summary>The guest components match the reference values and every other attested event is allowed by <see cref="TvpQtReferenceValues.GuestEvents"/> (default deny).</summary>
     GuestReferenceValues,
 }
 

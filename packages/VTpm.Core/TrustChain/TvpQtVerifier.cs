@@ -11,10 +11,21 @@ namespace TrustStack.VTpm.Core;
 /// an untrusted guest is a result, never an exception.
 /// </summary>
 /// <remarks>
+/// <para>Appraisal is default-deny (design: deployment.md, "Default deny"): every attested event must be
+/// a component event matching its reference value, a launch event that the junction point made
+/// (in the junction PCR, canonical fields, digest bound to them, numbered in order, measured by
+/// the junction point — for every VM's launch, not only this one's), or an event that
+/// <see cref="TvpQtReferenceValues.PlatformEvents"/> / <see cref="TvpQtReferenceValues.GuestEvents"/>
+/// allows. Anything else fails <see cref="TvpQtCheckKind.PlatformReferenceValues"/> or
+/// <see cref="TvpQtCheckKind.GuestReferenceValues"/> with the event's index, PCR, type and digests.
+/// Of other VMs' launches the verifier demands no more than that they are the junction point's:
+/// their vTPM builds and VMs are not this VM's trust.</para>
+/// <para>
 /// The platform log may have grown after the quote (more VMs launched): the verifier uses the
 /// longest prefix of the log that replays to the quoted PCRs and ignores later events. That the
 /// vAK lives in the vTPM with this vEK is the caller's to establish (credential activation with
 /// the vEK, or a vAK certificate): the verifier takes the vAK in the evidence as the vTPM's.
+/// </para>
 /// </remarks>
 public static class TvpQtVerifier
 {
@@ -36,6 +47,8 @@ public static class TvpQtVerifier
         ArgumentNullException.ThrowIfNull(references.Guest);
         ArgumentNullException.ThrowIfNull(references.TrustedVTpmCode);
         ArgumentNullException.ThrowIfNull(references.TrustedHardwareAks);
+        ArgumentNullException.ThrowIfNull(references.PlatformEvents);
+        ArgumentNullException.ThrowIfNull(references.GuestEvents);
 
         var checks = new List<TvpQtCheck>();
 
@@ -51,10 +64,20 @@ public static class TvpQtVerifier
         checks.Add(platform.Check);
         var junctionName = references.Platform.Count > 0 ? references.Platform[^1].Name : TrustedJunctionPointName;
         checks.Add(CheckOrder(TvpQtCheckKind.PlatformMeasureBeforeRun, "platform", PlatformMeasurement.RootOfTrustName, platform.Events, junctionName));
-        checks.Add(CheckReferences(TvpQtCheckKind.PlatformReferenceValues, "platform", platform.Events, references.Platform));
+        // Every launch event is judged once; the junction check reads the same verdicts.
+        var launchProblems = new Dictionary<int, string?>();
+        foreach (var e in platform.Events)
+        {
+            if (e.Data?.Tag == TvpQtEventTag.VTpmLaunch)
+            {
+                launchProblems[e.Index] = LaunchProblem(e, references.JunctionPcr);
+            }
+        }
+
+        checks.Add(CheckReferences(TvpQtCheckKind.PlatformReferenceValues, "platform", platform, references.Platform, references.PlatformEvents, launchProblems, junctionName));
 
         // The junction point.
-        var (junction, launch) = FindJunctionEvent(evidence, platform.Events, references.JunctionPcr, junctionName);
+        var (junction, launch) = FindJunctionEvent(evidence, platform.Events, references.JunctionPcr, junctionName, launchProblems);
         checks.Add(junction);
         checks.Add(launch is null
             ? Fail(TvpQtCheckKind.VTpmCodeIdentity, "no junction event to read the vTPM's code identity from")
@@ -69,7 +92,7 @@ public static class TvpQtVerifier
         var guest = Replay(TvpQtCheckKind.GuestLogReplay, "guest", evidence.GuestEventLog, vQuote, evidence.VTpmQuote.PcrValues);
         checks.Add(guest.Check);
         checks.Add(CheckOrder(TvpQtCheckKind.GuestMeasureBeforeRun, "guest", GuestMeasurement.RootOfTrustName, guest.Events, null));
-        checks.Add(CheckReferences(TvpQtCheckKind.GuestReferenceValues, "guest", guest.Events, references.Guest));
+        checks.Add(CheckReferences(TvpQtCheckKind.GuestReferenceValues, "guest", guest, references.Guest, references.GuestEvents, null, null));
         return new TvpQtVerificationResult(evidence.VmId, checks);
     }
 
@@ -77,7 +100,7 @@ public static class TvpQtVerifier
 
     private sealed record LoggedEvent(int Index, TcgEvent Event, TvpQtEventData? Data);
 
-    private sealed record ReplayOutcome(TvpQtCheck Check, IReadOnlyList<LoggedEvent> Events);
+    private sealed record ReplayOutcome(TvpQtCheck Check, IReadOnlyList<LoggedEvent> Events, IReadOnlyList<(TpmAlgId Bank, int Pcr)> Quoted);
 
     private static QuoteVerificationResult VerifyQuote(QuoteEvidence quote, byte[] nonce)
     {
@@ -113,13 +136,13 @@ public static class TvpQtVerifier
         }
         catch (EventLogFormatException e)
         {
-            return new(Fail(kind, $"the {layer} event log is malformed: {e.Message}"), []);
+            return new(Fail(kind, $"the {layer} event log is malformed: {e.Message}"), [], []);
         }
 
         var events = parsed.Events.Select((e, i) => new LoggedEvent(i + 1, e, TvpQtEventData.TryParse(e))).ToArray();
         if (quote.QuoteInfo is not { } info)
         {
-            return new(Fail(kind, $"the {layer} quote did not parse, so there are no quoted PCRs to replay against"), []);
+            return new(Fail(kind, $"the {layer} quote did not parse, so there are no quoted PCRs to replay against"), [], []);
         }
 
         var targets = info.PcrSelect.Enumerate().ToArray();
@@ -127,13 +150,13 @@ public static class TvpQtVerifier
         var noBank = targets.Select(t => t.Bank).Distinct().Where(b => !logBanks.Contains(b)).ToArray();
         if (noBank.Length > 0)
         {
-            return new(Fail(kind, $"the {layer} log has no {string.Join(", ", noBank.Select(PcrValues.BankName))} digests for the quoted PCRs"), []);
+            return new(Fail(kind, $"the {layer} log has no {string.Join(", ", noBank.Select(PcrValues.BankName))} digests for the quoted PCRs"), [], []);
         }
 
         var missing = targets.Where(t => !reported.TryGetValue(t.Bank, t.Pcr, out _)).ToArray();
         if (missing.Length > 0)
         {
-            return new(Fail(kind, $"no reported value for quoted PCR(s) {Describe(missing)}"), []);
+            return new(Fail(kind, $"no reported value for quoted PCR(s) {Describe(missing)}"), [], []);
         }
 
         // Replay event by event; keep the longest prefix whose state equals the quoted values.
@@ -164,7 +187,7 @@ public static class TvpQtVerifier
         {
             var wrong = targets.Where(t => !state[t].AsSpan().SequenceEqual(reported[t.Bank, t.Pcr])).ToArray();
             return new(Fail(kind, $"no prefix of the {layer} log ({events.Length} events) replays to the quoted PCRs; after all events {Describe(wrong)} differ" +
-                $" ({string.Join(", ", wrong.Select(t => $"{PcrValues.BankName(t.Bank)}:{t.Pcr} log {Hex(state[t])} quoted {Hex(reported[t.Bank, t.Pcr])}"))})"), []);
+                $" ({string.Join(", ", wrong.Select(t => $"{PcrValues.BankName(t.Bank)}:{t.Pcr} log {Hex(state[t])} quoted {Hex(reported[t.Bank, t.Pcr])}"))})"), [], []);
         }
 
         var attested = events.Take(matched).ToArray();
@@ -172,12 +195,12 @@ public static class TvpQtVerifier
         var uncovered = attested.Where(e => e.Event.EventType != TcgEventType.NoAction && !quotedPcrs.Contains((int)e.Event.PcrIndex)).ToArray();
         if (uncovered.Length > 0)
         {
-            return new(Fail(kind, $"{layer} log events {string.Join(", ", uncovered.Select(e => $"#{e.Index} (PCR {e.Event.PcrIndex})"))} extend PCRs the quote does not cover"), []);
+            return new(Fail(kind, $"{layer} log events {string.Join(", ", uncovered.Select(e => $"#{e.Index} (PCR {e.Event.PcrIndex})"))} extend PCRs the quote does not cover"), [], []);
         }
 
         var ignored = events.Length - matched;
         return new(Pass(kind, $"events 1..{matched} of the {layer} log replay to the quoted PCRs {Describe(targets)}" +
-            (ignored > 0 ? $"; {ignored} later event(s) are not covered by the quote and are ignored" : string.Empty)), attested);
+            (ignored > 0 ? $"; {ignored} later event(s) are not covered by the quote and are ignored" : string.Empty)), attested, targets);
     }
 
     private static byte[] Initial(TpmAlgId bank, int pcr, byte locality)
@@ -198,6 +221,7 @@ public static class TvpQtVerifier
     {
         var problems = new List<string>();
         var components = events.Where(e => e.Data?.Tag == TvpQtEventTag.Component).ToArray();
+        var kinds = junctionName is null ? s_guestKinds : s_platformKinds;
         var seen = new HashSet<string>(StringComparer.Ordinal);
         for (var i = 0; i < components.Length; i++)
         {
@@ -218,14 +242,20 @@ public static class TvpQtVerifier
             {
                 problems.Add($"'{name}' was measured by '{data.MeasuredBy}', but '{expected}' ran before it: not measured by its predecessor before it ran");
             }
+
+            if (!kinds.Contains(data["kind"]))
+            {
+                problems.Add($"'{name}' (event #{components[i].Index}) has kind '{data["kind"]}', not a {layer} component kind");
+            }
         }
 
         var launches = events.Where(e => e.Data?.Tag == TvpQtEventTag.VTpmLaunch).ToArray();
         if (junctionName is not null)
         {
             var junction = components.FirstOrDefault(c => c.Data!["name"] == junctionName);
-            foreach (var l in launches)
+            for (var i = 0; i < launches.Length; i++)
             {
+                var l = launches[i];
                 if (junction is null || l.Index < junction.Index)
                 {
                     problems.Add($"launch event #{l.Index} precedes the measurement of '{junctionName}'");
@@ -234,6 +264,12 @@ public static class TvpQtVerifier
                 if (l.Data!.MeasuredBy != junctionName)
                 {
                     problems.Add($"launch event #{l.Index} was measured by '{l.Data.MeasuredBy}', not '{junctionName}'");
+                }
+
+                // The junction point numbers its launches 1, 2, ... in the order it extends them.
+                if (l.Data.Sequence != i + 1)
+                {
+                    problems.Add($"launch event #{l.Index} has seq {l.Data.Sequence}, expected {i + 1}: launches are out of order or missing");
                 }
             }
 
@@ -254,16 +290,28 @@ public static class TvpQtVerifier
 
         return problems.Count == 0
             ? Pass(kind, $"{components.Length} {layer} components each measured by its predecessor before it ran: {root} → {string.Join(" → ", components.Select(c => c.Data!["name"]))}" +
-                (launches.Length > 0 ? $"; {launches.Length} launch event(s) after '{junctionName}'" : string.Empty))
+                (launches.Length > 0 ? $"; {launches.Length} launch event(s) after '{junctionName}', numbered in order" : string.Empty))
             : Fail(kind, string.Join("; ", problems));
     }
 
-    private static TvpQtCheck CheckReferences(TvpQtCheckKind kind, string layer, IReadOnlyList<LoggedEvent> events, IReadOnlyList<ReferenceMeasurement> references)
+    private static readonly HashSet<string> s_platformKinds = [.. Enum.GetNames<PlatformComponentKind>()];
+    private static readonly HashSet<string> s_guestKinds = [.. Enum.GetNames<GuestComponentKind>()];
+
+    /// <summary>
+    /// Default-deny appraisal of one layer's attested events (deployment rule "default deny"):
+    /// component events against the reference values (name, SHA-256, PCR, kind, order), launch
+    /// events (platform only) against their own fields, and every other event against the layer's
+    /// <see cref="EventLogPolicy"/>. Anything unattributed fails the check, named by index, PCR,
+    /// type and digests.
+    /// </summary>
+    private static TvpQtCheck CheckReferences(TvpQtCheckKind kind, string layer, ReplayOutcome replay, IReadOnlyList<ReferenceMeasurement> references, EventLogPolicy policy, IReadOnlyDictionary<int, string?>? launchProblems, string? junctionName)
     {
+        var events = replay.Events;
         var problems = new List<string>();
         var components = events.Where(e => e.Data?.Tag == TvpQtEventTag.Component).ToArray();
         var names = components.Select(c => c.Data!["name"]).ToArray();
         var expectedNames = references.Select(r => r.Name).ToArray();
+        var sha256Quoted = replay.Quoted.Where(q => q.Bank == TpmAlgId.Sha256).Select(q => (uint)q.Pcr).ToHashSet();
         foreach (var c in components)
         {
             var name = c.Data!["name"];
@@ -271,15 +319,28 @@ public static class TvpQtVerifier
             var measured = c.Event.DigestFor(TpmAlgId.Sha256);
             if (reference is null)
             {
-                problems.Add($"'{name}' has no reference value");
+                problems.Add($"'{name}' ({EventLogPolicy.Describe(c.Index, c.Event)}) has no reference value");
             }
             else if (measured is null)
             {
                 problems.Add($"'{name}' has no SHA-256 digest in the log");
             }
+            else if (!sha256Quoted.Contains(c.Event.PcrIndex))
+            {
+                // Reference values are SHA-256: a digest the quote does not cover attests nothing.
+                problems.Add($"'{name}' is in PCR {c.Event.PcrIndex}, whose SHA-256 value the quote does not cover, so its reference value cannot be checked");
+            }
             else if (!CryptographicOperations.FixedTimeEquals(measured, reference.Sha256))
             {
                 problems.Add($"'{name}' measured {Hex(measured)}, reference {Hex(reference.Sha256)}");
+            }
+            else if (reference.Pcr is { } pcr && pcr != c.Event.PcrIndex)
+            {
+                problems.Add($"'{name}' is measured into PCR {c.Event.PcrIndex}, the reference PCR is {pcr}");
+            }
+            else if (reference.Kind is { } k && k != c.Data["kind"])
+            {
+                problems.Add($"'{name}' is logged as kind '{c.Data["kind"]}', the reference kind is '{k}'");
             }
         }
 
@@ -293,12 +354,107 @@ public static class TvpQtVerifier
             problems.Add($"measured in the order {string.Join(", ", names)}, the reference order is {string.Join(", ", expectedNames)}");
         }
 
+        // Launch events: every VM's, not only this one's, must be one the junction point made.
+        var launches = 0;
+        var allowed = new List<string>();
+        foreach (var e in events)
+        {
+            if (e.Data?.Tag == TvpQtEventTag.Component)
+            {
+                continue;
+            }
+
+            if (e.Data?.Tag == TvpQtEventTag.VTpmLaunch && launchProblems is not null)
+            {
+                if (launchProblems[e.Index] is { } problem)
+                {
+                    problems.Add($"launch {EventLogPolicy.Describe(e.Index, e.Event)}: {problem}");
+                }
+                else
+                {
+                    launches++;
+                }
+
+                continue;
+            }
+
+            var banks = replay.Quoted.Where(q => q.Pcr == (int)e.Event.PcrIndex).Select(q => q.Bank).ToArray();
+            if (policy.FindRule(e.Event, banks) is { } rule)
+            {
+                allowed.Add(rule.Name);
+            }
+            else
+            {
+                problems.Add(new UnattributedEvent(e.Index, e.Event).Reason);
+            }
+        }
+
         return problems.Count == 0
-            ? Pass(kind, $"all {components.Length} {layer} components match their reference values")
+            ? Pass(kind, $"all {components.Length} {layer} components match their reference values" +
+                (junctionName is not null ? $"; {launches} launch event(s), each measured by the junction point and bound to its own fields" : string.Empty) +
+                (allowed.Count > 0 ? $"; {allowed.Count} other event(s) allowed by policy ({string.Join(", ", allowed.GroupBy(a => a, StringComparer.Ordinal).Select(g => $"{g.Key} ×{g.Count()}"))})" : "; no other events"))
             : Fail(kind, string.Join("; ", problems));
     }
 
-    private static (TvpQtCheck Check, TvpQtEventData? Launch) FindJunctionEvent(TvpQtEvidence evidence, IReadOnlyList<LoggedEvent> events, uint junctionPcr, string junctionName)
+    /// <summary>
+    /// Why a launch event is not one the junction point made, or null: it must be in the junction
+    /// PCR, its fields canonical (UUID in "D" form, lower-case hex), the vEK Name SHA-256 ‖ the vEK
+    /// public digest, and every digest H_bank(code ‖ vEK public digest ‖ UUID) of its own fields.
+    /// </summary>
+    private static string? LaunchProblem(LoggedEvent e, uint junctionPcr)
+    {
+        var data = e.Data!;
+        if (e.Event.PcrIndex != junctionPcr)
+        {
+            return $"a launch event in PCR {e.Event.PcrIndex}, not the junction PCR {junctionPcr}";
+        }
+
+        if (!Guid.TryParseExact(data["vm"], "D", out var vm) || vm.ToString("D") != data["vm"])
+        {
+            return $"its vm field '{data["vm"]}' is not a UUID in lower-case \"D\" form";
+        }
+
+        if (!TryHex(data["code"], out var code) || !TryHex(data["vek-public-digest"], out var vekDigest) || !TryHex(data["vek-name"], out var vekName))
+        {
+            return "its code, vek-public-digest or vek-name field is not lower-case hex";
+        }
+
+        if (code.Length != 32 || vekDigest.Length != 32 || vekName.Length != 34 || vekName[0] != 0x00 || vekName[1] != 0x0b || !vekName.AsSpan(2).SequenceEqual(vekDigest))
+        {
+            return "its code and vEK public digest are not SHA-256 digests, or its vek-name is not SHA-256 ‖ vek-public-digest";
+        }
+
+        var measured = TrustedJunctionPoint.LaunchMeasurement(new VTpmLaunch(vm, code, vekDigest, vekName));
+        if (e.Event.DigestFor(TpmAlgId.Sha256) is null ||
+            e.Event.Digests.Any(d => !TpmHash.IsSupported(d.HashAlg) || !CryptographicOperations.FixedTimeEquals(d.Digest, TpmHash.Hash(d.HashAlg, measured))))
+        {
+            return "its digest is not H(code ‖ vEK public digest ‖ VM UUID) of its own fields: the event data was edited";
+        }
+
+        return null;
+    }
+
+    private static bool TryHex(string text, out byte[] bytes)
+    {
+        bytes = [];
+        if (text.Length % 2 != 0)
+        {
+            return false;
+        }
+
+        foreach (var c in text)
+        {
+            if (c is not ((>= '0' and <= '9') or (>= 'a' and <= 'f')))
+            {
+                return false;
+            }
+        }
+
+        bytes = Convert.FromHexString(text);
+        return true;
+    }
+
+    private static (TvpQtCheck Check, TvpQtEventData? Launch) FindJunctionEvent(TvpQtEvidence evidence, IReadOnlyList<LoggedEvent> events, uint junctionPcr, string junctionName, IReadOnlyDictionary<int, string?> launchProblems)
     {
         const TvpQtCheckKind kind = TvpQtCheckKind.JunctionEvent;
         var vekName = evidence.VEkPublic.GetName();
@@ -321,37 +477,9 @@ public static class TvpQtVerifier
             return (Fail(kind, $"vEK {vekHex} was launched (event #{last.Index}) for VM {data["vm"]}, not VM {vm}: the vTPM belongs to another VM"), null);
         }
 
-        byte[] code, vekDigest;
-        try
+        if (launchProblems[last.Index] is { } problem)
         {
-            code = Convert.FromHexString(data["code"]);
-            vekDigest = Convert.FromHexString(data["vek-public-digest"]);
-        }
-        catch (FormatException)
-        {
-            return (Fail(kind, $"junction event #{last.Index} has a malformed code or vEK digest field"), null);
-        }
-
-        if (vekName.Length < 2 || vekName[0] != 0x00 || vekName[1] != 0x0b || !vekName.AsSpan(2).SequenceEqual(vekDigest))
-        {
-            return (Fail(kind, $"junction event #{last.Index}: vek-public-digest {data["vek-public-digest"]} is not the SHA-256 digest in vEK Name {vekHex}"), null);
-        }
-
-        var launch = new VTpmLaunch(evidence.VmId, code, vekDigest, vekName);
-        byte[] measured;
-        try
-        {
-            measured = TrustedJunctionPoint.LaunchMeasurement(launch);
-        }
-        catch (ArgumentException)
-        {
-            return (Fail(kind, $"junction event #{last.Index} has an empty code or vEK digest field"), null);
-        }
-
-        var unbound = last.Event.Digests.Where(d => TpmHash.IsSupported(d.HashAlg) && !CryptographicOperations.FixedTimeEquals(d.Digest, TpmHash.Hash(d.HashAlg, measured))).ToArray();
-        if (unbound.Length > 0 || last.Event.DigestFor(TpmAlgId.Sha256) is null)
-        {
-            return (Fail(kind, $"junction event #{last.Index}'s digest is not H(code ‖ vEK public digest ‖ VM UUID) of its own fields: the event data was edited"), null);
+            return (Fail(kind, $"junction event #{last.Index}: {problem}"), null);
         }
 
         if (data.MeasuredBy != junctionName)
